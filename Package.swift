@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Backprop",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Backprop", targets: ["Backprop"]),
+        .library(name: "BackpropNN", targets: ["BackpropNN"]),
+        .library(name: "BackpropTeaching", targets: ["BackpropTeaching"]),
+        .executable(name: "backprop", targets: ["backprop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Hot kernels in C: functions carry target attributes (AVX2/FMA) and are chosen at run time,
+        // so the package needs no unsafeFlags and stays usable as a dependency.
+        .target(name: "CBackpropKernels"),
+        // Tensors, primitives with their derivatives, the tape, transforms, gradient checking.
+        .target(name: "Backprop", dependencies: ["CBackpropKernels"]),
+        // Layers, losses, optimizers, data sets, checkpoints.
+        .target(name: "BackpropNN", dependencies: ["Backprop"], resources: [.copy("Resources/digits.csv")]),
+        // The teaching side: expression language, lecture-style traces, graph export, gradient descent.
+        .target(name: "BackpropTeaching", dependencies: ["Backprop"]),
+        .executableTarget(
+            name: "backprop",
+            dependencies: [
+                "Backprop", "BackpropNN", "BackpropTeaching",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
+        .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN"]),
+        .testTarget(name: "BackpropTeachingTests", dependencies: ["BackpropTeaching"]),
+    ]
+)

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A floating-point type that tensors can hold: `Float` or `Double`.
+///
+/// The elementary functions are requirements so that generic tensor code calls the C library's
+/// concrete implementation for each type.
+public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible
+where Self.RawSignificand: FixedWidthInteger {
+    /// e raised to `x`.
+    static func exp(_ x: Self) -> Self
+    /// The natural logarithm of `x`.
+    static func log(_ x: Self) -> Self
+    /// The sine of `x` (radians).
+    static func sin(_ x: Self) -> Self
+    /// The cosine of `x` (radians).
+    static func cos(_ x: Self) -> Self
+    /// The tangent of `x` (radians).
+    static func tan(_ x: Self) -> Self
+    /// The hyperbolic tangent of `x`.
+    static func tanh(_ x: Self) -> Self
+    /// `x` raised to the power `y`.
+    static func pow(_ x: Self, _ y: Self) -> Self
+    /// The name of the type in checkpoint formats: `"F32"` or `"F64"`.
+    static var dtypeName: String { get }
+}
+
+extension Float: TensorScalar {
+    @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
+    @inlinable public static func log(_ x: Float) -> Float { logf(x) }
+    @inlinable public static func sin(_ x: Float) -> Float { sinf(x) }
+    @inlinable public static func cos(_ x: Float) -> Float { cosf(x) }
+    @inlinable public static func tan(_ x: Float) -> Float { tanf(x) }
+    @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
+    @inlinable public static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    /// `"F32"`.
+    public static var dtypeName: String { "F32" }
+}
+
+extension Double: TensorScalar {
+    @inlinable public static func exp(_ x: Double) -> Double { Glibc_exp(x) }
+    @inlinable public static func log(_ x: Double) -> Double { Glibc_log(x) }
+    @inlinable public static func sin(_ x: Double) -> Double { Glibc_sin(x) }
+    @inlinable public static func cos(_ x: Double) -> Double { Glibc_cos(x) }
+    @inlinable public static func tan(_ x: Double) -> Double { Glibc_tan(x) }
+    @inlinable public static func tanh(_ x: Double) -> Double { Glibc_tanh(x) }
+    @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Glibc_pow(x, y) }
+    /// `"F64"`.
+    public static var dtypeName: String { "F64" }
+}
+
+// The C library's double-precision functions under names that do not collide with the static requirements.
+@usableFromInline func Glibc_exp(_ x: Double) -> Double { exp(x) }
+@usableFromInline func Glibc_log(_ x: Double) -> Double { log(x) }
+@usableFromInline func Glibc_sin(_ x: Double) -> Double { sin(x) }
+@usableFromInline func Glibc_cos(_ x: Double) -> Double { cos(x) }
+@usableFromInline func Glibc_tan(_ x: Double) -> Double { tan(x) }
+@usableFromInline func Glibc_tanh(_ x: Double) -> Double { tanh(x) }
+@usableFromInline func Glibc_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

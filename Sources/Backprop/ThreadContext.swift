@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Per-thread recording state: whether recording is switched off, and which tape new leaves join.
+///
+/// Each thread records on its own tapes, so gradients can be computed on several threads at once.
+@usableFromInline
+final class ThreadContext {
+    /// Greater than zero inside `withoutRecording`.
+    @usableFromInline var recordingDisabled = 0
+    /// Tapes made current by the functional API (innermost last).
+    var scopedTapes: [AnyObject] = []
+    /// The tape that PyTorch-style leaves join when no input of an operation is on a tape yet. Held weakly:
+    /// a graph nobody keeps a tensor of is freed, and the next operation starts a new tape.
+    weak var defaultFloatTape: Tape<Float>?
+    weak var defaultDoubleTape: Tape<Double>?
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            #if canImport(Darwin)
+            Unmanaged<ThreadContext>.fromOpaque(pointer).release()
+            #else
+            if let pointer { Unmanaged<ThreadContext>.fromOpaque(pointer).release() }
+            #endif
+        }
+        return key
+    }()
+
+    /// The calling thread's context.
+    @usableFromInline
+    static var current: ThreadContext {
+        if let pointer = pthread_getspecific(key) {
+            return Unmanaged<ThreadContext>.fromOpaque(pointer).takeUnretainedValue()
+        }
+        let context = ThreadContext()
+        pthread_setspecific(key, Unmanaged.passRetained(context).toOpaque())
+        return context
+    }
+
+    /// The tape that an operation with no taped input records on.
+    func currentTape<Scalar: TensorScalar>(_: Scalar.Type) -> Tape<Scalar> {
+        for tape in scopedTapes.reversed() {
+            if let tape = tape as? Tape<Scalar> { return tape }
+        }
+        if Scalar.self == Double.self {
+            if let tape = defaultDoubleTape, !tape.isReleased { return tape as! Tape<Scalar> }
+            let tape = Tape<Double>()
+            defaultDoubleTape = tape
+            return tape as! Tape<Scalar>
+        } else {
+            if let tape = defaultFloatTape, !tape.isReleased { return tape as! Tape<Scalar> }
+            let tape = Tape<Float>()
+            defaultFloatTape = tape
+            return tape as! Tape<Scalar>
+        }
+    }
+}
+
+/// Runs `body` without recording any operation on a gradient tape, as for inference or optimizer
+/// updates. Results are constants; nothing is kept for a backward pass.
+public func withoutRecording<R>(_ body: () throws -> R) rethrows -> R {
+    let context = ThreadContext.current
+    context.recordingDisabled += 1
+    defer { context.recordingDisabled -= 1 }
+    return try body()
+}
+
+/// Whether operations on the calling thread are being recorded (false inside `withoutRecording`).
+public var isRecording: Bool { ThreadContext.current.recordingDisabled == 0 }
+
+/// Runs `body` with `tape` as the calling thread's current tape.
+func withCurrentTape<Scalar: TensorScalar, R>(_ tape: Tape<Scalar>, _ body: () throws -> R) rethrows -> R {
+    let context = ThreadContext.current
+    context.scopedTapes.append(tape)
+    defer { context.scopedTapes.removeLast() }
+    return try body()
+}
