@@ -129,16 +129,6 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 }
 
-extension Tensor: ExpressibleByFloatLiteral {
-    /// Creates a scalar tensor from a floating-point literal.
-    public init(floatLiteral value: Double) { self.init(Scalar(value)) }
-}
-
-extension Tensor: ExpressibleByIntegerLiteral {
-    /// Creates a scalar tensor from an integer literal.
-    public init(integerLiteral value: Int) { self.init(Scalar(value)) }
-}
-
 extension Tensor: CustomStringConvertible {
     /// A readable rendering: the values nested by dimension, or the scalar.
     public var description: String {
