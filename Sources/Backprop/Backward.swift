@@ -8,6 +8,7 @@ extension Tape {
 
     /// One reverse sweep from `root`: each node's upstream gradient times its local derivatives is added
     /// into its parents (fan-out sums). Leaves that require a gradient receive theirs.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func sweep(from root: Int32, seed: Tensor<Scalar>) -> Gradients {
         precondition(!isReleased, "backward(): this graph was already released by an earlier backward pass")
         let count = Int(root) + 1
@@ -16,31 +17,26 @@ extension Tape {
         if isScalarNode(root) {
             scalarGradients[Int(root)] = seed.scalar
         } else {
-            tensorGradients[Int(recordIndex[Int(root)])] = seed
+            tensorGradients[Int(nodes[Int(root)].record)] = seed
         }
         scalarGradients.withUnsafeMutableBufferPointer { sg in
-            parentA.withUnsafeBufferPointer { pa in
-            parentB.withUnsafeBufferPointer { pb in
-            partialA.withUnsafeBufferPointer { da in
-            partialB.withUnsafeBufferPointer { db in
-            recordIndex.withUnsafeBufferPointer { ri in
+            do {
+                let nodes = self.nodes
                 var i = count - 1
                 while i >= 0 {
-                    let r = ri[i]
-                    if r < 0 {
+                    let node = nodes[i]
+                    if node.record < 0 {
                         let g = sg[i]
                         if g != 0 {
-                            let a = Int(pa[i])
-                            if a >= 0 { sg[a] += g * da[i] }
-                            let b = Int(pb[i])
-                            if b >= 0 { sg[b] += g * db[i] }
+                            if node.parentA >= 0 { sg[Int(node.parentA)] += g * node.partialA }
+                            if node.parentB >= 0 { sg[Int(node.parentB)] += g * node.partialB }
                         }
                     } else {
-                        stepTensor(i, Int(r), sg, &tensorGradients)
+                        stepTensor(i, Int(node.record), sg, &tensorGradients)
                     }
                     i -= 1
                 }
-            }}}}}
+            }
         }
         return Gradients(scalarGradients: scalarGradients, tensorGradients: tensorGradients)
     }
@@ -67,7 +63,7 @@ extension Tape {
         for (parent, gradient) in zip(record.parents, downstream) {
             guard parent >= 0, let gradient else { continue }
             let p = Int(parent)
-            let pr = Int(recordIndex[p])
+            let pr = Int(nodes[p].record)
             if pr < 0 || records[pr].shape.isEmpty {
                 sg[p] += gradient.scalar
             } else {
@@ -89,7 +85,7 @@ extension Tape {
     func gradient(in gradients: Gradients, at node: Int32, shape: [Int]) -> Tensor<Scalar> {
         guard node >= 0, Int(node) < gradients.scalarGradients.count else { return Tensor.zeros(shape: shape) }
         if shape.isEmpty { return Tensor(gradients.scalarGradients[Int(node)]) }
-        let r = Int(recordIndex[Int(node)])
+        let r = Int(nodes[Int(node)].record)
         return (r >= 0 ? gradients.tensorGradients[r] : nil) ?? Tensor.zeros(shape: shape)
     }
 }

@@ -7,6 +7,7 @@ private func requireScalarResult<Scalar>(_ y: Tensor<Scalar>, _ api: String) {
 
 /// Evaluates `f` on `inputs` recorded on a fresh tape, sweeps backward once, and returns the value and
 /// the gradient with respect to each input.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
 func valueWithGradients<Scalar>(
     at inputs: [Tensor<Scalar>], api: String, of f: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {

@@ -21,21 +21,29 @@ extension Tensor {
     }
 
     /// Chooses the tape for an operation on tracked inputs.
-    @usableFromInline
+    @inlinable
     static func tapeFor(_ a: Tensor, _ b: Tensor?) -> Tape<Scalar> {
-        var chosen: Tape<Scalar>? = nil
-        for t in [a.tape, b?.tape] {
-            guard let t, !t.isReleased else { continue }
-            if let c = chosen, c !== t {
-                preconditionFailure(
-                    "Backprop: an operation mixes tensors recorded on two different gradient tapes "
-                        + "(for example a tensor from an outer valueWithGradient used inside an inner one); "
-                        + "call detached() on one of them")
-            }
-            chosen = t
+        let ta = a.tape.flatMap { $0.isReleased ? nil : $0 }
+        let tb = b?.tape.flatMap { $0.isReleased ? nil : $0 }
+        if let ta {
+            if let tb, ta !== tb { mixedTapes() }
+            return ta
         }
-        return chosen ?? ThreadContext.current.currentTape(Scalar.self)
+        return tb ?? currentTape()
     }
+
+    /// Stops with a message: two live tapes in one operation.
+    @usableFromInline
+    static func mixedTapes() -> Never {
+        preconditionFailure(
+            "Backprop: an operation mixes tensors recorded on two different gradient tapes "
+                + "(for example a tensor from an outer valueWithGradient used inside an inner one); "
+                + "call detached() on one of them")
+    }
+
+    /// The calling thread's current tape.
+    @usableFromInline
+    static func currentTape() -> Tape<Scalar> { ThreadContext.current.currentTape(Scalar.self) }
 
     /// Chooses the tape for an operation on several inputs.
     static func tapeFor(_ inputs: [Tensor]) -> Tape<Scalar> {
@@ -54,9 +62,15 @@ extension Tensor {
 
     /// This tensor's node on `tape`, adding a leaf node for a tensor that requires a gradient; -1 for a
     /// constant.
-    @usableFromInline
+    @inlinable
     func nodeOn(_ tape: Tape<Scalar>) -> Int32 {
         if let t = self.tape, t === tape { return node }
+        return leaf == nil ? -1 : leafNode(on: tape)
+    }
+
+    /// The node of this leaf on `tape`, joining it if needed.
+    @usableFromInline
+    func leafNode(on tape: Tape<Scalar>) -> Int32 {
         guard let box = leaf else { return -1 }
         if let cached = box.cachedNode(on: tape) { return cached }
         let node = tape.appendRecord(
@@ -69,7 +83,7 @@ extension Tensor {
     /// `partial` = ∂output/∂input.
     @inlinable
     func recordedUnary(_ input: Tensor, partial: Scalar) -> Tensor {
-        guard input.isTracked, ThreadContext.current.recordingDisabled == 0 else { return self }
+        guard input.isTracked, recordingEnabled() else { return self }
         let tape = Tensor.tapeFor(input, nil)
         var out = self
         out.tape = tape
@@ -80,7 +94,7 @@ extension Tensor {
     /// Records a scalar primitive with two inputs and their local partial derivatives.
     @inlinable
     func recordedBinary(_ a: Tensor, _ da: Scalar, _ b: Tensor, _ db: Scalar) -> Tensor {
-        guard a.isTracked || b.isTracked, ThreadContext.current.recordingDisabled == 0 else { return self }
+        guard a.isTracked || b.isTracked, recordingEnabled() else { return self }
         let tape = Tensor.tapeFor(a, b)
         var out = self
         out.tape = tape
@@ -93,7 +107,7 @@ extension Tensor {
     func recorded(
         _ name: String, inputs: [Tensor], pullback: @escaping (Tensor) -> [Tensor?]
     ) -> Tensor {
-        guard inputs.contains(where: { $0.isTracked }), ThreadContext.current.recordingDisabled == 0 else {
+        guard inputs.contains(where: { $0.isTracked }), recordingEnabled() else {
             return self
         }
         let tape = Tensor.tapeFor(inputs)

@@ -15,7 +15,10 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// The value of a rank-0 tensor.
     @usableFromInline var scalarValue: Scalar
     /// The size of each dimension; empty for a scalar.
-    public internal(set) var shape: [Int]
+    @usableFromInline var dimensions: [Int]
+
+    /// The size of each dimension; empty for a scalar.
+    @inlinable public var shape: [Int] { dimensions }
     /// The tape this tensor's value was recorded on, if any.
     @usableFromInline var tape: Tape<Scalar>?
     /// This tensor's node on `tape`.
@@ -25,10 +28,11 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Creates a rank-0 tensor (a scalar).
     /// Creates a rank-0 tensor (a scalar).
+    @inlinable
     public init(_ value: Scalar) {
         buffer = []
         scalarValue = value
-        shape = []
+        dimensions = []
         tape = nil
         node = -1
         leaf = nil
@@ -97,11 +101,11 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// A value-only tensor with the given shape and storage (no tracking).
-    @usableFromInline
+    @inlinable
     init(shape: [Int], buffer: [Scalar]) {
         self.buffer = shape.isEmpty ? [] : buffer
         self.scalarValue = shape.isEmpty ? (buffer.isEmpty ? 0 : buffer[0]) : 0
-        self.shape = shape
+        self.dimensions = shape
         self.tape = nil
         self.node = -1
         self.leaf = nil

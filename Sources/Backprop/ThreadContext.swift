@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,6 +19,12 @@ final class ThreadContext {
     /// a graph nobody keeps a tensor of is freed, and the next operation starts a new tape.
     weak var defaultFloatTape: Tape<Float>?
     weak var defaultDoubleTape: Tape<Double>?
+    /// Node buffers of released tapes, kept for reuse (see `NodeBufferCache`).
+    var spareNodeBuffers: [ObjectIdentifier: (base: UnsafeMutableRawPointer, capacity: Int)] = [:]
+
+    deinit {
+        for spare in spareNodeBuffers.values { spare.base.deallocate() }
+    }
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
@@ -65,12 +73,23 @@ final class ThreadContext {
 public func withoutRecording<R>(_ body: () throws -> R) rethrows -> R {
     let context = ThreadContext.current
     context.recordingDisabled += 1
-    defer { context.recordingDisabled -= 1 }
+    bp_recording_disabled_scopes_add(1)
+    defer {
+        context.recordingDisabled -= 1
+        bp_recording_disabled_scopes_add(-1)
+    }
     return try body()
 }
 
 /// Whether operations on the calling thread are being recorded (false inside `withoutRecording`).
-public var isRecording: Bool { ThreadContext.current.recordingDisabled == 0 }
+public var isRecording: Bool { recordingEnabled() }
+
+/// Whether the calling thread records operations: true unless it is inside `withoutRecording`. Reads
+/// per-thread state only while some thread has recording switched off.
+@inline(__always) @usableFromInline
+func recordingEnabled() -> Bool {
+    bp_recording_disabled_scope_count() == 0 || ThreadContext.current.recordingDisabled == 0
+}
 
 /// Runs `body` with `tape` as the calling thread's current tape.
 func withCurrentTape<Scalar: TensorScalar, R>(_ tape: Tape<Scalar>, _ body: () throws -> R) rethrows -> R {

@@ -7,3 +7,5 @@ int bp_cpu_has_avx2_fma(void) {
     return 0;
 #endif
 }
+
+_Atomic long bp_recording_disabled_scopes = 0;

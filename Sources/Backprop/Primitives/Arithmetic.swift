@@ -29,39 +29,60 @@
 }
 
 extension Tensor {
+    /// The tensor path of a binary primitive, specialised in this module for `Float` and `Double`.
+    @usableFromInline @_specialize(where Scalar == Double, P == Addition) @_specialize(where Scalar == Float, P == Addition)
+    @_specialize(where Scalar == Double, P == Subtraction) @_specialize(where Scalar == Float, P == Subtraction)
+    @_specialize(where Scalar == Double, P == Multiplication) @_specialize(where Scalar == Float, P == Multiplication)
+    @_specialize(where Scalar == Double, P == Division) @_specialize(where Scalar == Float, P == Division)
+    @_specialize(where Scalar == Double, P == Power) @_specialize(where Scalar == Float, P == Power)
+    @_specialize(where Scalar == Double, P == Maximum) @_specialize(where Scalar == Float, P == Maximum)
+    @_specialize(where Scalar == Double, P == Minimum) @_specialize(where Scalar == Float, P == Minimum)
+    static func applyingToTensors<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
+        applying(P.self, a, b)
+    }
+
     /// Elementwise sum with broadcasting.
-    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { applying(Addition.self, lhs, rhs) }
+    @inlinable public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Addition.self, lhs, rhs) }
+        return applyingToTensors(Addition.self, lhs, rhs)
+    }
     /// Elementwise difference with broadcasting.
-    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { applying(Subtraction.self, lhs, rhs) }
+    @inlinable public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Subtraction.self, lhs, rhs) }
+        return applyingToTensors(Subtraction.self, lhs, rhs)
+    }
     /// Elementwise product with broadcasting.
-    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { applying(Multiplication.self, lhs, rhs) }
+    @inlinable public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Multiplication.self, lhs, rhs) }
+        return applyingToTensors(Multiplication.self, lhs, rhs)
+    }
     /// Elementwise quotient with broadcasting.
-    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { applying(Division.self, lhs, rhs) }
+    @inlinable public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+        if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Division.self, lhs, rhs) }
+        return applyingToTensors(Division.self, lhs, rhs)
+    }
 
     /// Adds a scalar to every element.
-    public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
+    @inlinable public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
     /// Adds a tensor to a scalar.
-    public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
+    @inlinable public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
     /// Subtracts a scalar from every element.
-    public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
+    @inlinable public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
     /// Subtracts every element from a scalar.
-    public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
+    @inlinable public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
     /// Multiplies every element by a scalar.
-    public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
+    @inlinable public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
     /// Multiplies a scalar by every element.
-    public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
+    @inlinable public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
     /// Divides every element by a scalar.
-    public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
+    @inlinable public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
     /// Divides a scalar by every element.
-    public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
+    @inlinable public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
     /// Elementwise negation: ∂(−x)/∂x = −1.
-    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    public static prefix func - (x: Tensor) -> Tensor { x.applying(Negation.self) }
+    @inlinable public static prefix func - (x: Tensor) -> Tensor {
+        x.dimensions.isEmpty ? x.applyingToScalar(Negation.self) : x.applyingToTensor(Negation.self)
+    }
 
     /// Adds `rhs` into `lhs`.
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }

@@ -13,15 +13,20 @@ protocol BinaryPrimitive {
 }
 
 extension Tensor {
+    /// Applies a binary primitive to two scalars and records it: the fast path of scalar graphs, inlined
+    /// into the caller so that it is specialised there.
+    @inlinable @inline(__always)
+    static func applyingToScalars<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let y = P.value(a.scalarValue, b.scalarValue)
+        guard a.isTracked || b.isTracked else { return Tensor(y) }
+        let (da, db) = P.partials(a.scalarValue, b.scalarValue, y)
+        return Tensor(y).recordedBinary(a, da, b, db)
+    }
+
     /// Applies a binary primitive with broadcasting and records it.
     @inline(__always) @usableFromInline
     static func applying<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
-        if a.shape.isEmpty && b.shape.isEmpty {
-            let y = P.value(a.scalarValue, b.scalarValue)
-            guard a.isTracked || b.isTracked else { return Tensor(y) }
-            let (da, db) = P.partials(a.scalarValue, b.scalarValue, y)
-            return Tensor(y).recordedBinary(a, da, b, db)
-        }
+        if a.shape.isEmpty && b.shape.isEmpty { return applyingToScalars(P.self, a, b) }
         let shape = broadcastShape(a.shape, b.shape, operation: P.name)
         let out = Tensor(shape: shape, buffer: broadcastMap(a, b, shape, P.value))
         guard a.isTracked || b.isTracked else { return out }

@@ -82,32 +82,42 @@
 }
 
 /// The elementwise square root.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func sqrt<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(SquareRoot.self) }
+@inlinable public func sqrt<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(SquareRoot.self) : x.applyingToTensor(SquareRoot.self)
+}
 /// The elementwise exponential eˣ.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func exp<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Exponential.self) }
+@inlinable public func exp<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(Exponential.self) : x.applyingToTensor(Exponential.self)
+}
 /// The elementwise natural logarithm.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Logarithm.self) }
+@inlinable public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(Logarithm.self) : x.applyingToTensor(Logarithm.self)
+}
 /// The elementwise sine.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func sin<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Sine.self) }
+@inlinable public func sin<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(Sine.self) : x.applyingToTensor(Sine.self)
+}
 /// The elementwise cosine.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func cos<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Cosine.self) }
+@inlinable public func cos<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(Cosine.self) : x.applyingToTensor(Cosine.self)
+}
 /// The elementwise tangent.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func tan<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Tangent.self) }
+@inlinable public func tan<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(Tangent.self) : x.applyingToTensor(Tangent.self)
+}
 /// The elementwise hyperbolic tangent.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func tanh<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(HyperbolicTangent.self) }
+@inlinable public func tanh<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(HyperbolicTangent.self) : x.applyingToTensor(HyperbolicTangent.self)
+}
 /// The elementwise logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Sigmoid.self) }
+@inlinable public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(Sigmoid.self) : x.applyingToTensor(Sigmoid.self)
+}
 /// The elementwise rectified linear unit max(x, 0).
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(RectifiedLinear.self) }
+@inlinable public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(RectifiedLinear.self) : x.applyingToTensor(RectifiedLinear.self)
+}
 /// The elementwise absolute value.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func abs<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(AbsoluteValue.self) }
+@inlinable public func abs<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(AbsoluteValue.self) : x.applyingToTensor(AbsoluteValue.self)
+}

@@ -29,29 +29,29 @@
 }
 
 /// `base` raised to `exponent`, elementwise with broadcasting.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
-    Tensor.applying(Power.self, base, exponent)
+@inlinable public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
+    if base.dimensions.isEmpty && exponent.dimensions.isEmpty { return Tensor.applyingToScalars(Power.self, base, exponent) }
+    return Tensor.applyingToTensors(Power.self, base, exponent)
 }
 /// `base` raised to a constant `exponent`, elementwise.
-public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Scalar) -> Tensor<Scalar> { pow(base, Tensor(exponent)) }
+@inlinable public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Scalar) -> Tensor<Scalar> { pow(base, Tensor(exponent)) }
 /// A constant `base` raised to `exponent`, elementwise.
-public func pow<Scalar>(_ base: Scalar, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> { pow(Tensor(base), exponent) }
+@inlinable public func pow<Scalar>(_ base: Scalar, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> { pow(Tensor(base), exponent) }
 
 /// The elementwise maximum of two tensors, with broadcasting. The gradient goes to the larger input.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
-    Tensor.applying(Maximum.self, a, b)
+@inlinable public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+    if a.dimensions.isEmpty && b.dimensions.isEmpty { return Tensor.applyingToScalars(Maximum.self, a, b) }
+    return Tensor.applyingToTensors(Maximum.self, a, b)
 }
 /// The elementwise minimum of two tensors, with broadcasting. The gradient goes to the smaller input.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
-    Tensor.applying(Minimum.self, a, b)
+@inlinable public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+    if a.dimensions.isEmpty && b.dimensions.isEmpty { return Tensor.applyingToScalars(Minimum.self, a, b) }
+    return Tensor.applyingToTensors(Minimum.self, a, b)
 }
 /// The elementwise maximum of a tensor and a constant.
-public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { max(a, Tensor(b)) }
+@inlinable public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { max(a, Tensor(b)) }
 /// The elementwise minimum of a tensor and a constant.
-public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { min(a, Tensor(b)) }
+@inlinable public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { min(a, Tensor(b)) }
 
 extension Tensor {
     /// The elementwise square, x².

@@ -12,14 +12,19 @@ protocol UnaryPrimitive {
 }
 
 extension Tensor {
+    /// Applies a unary primitive to a scalar and records it: the fast path of scalar graphs, inlined into
+    /// the caller so that it is specialised there.
+    @inlinable @inline(__always)
+    func applyingToScalar<P: UnaryPrimitive>(_: P.Type) -> Tensor {
+        let y = P.value(scalarValue)
+        guard isTracked else { return Tensor(y) }
+        return Tensor(y).recordedUnary(self, partial: P.derivative(scalarValue, y))
+    }
+
     /// Applies a unary primitive elementwise and records it.
     @inline(__always) @usableFromInline
     func applying<P: UnaryPrimitive>(_: P.Type) -> Tensor {
-        if shape.isEmpty {
-            let y = P.value(scalarValue)
-            guard isTracked else { return Tensor(y) }
-            return Tensor(y).recordedUnary(self, partial: P.derivative(scalarValue, y))
-        }
+        if shape.isEmpty { return applyingToScalar(P.self) }
         let x = self
         let out = Tensor(shape: shape, buffer: buffer.map { P.value($0) })
         guard isTracked else { return out }
@@ -38,4 +43,21 @@ extension Tensor {
             return [Tensor(shape: x.shape, buffer: grad)]
         }
     }
+}
+
+extension Tensor {
+    /// The tensor path of a unary primitive, specialised in this module for `Float` and `Double`.
+    @usableFromInline
+    @_specialize(where Scalar == Double, P == Negation) @_specialize(where Scalar == Float, P == Negation)
+    @_specialize(where Scalar == Double, P == SquareRoot) @_specialize(where Scalar == Float, P == SquareRoot)
+    @_specialize(where Scalar == Double, P == Exponential) @_specialize(where Scalar == Float, P == Exponential)
+    @_specialize(where Scalar == Double, P == Logarithm) @_specialize(where Scalar == Float, P == Logarithm)
+    @_specialize(where Scalar == Double, P == Sine) @_specialize(where Scalar == Float, P == Sine)
+    @_specialize(where Scalar == Double, P == Cosine) @_specialize(where Scalar == Float, P == Cosine)
+    @_specialize(where Scalar == Double, P == Tangent) @_specialize(where Scalar == Float, P == Tangent)
+    @_specialize(where Scalar == Double, P == HyperbolicTangent) @_specialize(where Scalar == Float, P == HyperbolicTangent)
+    @_specialize(where Scalar == Double, P == Sigmoid) @_specialize(where Scalar == Float, P == Sigmoid)
+    @_specialize(where Scalar == Double, P == RectifiedLinear) @_specialize(where Scalar == Float, P == RectifiedLinear)
+    @_specialize(where Scalar == Double, P == AbsoluteValue) @_specialize(where Scalar == Float, P == AbsoluteValue)
+    func applyingToTensor<P: UnaryPrimitive>(_: P.Type) -> Tensor { applying(P.self) }
 }
