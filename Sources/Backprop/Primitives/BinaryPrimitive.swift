@@ -30,26 +30,36 @@ extension Tensor {
         let shape = broadcastShape(a.shape, b.shape, operation: P.name)
         let out = Tensor(shape: shape, buffer: broadcastMap(a, b, shape, P.value))
         guard a.isTracked || b.isTracked else { return out }
+        let trackA = a.isTracked, trackB = b.isTracked
         return out.recorded(P.name, inputs: [a, b]) { g in
-            var ga = [Scalar](repeating: 0, count: g.scalarCount)
-            var gb = ga
+            // Sums and differences pass the gradient through unchanged (up to sign).
+            if P.self == Addition.self || P.self == Subtraction.self {
+                let gb = P.self == Subtraction.self ? -g : g
+                return [trackA ? g.summed(toShape: a.shape) : nil, trackB ? gb.summed(toShape: b.shape) : nil]
+            }
+            var ga = trackA ? [Scalar](repeating: 0, count: g.scalarCount) : []
+            var gb = trackB ? [Scalar](repeating: 0, count: g.scalarCount) : []
             let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
             g.withScalarBuffer { gp in
                 a.withScalarBuffer { ap in
                     b.withScalarBuffer { bp in
                         out.withScalarBuffer { yp in
-                            forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in
-                                let (da, db) = P.partials(ap[ia], bp[ib], yp[i])
-                                ga[i] = gp[i] * da
-                                gb[i] = gp[i] * db
+                            ga.withUnsafeMutableBufferPointer { gap in
+                                gb.withUnsafeMutableBufferPointer { gbp in
+                                    forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in
+                                        let (da, db) = P.partials(ap[ia], bp[ib], yp[i])
+                                        if trackA { gap[i] = gp[i] * da }
+                                        if trackB { gbp[i] = gp[i] * db }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
             return [
-                Tensor(shape: shape, buffer: ga).summed(toShape: a.shape),
-                Tensor(shape: shape, buffer: gb).summed(toShape: b.shape),
+                trackA ? Tensor(shape: shape, buffer: ga).summed(toShape: a.shape) : nil,
+                trackB ? Tensor(shape: shape, buffer: gb).summed(toShape: b.shape) : nil,
             ]
         }
     }

@@ -51,9 +51,19 @@ extension Tensor {
         let kept = keptShape(reducing: axes)
         var out = [Scalar](repeating: 0, count: kept.reduce(1, *))
         let outStrides = broadcastStrides(kept, to: shape)
+        let leading = axes == Array(0..<axes.count)
         withScalarBuffer { p in
             out.withUnsafeMutableBufferPointer { o in
-                forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in o[io] += p[i] }
+                if leading {
+                    // Reducing leading axes (bias gradients, undoing row broadcasts): add whole rows.
+                    let width = o.count, rows = p.count / Swift.max(width, 1)
+                    for r in 0..<rows {
+                        let row = p.baseAddress! + r * width
+                        for j in 0..<width { o[j] += row[j] }
+                    }
+                } else {
+                    forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in o[io] += p[i] }
+                }
             }
         }
         let inputShape = shape
