@@ -1,4 +1,6 @@
 #include "CBackpropKernels.h"
+#include <stdlib.h>
+
 int bp_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
@@ -6,4 +8,17 @@ int bp_cpu_has_avx2_fma(void) {
 #else
     return 0;
 #endif
+}
+
+/// Cached decision: -1 until first asked, then 0 or 1. Racing first calls compute the same value,
+/// and the atomic access keeps the race defined.
+static int use_avx2_cache = -1;
+
+int bp_kernels_use_avx2(void) {
+    int cached = __atomic_load_n(&use_avx2_cache, __ATOMIC_RELAXED);
+    if (cached < 0) {
+        cached = bp_cpu_has_avx2_fma() && getenv("BP_DISABLE_AVX2") == NULL;
+        __atomic_store_n(&use_avx2_cache, cached, __ATOMIC_RELAXED);
+    }
+    return cached;
 }
