@@ -15,7 +15,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// The value of a rank-0 tensor.
     @usableFromInline var scalarValue: Scalar
     /// The size of each dimension; empty for a scalar.
-    public private(set) var shape: [Int]
+    public internal(set) var shape: [Int]
     /// The tape this tensor's value was recorded on, if any.
     @usableFromInline var tape: Tape<Scalar>?
     /// This tensor's node on `tape`.
@@ -24,7 +24,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline var leaf: GradientBox<Scalar>?
 
     /// Creates a rank-0 tensor (a scalar).
-    @inlinable
+    /// Creates a rank-0 tensor (a scalar).
     public init(_ value: Scalar) {
         buffer = []
         scalarValue = value
@@ -43,16 +43,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         precondition(
             count == scalars.count,
             "Tensor(shape:scalars:): shape \(shape) needs \(count) values, got \(scalars.count)")
-        if shape.isEmpty {
-            self.init(scalars[0])
-        } else {
-            buffer = scalars
-            scalarValue = 0
-            self.shape = shape
-            tape = nil
-            node = -1
-            leaf = nil
-        }
+        self.init(shape: shape, buffer: scalars)
     }
 
     /// Creates a rank-1 tensor from values.
@@ -106,18 +97,14 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// A value-only tensor with the given shape and storage (no tracking).
-    @inlinable
+    @usableFromInline
     init(shape: [Int], buffer: [Scalar]) {
-        if shape.isEmpty {
-            self.init(buffer.isEmpty ? 0 : buffer[0])
-        } else {
-            self.buffer = buffer
-            self.scalarValue = 0
-            self.shape = shape
-            self.tape = nil
-            self.node = -1
-            self.leaf = nil
-        }
+        self.buffer = shape.isEmpty ? [] : buffer
+        self.scalarValue = shape.isEmpty ? (buffer.isEmpty ? 0 : buffer[0]) : 0
+        self.shape = shape
+        self.tape = nil
+        self.node = -1
+        self.leaf = nil
     }
 
     /// Calls `body` with the values as a contiguous buffer.

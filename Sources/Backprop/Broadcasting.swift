@@ -1,0 +1,92 @@
+/// NumPy broadcasting: shapes are aligned at their last dimension; a dimension of size 1 (or a missing
+/// one) stretches to match the other.
+@usableFromInline
+func broadcastShape(_ a: [Int], _ b: [Int], operation: String) -> [Int] {
+    if a == b { return a }
+    let rank = max(a.count, b.count)
+    var result = [Int](repeating: 1, count: rank)
+    for i in 0..<rank {
+        let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+        let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+        guard da == db || da == 1 || db == 1 else {
+            preconditionFailure("\(operation): shapes \(a) and \(b) cannot be broadcast together")
+        }
+        result[i] = da == 1 ? db : da
+    }
+    return result
+}
+
+/// Row-major strides of `shape`.
+@usableFromInline
+func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var s = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        strides[i] = s
+        s *= shape[i]
+    }
+    return strides
+}
+
+/// Strides that read a tensor of `shape` as if it had been broadcast to `target` (0 on stretched axes).
+@usableFromInline
+func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+    let own = contiguousStrides(shape)
+    let offset = target.count - shape.count
+    return (0..<target.count).map { i in
+        i < offset || shape[i - offset] == 1 ? 0 : own[i - offset]
+    }
+}
+
+/// Calls `body(i, a, b)` for every position `i` (row-major) of `shape`, with the matching offsets into two
+/// operands read through `stridesA` and `stridesB`.
+@inline(__always) @usableFromInline
+func forEachBroadcastOffset(
+    _ shape: [Int], _ stridesA: [Int], _ stridesB: [Int], _ body: (Int, Int, Int) -> Void
+) {
+    let count = shape.reduce(1, *)
+    guard count > 0 else { return }
+    guard let last = shape.indices.last else {
+        body(0, 0, 0)
+        return
+    }
+    let inner = shape[last]
+    let sa = stridesA[last], sb = stridesB[last]
+    var index = [Int](repeating: 0, count: shape.count)
+    var baseA = 0, baseB = 0, i = 0
+    while i < count {
+        var oa = baseA, ob = baseB
+        for _ in 0..<inner {
+            body(i, oa, ob)
+            i += 1
+            oa += sa
+            ob += sb
+        }
+        // Advance the outer index (all axes but the last).
+        var axis = last - 1
+        while axis >= 0 {
+            index[axis] += 1
+            baseA += stridesA[axis]
+            baseB += stridesB[axis]
+            if index[axis] < shape[axis] { break }
+            baseA -= stridesA[axis] * shape[axis]
+            baseB -= stridesB[axis] * shape[axis]
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+}
+
+extension Tensor {
+    /// Sums this tensor (a gradient of the broadcast shape) down to `target`, undoing broadcasting.
+    @usableFromInline
+    func summed(toShape target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let offset = rank - target.count
+        var axes: [Int] = Array(0..<offset)
+        for i in 0..<target.count where target[i] == 1 && shape[i + offset] != 1 {
+            axes.append(i + offset)
+        }
+        return sum(alongAxes: axes, keepingDimensions: true).reshaped(to: target)
+    }
+}

@@ -1,0 +1,92 @@
+// The functional API (as Swift's differentiation and JAX): gradients of a function at a point.
+
+/// Checks that a function's result can seed a backward pass.
+private func requireScalarResult<Scalar>(_ y: Tensor<Scalar>, _ api: String) {
+    precondition(y.scalarCount == 1, "\(api): the function must return a one-element tensor, got shape \(y.shape)")
+}
+
+/// Evaluates `f` on `inputs` recorded on a fresh tape, sweeps backward once, and returns the value and
+/// the gradient with respect to each input.
+func valueWithGradients<Scalar>(
+    at inputs: [Tensor<Scalar>], api: String, of f: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
+) rethrows -> (value: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {
+    let tape = Tape<Scalar>(accumulatesIntoLeaves: false)
+    let tracked: [Tensor<Scalar>] = inputs.map { input in
+        var t = input.detached()
+        t.tape = tape
+        t.node = tape.appendRecord(TensorRecord(name: "input", parents: [], shape: input.shape, pullback: nil, leafBox: nil))
+        return t
+    }
+    let y = try withCurrentTape(tape) { try f(tracked) }
+    requireScalarResult(y, api)
+    guard let root = y.tape, root === tape, !tape.isReleased else {
+        // The result does not depend on the inputs.
+        return (y.detached(), inputs.map { Tensor.zeros(shape: $0.shape) })
+    }
+    let sweep = tape.sweep(from: y.node, seed: Tensor(repeating: 1, shape: y.shape))
+    let gradients = zip(tracked, inputs).map { t, input in tape.gradient(in: sweep, at: t.node, shape: input.shape) }
+    tape.release()
+    return (y.detached(), gradients)
+}
+
+/// The value of `f` at `x` and its gradient ∂f/∂x, by one forward and one reverse pass.
+///
+/// `f` must return a one-element tensor.
+public func valueWithGradient<Scalar>(
+    at x: Tensor<Scalar>, of f: (Tensor<Scalar>) throws -> Tensor<Scalar>
+) rethrows -> (value: Tensor<Scalar>, gradient: Tensor<Scalar>) {
+    let r = try valueWithGradients(at: [x], api: "valueWithGradient(at:of:)") { try f($0[0]) }
+    return (r.value, r.gradients[0])
+}
+
+/// The gradient of `f` at `x`.
+public func gradient<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar>) throws -> Tensor<Scalar>) rethrows -> Tensor<Scalar> {
+    try valueWithGradient(at: x, of: f).gradient
+}
+
+/// The value of `f` at `(x, y)` and its gradients with respect to both arguments.
+public func valueWithGradient<Scalar>(
+    at x: Tensor<Scalar>, _ y: Tensor<Scalar>, of f: (Tensor<Scalar>, Tensor<Scalar>) throws -> Tensor<Scalar>
+) rethrows -> (value: Tensor<Scalar>, gradient: (Tensor<Scalar>, Tensor<Scalar>)) {
+    let r = try valueWithGradients(at: [x, y], api: "valueWithGradient(at:_:of:)") { try f($0[0], $0[1]) }
+    return (r.value, (r.gradients[0], r.gradients[1]))
+}
+
+/// The gradients of `f` at `(x, y)`.
+public func gradient<Scalar>(
+    at x: Tensor<Scalar>, _ y: Tensor<Scalar>, of f: (Tensor<Scalar>, Tensor<Scalar>) throws -> Tensor<Scalar>
+) rethrows -> (Tensor<Scalar>, Tensor<Scalar>) {
+    try valueWithGradient(at: x, y, of: f).gradient
+}
+
+/// The value of `f` at `(x, y, z)` and its gradients with respect to all three arguments.
+public func valueWithGradient<Scalar>(
+    at x: Tensor<Scalar>, _ y: Tensor<Scalar>, _ z: Tensor<Scalar>,
+    of f: (Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>) throws -> Tensor<Scalar>
+) rethrows -> (value: Tensor<Scalar>, gradient: (Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>)) {
+    let r = try valueWithGradients(at: [x, y, z], api: "valueWithGradient(at:_:_:of:)") { try f($0[0], $0[1], $0[2]) }
+    return (r.value, (r.gradients[0], r.gradients[1], r.gradients[2]))
+}
+
+/// The gradients of `f` at `(x, y, z)`.
+public func gradient<Scalar>(
+    at x: Tensor<Scalar>, _ y: Tensor<Scalar>, _ z: Tensor<Scalar>,
+    of f: (Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>) throws -> Tensor<Scalar>
+) rethrows -> (Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>) {
+    try valueWithGradient(at: x, y, z, of: f).gradient
+}
+
+/// The value of `f` at an array of tensors and its gradient with respect to each.
+public func valueWithGradient<Scalar>(
+    at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
+) rethrows -> (value: Tensor<Scalar>, gradient: [Tensor<Scalar>]) {
+    let r = try valueWithGradients(at: xs, api: "valueWithGradient(at:of:)", of: f)
+    return (r.value, r.gradients)
+}
+
+/// The gradient of `f` with respect to each tensor of an array.
+public func gradient<Scalar>(
+    at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
+) rethrows -> [Tensor<Scalar>] {
+    try valueWithGradient(at: xs, of: f).gradient
+}

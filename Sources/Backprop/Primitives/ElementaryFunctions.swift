@@ -1,0 +1,113 @@
+// The elementwise functions of one argument. Each primitive's value and derivative stand together.
+
+@usableFromInline enum Negation: UnaryPrimitive {
+    @usableFromInline static var name: String { "negate" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { -x }
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { -1 }
+}
+
+@usableFromInline enum SquareRoot: UnaryPrimitive {
+    @usableFromInline static var name: String { "sqrt" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { x.squareRoot() }
+    // d√x/dx = 1 / (2√x)
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 / (2 * y) }
+}
+
+@usableFromInline enum Exponential: UnaryPrimitive {
+    @usableFromInline static var name: String { "exp" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
+    // d eˣ/dx = eˣ
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { y }
+}
+
+@usableFromInline enum Logarithm: UnaryPrimitive {
+    @usableFromInline static var name: String { "log" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.log(x) }
+    // d ln x/dx = 1/x
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 / x }
+}
+
+@usableFromInline enum Sine: UnaryPrimitive {
+    @usableFromInline static var name: String { "sin" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.sin(x) }
+    // d sin x/dx = cos x
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { S.cos(x) }
+}
+
+@usableFromInline enum Cosine: UnaryPrimitive {
+    @usableFromInline static var name: String { "cos" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.cos(x) }
+    // d cos x/dx = −sin x
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { -S.sin(x) }
+}
+
+@usableFromInline enum Tangent: UnaryPrimitive {
+    @usableFromInline static var name: String { "tan" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tan(x) }
+    // d tan x/dx = 1 + tan² x
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 + y * y }
+}
+
+@usableFromInline enum HyperbolicTangent: UnaryPrimitive {
+    @usableFromInline static var name: String { "tanh" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
+    // d tanh x/dx = 1 − tanh² x
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 - y * y }
+}
+
+@usableFromInline enum Sigmoid: UnaryPrimitive {
+    @usableFromInline static var name: String { "sigmoid" }
+    // σ(x) = 1 / (1 + e⁻ˣ), evaluated without overflow for large |x|.
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S {
+        if x >= 0 { return 1 / (1 + S.exp(-x)) }
+        let e = S.exp(x)
+        return e / (1 + e)
+    }
+    // dσ/dx = σ(x)(1 − σ(x))
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { y * (1 - y) }
+}
+
+@usableFromInline enum RectifiedLinear: UnaryPrimitive {
+    @usableFromInline static var name: String { "relu" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { x > 0 ? x : 0 }
+    // d relu/dx = 1 for x > 0, else 0 (0 at the kink, as PyTorch)
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { x > 0 ? 1 : 0 }
+}
+
+@usableFromInline enum AbsoluteValue: UnaryPrimitive {
+    @usableFromInline static var name: String { "abs" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { Swift.abs(x) }
+    // d|x|/dx = sign(x) (0 at 0)
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+
+/// The elementwise square root.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func sqrt<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(SquareRoot.self) }
+/// The elementwise exponential eˣ.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func exp<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Exponential.self) }
+/// The elementwise natural logarithm.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Logarithm.self) }
+/// The elementwise sine.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func sin<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Sine.self) }
+/// The elementwise cosine.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func cos<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Cosine.self) }
+/// The elementwise tangent.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func tan<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Tangent.self) }
+/// The elementwise hyperbolic tangent.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func tanh<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(HyperbolicTangent.self) }
+/// The elementwise logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(Sigmoid.self) }
+/// The elementwise rectified linear unit max(x, 0).
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(RectifiedLinear.self) }
+/// The elementwise absolute value.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func abs<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.applying(AbsoluteValue.self) }

@@ -1,0 +1,139 @@
+// Slicing, selecting, gathering, concatenating and stacking along an axis.
+
+extension Tensor {
+    /// Resolves a possibly negative axis.
+    func resolvedAxis(_ axis: Int, _ operation: String, extra: Int = 0) -> Int {
+        let a = axis < 0 ? axis + rank + extra : axis
+        precondition(a >= 0 && a < rank + extra, "\(operation): axis \(axis) out of range for shape \(shape)")
+        return a
+    }
+
+    /// The elements at positions `range` along `axis`.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func slicing(_ range: Range<Int>, alongAxis axis: Int = 0) -> Tensor {
+        let a = resolvedAxis(axis, "slicing(_:alongAxis:)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= shape[a],
+            "slicing(_:alongAxis:): range \(range) out of bounds for axis \(a) of shape \(shape)")
+        let (outer, n, inner) = splitAround(axis: a)
+        var outShape = shape
+        outShape[a] = range.count
+        var values = [Scalar]()
+        values.reserveCapacity(outer * range.count * inner)
+        withScalarBuffer { p in
+            for o in 0..<outer {
+                let start = (o * n + range.lowerBound) * inner
+                values.append(contentsOf: p[start..<(start + range.count * inner)])
+            }
+        }
+        let inputShape = shape
+        return Tensor(shape: outShape, buffer: values).recorded("slice", inputs: [self]) { g in
+            var grad = [Scalar](repeating: 0, count: outer * n * inner)
+            g.withScalarBuffer { gp in
+                for o in 0..<outer {
+                    let start = (o * n + range.lowerBound) * inner
+                    for k in 0..<(range.count * inner) { grad[start + k] = gp[o * range.count * inner + k] }
+                }
+            }
+            return [Tensor(shape: inputShape, buffer: grad)]
+        }
+    }
+
+    /// The elements at positions `range` of the first axis.
+    public subscript(range: Range<Int>) -> Tensor { slicing(range, alongAxis: 0) }
+
+    /// The sub-tensor at `index` of the first axis (the first axis removed).
+    public subscript(index: Int) -> Tensor {
+        precondition(rank > 0, "Tensor[_:]: cannot index a scalar")
+        precondition(index >= 0 && index < shape[0], "Tensor[_:]: index \(index) out of range for shape \(shape)")
+        return slicing(index..<(index + 1), alongAxis: 0).reshaped(to: Array(shape.dropFirst()))
+    }
+
+    /// The slices at `indices` along `axis`, in that order (repeats allowed): for a matrix and axis 0,
+    /// a gathering of rows. The gradient is scattered back and summed at repeated indices.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func gathering(atIndices indices: [Int], alongAxis axis: Int = 0) -> Tensor {
+        let a = resolvedAxis(axis, "gathering(atIndices:alongAxis:)")
+        let (outer, n, inner) = splitAround(axis: a)
+        for i in indices {
+            precondition(i >= 0 && i < n, "gathering(atIndices:alongAxis:): index \(i) out of range for axis \(a) of shape \(shape)")
+        }
+        var outShape = shape
+        outShape[a] = indices.count
+        var values = [Scalar]()
+        values.reserveCapacity(outer * indices.count * inner)
+        withScalarBuffer { p in
+            for o in 0..<outer {
+                for i in indices {
+                    let start = (o * n + i) * inner
+                    values.append(contentsOf: p[start..<(start + inner)])
+                }
+            }
+        }
+        let inputShape = shape
+        return Tensor(shape: outShape, buffer: values).recorded("gather", inputs: [self]) { g in
+            var grad = [Scalar](repeating: 0, count: outer * n * inner)
+            g.withScalarBuffer { gp in
+                var source = 0
+                for o in 0..<outer {
+                    for i in indices {
+                        let start = (o * n + i) * inner
+                        for k in 0..<inner { grad[start + k] += gp[source + k] }
+                        source += inner
+                    }
+                }
+            }
+            return [Tensor(shape: inputShape, buffer: grad)]
+        }
+    }
+
+    /// Joins tensors along an existing axis; all other dimensions must agree.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public init(concatenating tensors: [Tensor], alongAxis axis: Int = 0) {
+        precondition(!tensors.isEmpty, "Tensor(concatenating:alongAxis:): no tensors")
+        let first = tensors[0]
+        let a = first.resolvedAxis(axis, "Tensor(concatenating:alongAxis:)")
+        for t in tensors {
+            var s1 = t.shape, s0 = first.shape
+            precondition(s1.count == s0.count, "Tensor(concatenating:alongAxis:): shapes \(s0) and \(t.shape) differ in rank")
+            s1[a] = 0
+            s0[a] = 0
+            precondition(s1 == s0, "Tensor(concatenating:alongAxis:): shapes \(first.shape) and \(t.shape) differ off axis \(a)")
+        }
+        let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
+        let sizes = tensors.map { $0.shape[a] }
+        var outShape = first.shape
+        outShape[a] = sizes.reduce(0, +)
+        var values = [Scalar]()
+        values.reserveCapacity(outShape.reduce(1, *))
+        for o in 0..<outer {
+            for (t, size) in zip(tensors, sizes) {
+                t.withScalarBuffer { p in
+                    values.append(contentsOf: p[(o * size * inner)..<((o + 1) * size * inner)])
+                }
+            }
+        }
+        self = Tensor(shape: outShape, buffer: values).recorded("concat", inputs: tensors) { g in
+            var offset = 0
+            return sizes.map { size in
+                defer { offset += size }
+                return g.slicing(offset..<(offset + size), alongAxis: a).reshaped(to: {
+                    var s = outShape
+                    s[a] = size
+                    return s
+                }())
+            }
+        }
+    }
+
+    /// Stacks tensors of one shape along a new axis.
+    public init(stacking tensors: [Tensor], alongAxis axis: Int = 0) {
+        precondition(!tensors.isEmpty, "Tensor(stacking:alongAxis:): no tensors")
+        let shape = tensors[0].shape
+        for t in tensors {
+            precondition(t.shape == shape, "Tensor(stacking:alongAxis:): shapes \(shape) and \(t.shape) differ")
+        }
+        let a = tensors[0].resolvedAxis(axis, "Tensor(stacking:alongAxis:)", extra: 1)
+        self.init(concatenating: tensors.map { $0.expandingShape(at: a) }, alongAxis: a)
+    }
+}

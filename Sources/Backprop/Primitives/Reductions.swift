@@ -1,0 +1,121 @@
+// Sums, means and maxima over all elements or chosen axes, with their pullbacks.
+
+extension Tensor {
+    /// Normalises possibly negative axes and checks them against the rank.
+    func normalizedAxes(_ axes: [Int], operation: String) -> [Int] {
+        let result = axes.map { $0 < 0 ? $0 + rank : $0 }
+        for (given, axis) in zip(axes, result) {
+            precondition(axis >= 0 && axis < Swift.max(rank, 1), "\(operation): axis \(given) out of range for shape \(shape)")
+        }
+        return Array(Set(result)).sorted()
+    }
+
+    /// The shape with each reduced axis set to 1.
+    func keptShape(reducing axes: [Int]) -> [Int] {
+        var kept = shape
+        for axis in axes where axis < rank { kept[axis] = 1 }
+        return kept
+    }
+
+    /// The sum of all elements, as a rank-0 tensor.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func sum() -> Tensor {
+        if shape.isEmpty { return self }
+        let total = withScalarBuffer { p in
+            var s0: Scalar = 0, s1: Scalar = 0, s2: Scalar = 0, s3: Scalar = 0
+            var i = 0
+            while i + 4 <= p.count {
+                s0 += p[i]; s1 += p[i + 1]; s2 += p[i + 2]; s3 += p[i + 3]
+                i += 4
+            }
+            while i < p.count { s0 += p[i]; i += 1 }
+            return (s0 + s1) + (s2 + s3)
+        }
+        let input = self
+        return Tensor(total).recorded("sum", inputs: [self]) { g in
+            [Tensor(repeating: g.scalar, shape: input.shape)]
+        }
+    }
+
+    /// The sum along `axes` (negative axes count from the end); reduced axes are kept with size 1 when
+    /// `keepingDimensions` is true, removed otherwise.
+    public func sum(alongAxes axes: Int..., keepingDimensions: Bool = false) -> Tensor {
+        sum(alongAxes: axes, keepingDimensions: keepingDimensions)
+    }
+
+    /// The sum along `axes` (negative axes count from the end); reduced axes are kept with size 1 when
+    /// `keepingDimensions` is true, removed otherwise.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func sum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
+        let axes = normalizedAxes(axes, operation: "sum(alongAxes:)")
+        let kept = keptShape(reducing: axes)
+        var out = [Scalar](repeating: 0, count: kept.reduce(1, *))
+        let outStrides = broadcastStrides(kept, to: shape)
+        withScalarBuffer { p in
+            out.withUnsafeMutableBufferPointer { o in
+                forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in o[io] += p[i] }
+            }
+        }
+        let inputShape = shape
+        let result = Tensor(shape: kept, buffer: out).recorded("sum", inputs: [self]) { g in
+            [g.broadcasted(to: inputShape)]
+        }
+        return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+    }
+
+    /// The mean of all elements, as a rank-0 tensor.
+    public func mean() -> Tensor { sum() / Scalar(Swift.max(scalarCount, 1)) }
+
+    /// The mean along `axes`, keeping the reduced axes with size 1 when `keepingDimensions` is true.
+    public func mean(alongAxes axes: Int..., keepingDimensions: Bool = false) -> Tensor {
+        mean(alongAxes: axes, keepingDimensions: keepingDimensions)
+    }
+
+    /// The mean along `axes`, keeping the reduced axes with size 1 when `keepingDimensions` is true.
+    public func mean(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
+        let normalized = normalizedAxes(axes, operation: "mean(alongAxes:)")
+        let count = normalized.reduce(1) { $0 * shape[$1] }
+        return sum(alongAxes: normalized, keepingDimensions: keepingDimensions) / Scalar(Swift.max(count, 1))
+    }
+
+    /// The largest element, as a rank-0 tensor. The gradient goes to the first largest element.
+    public func max() -> Tensor {
+        shape.isEmpty ? self : max(alongAxes: Array(0..<rank))
+    }
+
+    /// The largest elements along `axes`, keeping the reduced axes with size 1 when `keepingDimensions` is
+    /// true. The gradient of each output goes to the first of its largest inputs.
+    public func max(alongAxes axes: Int..., keepingDimensions: Bool = false) -> Tensor {
+        max(alongAxes: axes, keepingDimensions: keepingDimensions)
+    }
+
+    /// The largest elements along `axes`, keeping the reduced axes with size 1 when `keepingDimensions` is
+    /// true. The gradient of each output goes to the first of its largest inputs.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func max(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
+        precondition(scalarCount > 0, "max(alongAxes:): empty tensor of shape \(shape)")
+        let axes = normalizedAxes(axes, operation: "max(alongAxes:)")
+        let kept = keptShape(reducing: axes)
+        let outCount = kept.reduce(1, *)
+        var out = [Scalar](repeating: -.infinity, count: outCount)
+        var argmax = [Int](repeating: -1, count: outCount)
+        let outStrides = broadcastStrides(kept, to: shape)
+        withScalarBuffer { p in
+            forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in
+                if argmax[io] < 0 || p[i] > out[io] || (p[i].isNaN && !out[io].isNaN) {
+                    out[io] = p[i]
+                    argmax[io] = i
+                }
+            }
+        }
+        let inputShape = shape, inputCount = scalarCount
+        let result = Tensor(shape: kept, buffer: out).recorded("max", inputs: [self]) { g in
+            var grad = [Scalar](repeating: 0, count: inputCount)
+            g.withScalarBuffer { gp in
+                for (o, i) in argmax.enumerated() { grad[i] += gp[o] }
+            }
+            return [Tensor(shape: inputShape, buffer: grad)]
+        }
+        return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+    }
+}

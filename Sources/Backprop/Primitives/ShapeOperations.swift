@@ -1,0 +1,103 @@
+// Reshaping, broadcasting, transposition, squeezing and expanding: values move, none change.
+
+extension Tensor {
+    /// The same values with a new shape; one dimension may be -1 and is then inferred.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func reshaped(to newShape: [Int]) -> Tensor {
+        var target = newShape
+        if let hole = target.firstIndex(of: -1) {
+            let known = target.enumerated().filter { $0.offset != hole }.reduce(1) { $0 * $1.element }
+            precondition(known > 0 && scalarCount % known == 0, "reshaped(to:): cannot reshape \(shape) to \(newShape)")
+            target[hole] = scalarCount / known
+        }
+        precondition(
+            target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == scalarCount,
+            "reshaped(to:): cannot reshape \(shape) (\(scalarCount) values) to \(newShape)")
+        if target == shape { return self }
+        let out = Tensor(shape: target, buffer: shape.isEmpty ? [scalarValue] : buffer)
+        let inputShape = shape
+        return out.recorded("reshape", inputs: [self]) { g in [g.reshaped(to: inputShape)] }
+    }
+
+    /// The same values with a new shape; one dimension may be -1 and is then inferred.
+    public func reshaped(to newShape: Int...) -> Tensor { reshaped(to: newShape) }
+
+    /// This tensor broadcast to `target` (NumPy rules), with values repeated along stretched axes.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func broadcasted(to target: [Int]) -> Tensor {
+        if target == shape { return self }
+        precondition(
+            broadcastShape(shape, target, operation: "broadcasted(to:)") == target,
+            "broadcasted(to:): shape \(shape) cannot be broadcast to \(target)")
+        let count = target.reduce(1, *)
+        let strides = broadcastStrides(shape, to: target)
+        let values = withScalarBuffer { p in
+            [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+                forEachBroadcastOffset(target, strides, strides) { i, ia, _ in out[i] = p[ia] }
+                initialized = count
+            }
+        }
+        let inputShape = shape
+        return Tensor(shape: target, buffer: values).recorded("broadcast", inputs: [self]) { g in
+            [g.summed(toShape: inputShape)]
+        }
+    }
+
+    /// The axes in reverse order (for a matrix, its transpose).
+    public func transposed() -> Tensor { transposed(permutation: Array((0..<rank).reversed())) }
+
+    /// The axes reordered: axis `i` of the result is axis `permutation[i]` of this tensor.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func transposed(permutation: [Int]) -> Tensor {
+        precondition(
+            permutation.sorted() == Array(0..<rank),
+            "transposed(permutation:): \(permutation) is not a permutation of the axes of shape \(shape)")
+        if permutation == Array(0..<rank) { return self }
+        let outShape = permutation.map { shape[$0] }
+        let own = contiguousStrides(shape)
+        let strides = permutation.map { own[$0] }
+        let count = scalarCount
+        let values = withScalarBuffer { p in
+            [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+                if rank == 2 {
+                    // Blocked 2-D transpose keeps both sides in cache.
+                    let rows = shape[0], cols = shape[1], block = 32
+                    for r0 in stride(from: 0, to: rows, by: block) {
+                        for c0 in stride(from: 0, to: cols, by: block) {
+                            for r in r0..<Swift.min(r0 + block, rows) {
+                                for c in c0..<Swift.min(c0 + block, cols) { out[c * rows + r] = p[r * cols + c] }
+                            }
+                        }
+                    }
+                } else {
+                    forEachBroadcastOffset(outShape, strides, strides) { i, ia, _ in out[i] = p[ia] }
+                }
+                initialized = count
+            }
+        }
+        var inverse = [Int](repeating: 0, count: rank)
+        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        return Tensor(shape: outShape, buffer: values).recorded("transpose", inputs: [self]) { g in
+            [g.transposed(permutation: inverse)]
+        }
+    }
+
+    /// Removes the given axes, each of which must have size 1; with no axes, removes every axis of size 1.
+    public func squeezed(axes: [Int] = []) -> Tensor {
+        let normalized = axes.map { $0 < 0 ? $0 + rank : $0 }
+        for (given, axis) in zip(axes, normalized) {
+            precondition(axis >= 0 && axis < rank && shape[axis] == 1, "squeezed(axes:): axis \(given) of shape \(shape) does not have size 1")
+        }
+        let newShape = shape.enumerated().filter { normalized.isEmpty ? $0.element != 1 : !normalized.contains($0.offset) }.map(\.element)
+        return reshaped(to: newShape)
+    }
+
+    /// Inserts an axis of size 1 at `axis` (negative counts from the end of the result).
+    public func expandingShape(at axis: Int) -> Tensor {
+        let a = axis < 0 ? axis + rank + 1 : axis
+        precondition(a >= 0 && a <= rank, "expandingShape(at:): axis \(axis) out of range for shape \(shape)")
+        var newShape = shape
+        newShape.insert(1, at: a)
+        return reshaped(to: newShape)
+    }
+}

@@ -1,0 +1,61 @@
+// Softmax and log-softmax along an axis, numerically stable (the row maximum is subtracted first).
+
+extension Tensor {
+    /// Views the shape as (outer, n, inner) around `axis`.
+    func splitAround(axis: Int) -> (outer: Int, n: Int, inner: Int) {
+        (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+    }
+
+    /// Computes log-softmax values along an axis: x − max − log Σ exp(x − max).
+    private func logSoftmaxValues(axis: Int) -> [Scalar] {
+        let (outer, n, inner) = splitAround(axis: axis)
+        var out = [Scalar](repeating: 0, count: scalarCount)
+        withScalarBuffer { p in
+            for o in 0..<outer {
+                for j in 0..<inner {
+                    let base = o * n * inner + j
+                    var m = -Scalar.infinity
+                    for k in 0..<n { m = Swift.max(m, p[base + k * inner]) }
+                    if m == -.infinity { m = 0 }
+                    var s: Scalar = 0
+                    for k in 0..<n { s += Scalar.exp(p[base + k * inner] - m) }
+                    let logSum = Scalar.log(s) + m
+                    for k in 0..<n { out[base + k * inner] = p[base + k * inner] - logSum }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Resolves a possibly negative axis for a softmax.
+    private func softmaxAxis(_ axis: Int, _ operation: String) -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        precondition(rank > 0 && a >= 0 && a < rank, "\(operation): axis \(axis) out of range for shape \(shape)")
+        return a
+    }
+
+    /// Softmax along `axis`: exp(xᵢ) / Σⱼ exp(xⱼ), computed stably.
+    ///
+    /// Pullback: ∂L/∂x = y ⊙ (g − Σ g ⊙ y).
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func softmax(alongAxis axis: Int = -1) -> Tensor {
+        let a = softmaxAxis(axis, "softmax(alongAxis:)")
+        let y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a).map { Scalar.exp($0) })
+        return y.recorded("softmax", inputs: [self]) { g in
+            let gy = g * y
+            return [gy - y * gy.sum(alongAxes: [a], keepingDimensions: true)]
+        }
+    }
+
+    /// Log-softmax along `axis`: xᵢ − log Σⱼ exp(xⱼ), computed stably.
+    ///
+    /// Pullback: ∂L/∂x = g − softmax(x) ⊙ Σ g.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
+        let a = softmaxAxis(axis, "logSoftmax(alongAxis:)")
+        let y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a))
+        return y.recorded("logSoftmax", inputs: [self]) { g in
+            [g - exp(y) * g.sum(alongAxes: [a], keepingDimensions: true)]
+        }
+    }
+}

@@ -1,0 +1,45 @@
+// The PyTorch-style API: mark tensors as requiring a gradient, call backward() on a result, read grad.
+
+extension Tensor {
+    /// Whether backward passes accumulate a gradient for this tensor into `grad`.
+    ///
+    /// Copies of a tensor that requires a gradient share its `grad`, as a parameter's copies do.
+    public var requiresGradient: Bool {
+        get { leaf != nil }
+        set {
+            if newValue, leaf == nil {
+                self = detached()
+                leaf = GradientBox()
+            } else if !newValue {
+                leaf = nil
+            }
+        }
+    }
+
+    /// A copy that requires a gradient (a new leaf with its own `grad`).
+    public func requiringGradient() -> Tensor {
+        var copy = detached()
+        copy.leaf = GradientBox()
+        return copy
+    }
+
+    /// The gradient accumulated by backward passes since the last `clearGradient()`, or nil.
+    public var grad: Tensor? { leaf?.gradient }
+
+    /// Forgets the accumulated gradient.
+    public func clearGradient() { leaf?.clear() }
+
+    /// Sweeps the graph that produced this one-element tensor backward, adding ∂self/∂t into `t.grad` for
+    /// every tensor `t` that requires a gradient, then frees the graph.
+    ///
+    /// - Parameter retainingGraph: keep the graph for another backward pass.
+    public func backward(retainingGraph: Bool = false) {
+        precondition(scalarCount == 1, "backward(): needs a one-element tensor, got shape \(shape)")
+        guard let tape, !tape.isReleased else {
+            if let leaf { leaf.accumulate(Tensor(repeating: 1, shape: shape)) }
+            return
+        }
+        _ = tape.sweep(from: node, seed: Tensor(repeating: 1, shape: shape))
+        if !retainingGraph { tape.release() }
+    }
+}
