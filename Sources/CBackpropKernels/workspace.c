@@ -1,3 +1,5 @@
+// posix_memalign is POSIX, not ISO C: ask for it explicitly under strict language modes.
+#define _POSIX_C_SOURCE 200112L
 #include "internal.h"
 #include <pthread.h>
 #include <stdlib.h>
