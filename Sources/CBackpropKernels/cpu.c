@@ -1,4 +1,6 @@
 #include "CBackpropKernels.h"
+#include <stdlib.h>
+
 int bp_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
@@ -9,3 +11,20 @@ int bp_cpu_has_avx2_fma(void) {
 }
 
 _Atomic long bp_recording_disabled_scopes = 0;
+
+/// Cached decision: -1 until first asked, then 0 or 1. Racing first calls compute the same value,
+/// and the atomic access keeps the race defined.
+static int use_avx2_cache = -1;
+
+int bp_kernels_use_avx2(void) {
+    int cached = __atomic_load_n(&use_avx2_cache, __ATOMIC_RELAXED);
+    if (cached < 0) {
+        cached = bp_cpu_has_avx2_fma() && getenv("BP_DISABLE_AVX2") == NULL;
+        __atomic_store_n(&use_avx2_cache, cached, __ATOMIC_RELAXED);
+    }
+    return cached;
+}
+
+void bp_kernels_set_use_avx2(int enabled) {
+    __atomic_store_n(&use_avx2_cache, enabled != 0 && bp_cpu_has_avx2_fma(), __ATOMIC_RELAXED);
+}

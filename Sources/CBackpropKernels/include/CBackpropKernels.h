@@ -1,5 +1,9 @@
 #ifndef CBACKPROP_KERNELS_H
 #define CBACKPROP_KERNELS_H
+
+// Hot CPU kernels. Every entry point checks the CPU once and runs an AVX2+FMA version when it can,
+// else a portable C version. Sizes and strides are `long` (Swift `Int` on 64-bit platforms).
+
 /// Returns 1 when the CPU supports AVX2 and FMA (x86-64), else 0.
 int bp_cpu_has_avx2_fma(void);
 
@@ -18,4 +22,87 @@ static inline long bp_recording_disabled_scope_count(void) {
 static inline void bp_recording_disabled_scopes_add(long delta) {
     atomic_fetch_add_explicit(&bp_recording_disabled_scopes, delta, memory_order_relaxed);
 }
+
+/// Returns 1 when the kernels take their AVX2+FMA path, else 0. Honours the environment variable
+/// BP_DISABLE_AVX2 (any value) read once, so the portable path can be exercised on an AVX2 machine.
+int bp_kernels_use_avx2(void);
+
+/// Chooses the path for later calls on all threads: AVX2+FMA when `enabled` is nonzero and the CPU has it,
+/// else portable. For tests that must exercise both paths on one machine; both paths give correct results.
+void bp_kernels_set_use_avx2(int enabled);
+
+// MARK: - Matrix multiplication
+
+/// Single-precision GEMM, row-major, BLAS semantics: C (M×N) = alpha·op(A)·op(B) + beta·C, where op(A) is
+/// M×K (A is stored M×K with row stride lda when transA == 0, K×M when transA != 0) and op(B) is K×N
+/// (B is stored K×N with row stride ldb when transB == 0, N×K when transB != 0). When beta == 0 the old
+/// contents of C are not read (NaNs there do not propagate); when alpha == 0 or K == 0, A and B are not read.
+/// Runs on the calling thread only; callers split C into blocks to use several cores.
+void bp_sgemm(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+              const float *B, long ldb, float beta, float *C, long ldc);
+
+/// Double-precision GEMM with the same semantics as `bp_sgemm`.
+void bp_dgemm(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,
+              const double *B, long ldb, double beta, double *C, long ldc);
+
+// MARK: - Elementwise kernels (contiguous arrays; z may alias x or y)
+
+/// z[i] = x[i] + y[i] for i in 0..<n.
+void bp_sadd(const float *x, const float *y, float *z, long n);
+/// z[i] = x[i] + y[i] for i in 0..<n.
+void bp_dadd(const double *x, const double *y, double *z, long n);
+/// z[i] = x[i] - y[i] for i in 0..<n.
+void bp_ssub(const float *x, const float *y, float *z, long n);
+/// z[i] = x[i] - y[i] for i in 0..<n.
+void bp_dsub(const double *x, const double *y, double *z, long n);
+/// z[i] = x[i] * y[i] for i in 0..<n.
+void bp_smul(const float *x, const float *y, float *z, long n);
+/// z[i] = x[i] * y[i] for i in 0..<n.
+void bp_dmul(const double *x, const double *y, double *z, long n);
+
+/// z[i] = x[i] + b for i in 0..<n.
+void bp_sadd_scalar(const float *x, float b, float *z, long n);
+/// z[i] = x[i] + b for i in 0..<n.
+void bp_dadd_scalar(const double *x, double b, double *z, long n);
+/// z[i] = a * x[i] for i in 0..<n.
+void bp_smul_scalar(const float *x, float a, float *z, long n);
+/// z[i] = a * x[i] for i in 0..<n.
+void bp_dmul_scalar(const double *x, double a, double *z, long n);
+/// z[i] = a * x[i] + b for i in 0..<n (a product then a sum, each rounded; not fused).
+void bp_saffine(const float *x, float a, float b, float *z, long n);
+/// z[i] = a * x[i] + b for i in 0..<n (a product then a sum, each rounded; not fused).
+void bp_daffine(const double *x, double a, double b, double *z, long n);
+
+/// z[i] = max(x[i], 0); NaN stays NaN, -0 becomes +0.
+void bp_srelu(const float *x, float *z, long n);
+/// z[i] = max(x[i], 0); NaN stays NaN, -0 becomes +0.
+void bp_drelu(const double *x, double *z, long n);
+/// z[i] = x[i] > 0 ? g[i] : 0 (the ReLU derivative applied to the incoming gradient g).
+void bp_srelu_backward(const float *g, const float *x, float *z, long n);
+/// z[i] = x[i] > 0 ? g[i] : 0 (the ReLU derivative applied to the incoming gradient g).
+void bp_drelu_backward(const double *g, const double *x, double *z, long n);
+
+/// The sum of x[0..<n] (several partial sums, added at the end; 0 when n <= 0).
+float bp_ssum(const float *x, long n);
+/// The sum of x[0..<n] (several partial sums, added at the end; 0 when n <= 0).
+double bp_dsum(const double *x, long n);
+
+/// z[i, j] = x[i, j] + b[j] for an M×N row-major matrix x (z is M×N, contiguous).
+void bp_sadd_bias_rows(const float *x, const float *b, float *z, long M, long N);
+/// z[i, j] = x[i, j] + b[j] for an M×N row-major matrix x (z is M×N, contiguous).
+void bp_dadd_bias_rows(const double *x, const double *b, double *z, long M, long N);
+
+/// out[j] = sum over i of x[i, j] for an M×N row-major matrix x (out has N values; zeros when M == 0).
+void bp_scolumn_sums(const float *x, float *out, long M, long N);
+/// out[j] = sum over i of x[i, j] for an M×N row-major matrix x (out has N values; zeros when M == 0).
+void bp_dcolumn_sums(const double *x, double *out, long M, long N);
+
+/// Fused softmax and cross-entropy for an M×N matrix of logits (rows are samples) and M class labels in
+/// 0..<N: writes the row-wise softmax probabilities into probs (M×N, contiguous, may alias logits) and
+/// returns the mean over rows of -log softmax(logits)[i, labels[i]], computed as log(sum) - (z - max) so
+/// it stays finite for confident predictions. A label outside 0..<N makes the result NaN. Returns 0 when M == 0.
+float bp_ssoftmax_cross_entropy(const float *logits, const long *labels, float *probs, long M, long N);
+/// Double-precision version of `bp_ssoftmax_cross_entropy`.
+double bp_dsoftmax_cross_entropy(const double *logits, const long *labels, double *probs, long M, long N);
+
 #endif

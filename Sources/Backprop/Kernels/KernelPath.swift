@@ -1,0 +1,13 @@
+// Which code the C kernels run: the AVX2+FMA versions (chosen automatically when the CPU has them) or the
+// portable ones. Exposed so tests can check both paths on one machine.
+import CBackpropKernels
+
+/// Whether the kernels currently run their AVX2+FMA code.
+var kernelsUseAVX2: Bool { bp_kernels_use_avx2() != 0 }
+
+/// Makes later kernel calls (on every thread) use the AVX2+FMA code when `enabled` and the CPU supports it,
+/// else the portable code. Results are correct either way; this only changes speed and rounding order.
+func setKernelsUseAVX2(_ enabled: Bool) { bp_kernels_set_use_avx2(enabled ? 1 : 0) }
+
+/// Whether this CPU can run the AVX2+FMA kernels at all.
+var cpuSupportsAVX2FMA: Bool { bp_cpu_has_avx2_fma() != 0 }

@@ -1,0 +1,18 @@
+#ifndef CBACKPROP_KERNELS_INTERNAL_H
+#define CBACKPROP_KERNELS_INTERNAL_H
+// Declarations shared by the kernel files; not part of the public header.
+#include <stddef.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/// Defined when the AVX2+FMA versions are compiled in (x86-64 with a GCC-compatible compiler).
+#define BP_HAVE_AVX2 1
+/// Marks a function to be compiled for AVX2+FMA; it may only run after `bp_kernels_use_avx2()` said yes.
+#define BP_AVX2_FMA __attribute__((target("avx2,fma")))
+#endif
+
+/// A 64-byte-aligned scratch buffer of at least `bytes` bytes owned by the calling thread, reused by later
+/// calls on the same thread (so the contents do not survive the next call) and freed when the thread exits.
+/// Returns NULL if the allocation fails.
+void *bp_thread_workspace(size_t bytes);
+
+#endif
