@@ -1,0 +1,28 @@
+/// Inverted dropout: in training, zeroes each element with probability `probability` and scales the
+/// survivors by 1 / (1 − probability); in evaluation, passes the input through unchanged.
+public struct Dropout<Scalar: TensorScalar>: Layer {
+    /// The probability of dropping an element, in [0, 1).
+    public var probability: Double
+
+    /// Creates the layer.
+    ///
+    /// - Precondition: `0 <= probability < 1`.
+    public init(probability: Double) {
+        precondition(probability >= 0 && probability < 1, "Dropout: probability must lie in [0, 1), got \(probability)")
+        self.probability = probability
+    }
+
+    /// No parameters.
+    public var parameterNames: [String] { [] }
+    /// No parameters.
+    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
+
+    /// Drops and rescales in training mode (drawing from `context.generator`); the identity otherwise.
+    public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
+        guard context.isTraining, probability > 0 else { return input }
+        let keep = 1 / Scalar(1 - probability)
+        var mask = [Scalar](repeating: 0, count: input.scalarCount)
+        for i in mask.indices where context.generator.nextUnit() >= probability { mask[i] = keep }
+        return input * Tensor(shape: input.shape, scalars: mask)
+    }
+}

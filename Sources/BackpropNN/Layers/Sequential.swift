@@ -1,0 +1,40 @@
+/// Layers applied one after another.
+///
+/// Parameter names are the layer's index, a dot, then the layer's own name (`0.weight`, `2.bias`), as
+/// in PyTorch's `nn.Sequential`.
+public struct Sequential<Scalar: TensorScalar>: Layer {
+    /// The layers, first applied first.
+    public var layers: [any Layer<Scalar>]
+
+    /// Creates a stack of layers.
+    public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
+
+    /// Creates a stack of layers.
+    public init(_ layers: any Layer<Scalar>...) { self.layers = layers }
+
+    /// Each layer's parameter names prefixed by its index.
+    public var parameterNames: [String] {
+        layers.enumerated().flatMap { index, layer in layer.parameterNames.map { "\(index).\($0)" } }
+    }
+
+    /// Every layer's parameters, in layer order.
+    public var parameters: [Tensor<Scalar>] {
+        get { layers.flatMap { $0.parameters } }
+        set {
+            precondition(newValue.count == parameterNames.count, "Sequential: expected \(parameterNames.count) parameters, got \(newValue.count)")
+            var start = 0
+            for index in layers.indices {
+                let count = layers[index].parameterNames.count
+                if count > 0 {
+                    layers[index].parameters = Array(newValue[start..<(start + count)])
+                }
+                start += count
+            }
+        }
+    }
+
+    /// Applies the layers in order.
+    public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
+        layers.reduce(input) { x, layer in layer(x, context: context) }
+    }
+}
