@@ -91,6 +91,17 @@ import Testing
         expectGradients([batchA, n]) { matmul($0[0], $0[1]) }
     }
 
+    @Test(arguments: [(false, true), (true, false), (true, true)])
+    func transposedMatrixProducts(transposeA: Bool, transposeB: Bool) {
+        let a = Tensor<Double>.randomNormal(shape: transposeA ? [5, 3] : [3, 5], seed: 25)
+        let b = Tensor<Double>.randomNormal(shape: transposeB ? [2, 5] : [5, 2], seed: 26)
+        let product = matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+        let reference = matmul(transposeA ? a.transposed() : a, transposeB ? b.transposed() : b)
+        #expect(product.shape == [3, 2])
+        for (x, y) in zip(product.scalars, reference.scalars) { #expect(Swift.abs(x - y) < 1e-12) }
+        expectGradients([a, b]) { matmul($0[0], $0[1], transposeA: transposeA, transposeB: transposeB) }
+    }
+
     @Test func shapeOperations() {
         let cube = Tensor<Double>.randomNormal(shape: [2, 3, 4], seed: 31)
         expectGradients([cube]) { $0[0].reshaped(to: [6, -1]) }

@@ -57,3 +57,46 @@ public func matmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<S
         ]
     }
 }
+
+/// The matrix product op(a)·op(b) of two matrices, where op transposes its operand when asked: the
+/// transposes are read in place by the kernel, never materialised. `matmul(x, w, transposeB: true)` is
+/// x·wᵀ, a linear layer with PyTorch's `[out, in]` weight layout.
+///
+/// Pullbacks, with G the gradient of the product: ∂op(a) = G·op(b)ᵀ and ∂op(b) = op(a)ᵀ·G, each
+/// written straight into the layout its operand is stored in.
+///
+/// - Precondition: `a` and `b` are matrices (rank 2) whose inner dimensions agree after the transposes.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func matmul<Scalar>(
+    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposeA: Bool = false, transposeB: Bool = false
+) -> Tensor<Scalar> {
+    if !transposeA && !transposeB { return matmul(a, b) }
+    precondition(
+        a.rank == 2 && b.rank == 2,
+        "matmul(transposeA:transposeB:): needs matrices, got shapes \(a.shape) and \(b.shape)")
+    let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+    let k2 = transposeB ? b.shape[1] : b.shape[0], n = transposeB ? b.shape[0] : b.shape[1]
+    precondition(
+        k == k2,
+        "matmul: inner dimensions differ, shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
+    let out = Tensor(
+        shape: [m, n],
+        buffer: Tensor.batchedProduct(a, b, batch: 1, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
+    return out.recorded("matmul", inputs: [a, b]) { g in
+        let gradientA: Tensor<Scalar>? =
+            !a.isTracked ? nil
+            : transposeA
+                // a is stored k×m: ∂a = op(b)·Gᵀ.
+                ? Tensor(shape: [k, m], buffer: Tensor.batchedProduct(b, g, batch: 1, m: k, n: m, k: n, transposeA: transposeB, transposeB: true))
+                // a is stored m×k: ∂a = G·op(b)ᵀ.
+                : Tensor(shape: [m, k], buffer: Tensor.batchedProduct(g, b, batch: 1, m: m, n: k, k: n, transposeA: false, transposeB: !transposeB))
+        let gradientB: Tensor<Scalar>? =
+            !b.isTracked ? nil
+            : transposeB
+                // b is stored n×k: ∂b = Gᵀ·op(a).
+                ? Tensor(shape: [n, k], buffer: Tensor.batchedProduct(g, a, batch: 1, m: n, n: k, k: m, transposeA: true, transposeB: transposeA))
+                // b is stored k×n: ∂b = op(a)ᵀ·G.
+                : Tensor(shape: [k, n], buffer: Tensor.batchedProduct(a, g, batch: 1, m: k, n: n, k: m, transposeA: !transposeA, transposeB: false))
+        return [gradientA, gradientB]
+    }
+}

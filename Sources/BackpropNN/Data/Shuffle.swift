@@ -27,6 +27,7 @@ func seededPermutation(count: Int, seed: UInt64) -> [Int] {
 /// Copies whole rows of a row-major matrix (`rowWidth` values per row) in the order of `indices`.
 ///
 /// - Precondition: every index lies in `0..<(source.count / rowWidth)`.
+@_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 func gatherRows<Scalar>(_ source: [Scalar], rowWidth: Int, indices: [Int]) -> [Scalar] {
     let rows = rowWidth == 0 ? 0 : source.count / rowWidth
     return source.withUnsafeBufferPointer { from in

@@ -97,7 +97,7 @@ public struct Linear<Scalar: TensorScalar>: Layer {
         precondition(
             input.rank == 2 && input.shape[1] == inputSize,
             "Linear: expected input of shape [n, \(inputSize)], got \(input.shape)")
-        let product = matmul(input, weight.transposed())
+        let product = matmul(input, weight, transposeB: true)
         guard let bias else { return product }
         return product + bias
     }

@@ -52,6 +52,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One Adam step.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public mutating func update(_ parameters: inout [Tensor<Scalar>], along gradients: [Tensor<Scalar>]) {
         checkUpdateShapes("Adam", parameters, gradients)
         state.step += 1

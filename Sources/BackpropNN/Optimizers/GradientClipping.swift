@@ -1,4 +1,5 @@
 /// The global L2 norm of a list of gradients: √(Σ over all tensors and elements of g²).
+@_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 public func globalNorm<Scalar>(_ gradients: [Tensor<Scalar>]) -> Double {
     var total = 0.0
     for g in gradients {
@@ -12,6 +13,7 @@ public func globalNorm<Scalar>(_ gradients: [Tensor<Scalar>]) -> Double {
 ///
 /// - Precondition: `maxNorm > 0`.
 @discardableResult
+@_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 public func clipByGlobalNorm<Scalar>(_ gradients: inout [Tensor<Scalar>], maxNorm: Double) -> Double {
     precondition(maxNorm > 0, "clipByGlobalNorm: maxNorm must be positive, got \(maxNorm)")
     let norm = globalNorm(gradients)

@@ -34,6 +34,7 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One RMSProp step.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public mutating func update(_ parameters: inout [Tensor<Scalar>], along gradients: [Tensor<Scalar>]) {
         checkUpdateShapes("RMSProp", parameters, gradients)
         state.step += 1

@@ -36,6 +36,7 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One SGD step.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public mutating func update(_ parameters: inout [Tensor<Scalar>], along gradients: [Tensor<Scalar>]) {
         checkUpdateShapes("SGD", parameters, gradients)
         state.step += 1

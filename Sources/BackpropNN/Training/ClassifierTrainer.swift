@@ -76,7 +76,7 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         let epoch = completedEpochs
         let learningRate = configuration.schedule.learningRate(base: configuration.learningRate, epoch: epoch)
         optimizer.learningRate = learningRate
-        let loader = DataLoader(train, batchSize: configuration.batchSize, shuffles: true, seed: configuration.seed)
+        let loader = DataLoader(dataset: train, batchSize: configuration.batchSize, shuffles: true, seed: configuration.seed)
         let batches = loader.batchCount
         let clock = ContinuousClock()
         let start = clock.now

@@ -1,0 +1,48 @@
+import BackpropNN
+import Foundation
+
+/// Shows training progress: a bar redrawn in place on a terminal, plain lines (one per epoch) otherwise.
+struct ProgressDisplay {
+    /// Whether stdout is a terminal.
+    let isTerminal: Bool
+    /// Whether to print anything at all (off for `--quiet`).
+    let enabled: Bool
+
+    /// Creates the display for stdout.
+    init(enabled: Bool) {
+        self.enabled = enabled
+        self.isTerminal = isatty(STDOUT_FILENO) != 0
+    }
+
+    /// Called after each batch: redraws the bar (terminal only, about every 50 ms of progress).
+    func batch(_ progress: TrainingProgress) {
+        guard enabled, isTerminal else { return }
+        let width = 24
+        let filled = Int((Double(progress.batch) / Double(max(progress.batches, 1)) * Double(width)).rounded(.down))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let line = "\r\u{1B}[2Kepoch \(progress.epoch)/\(progress.epochs) \(bar) \(progress.batch)/\(progress.batches)"
+            + String(format: "  loss %.4f  acc %.3f  %.0f ex/s  ", progress.loss, progress.accuracy, progress.examplesPerSecond)
+            + formatSeconds(progress.estimatedSecondsLeft) + " left"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    /// Called after each epoch: finishes the bar's line, or prints a plain line.
+    func epoch(_ record: EpochRecord, epochs: Int, runSecondsLeft: Double) {
+        guard enabled else { return }
+        var line = String(
+            format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.trainLoss, record.trainAccuracy)
+        if let testLoss = record.testLoss, let testAccuracy = record.testAccuracy {
+            line += String(format: "  test loss %.4f  test acc %.4f", testLoss, testAccuracy)
+        }
+        line += String(format: "  %.2fs  lr %g  ", record.seconds, record.learningRate) + formatSeconds(runSecondsLeft) + " left"
+        print((isTerminal ? "\r\u{1B}[2K" : "") + line)
+    }
+
+    /// Seconds as `1.2s` or `3m04s`.
+    func formatSeconds(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        if seconds < 60 { return String(format: "%.1fs", seconds) }
+        let whole = Int(seconds.rounded())
+        return String(format: "%dm%02ds", whole / 60, whole % 60)
+    }
+}
