@@ -31,7 +31,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
-        .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN"]),
+        .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BackpropTeachingTests", dependencies: ["BackpropTeaching"]),
     ]
 )

@@ -171,7 +171,7 @@ public struct SafeTensorsFile: Sendable {
         guard let array = value as? [Any] else { return nil }
         var result: [Int] = []
         for element in array {
-            guard !(element is Bool), let number = element as? Int else { return nil }
+            guard let number = element as? Int else { return nil }
             result.append(number)
         }
         return result
