@@ -11,7 +11,7 @@ struct TrainingTests {
         var features: [Double] = [], labels: [Double] = []
         for i in 0..<count {
             let label = Double(i % 2)
-            let center = label == 1 ? (1.5, 1.0) : (-1.0, -1.5)
+            let center = label == 1 ? (2.0, 2.0) : (-2.0, -2.0)
             let noise = Tensor<Double>.randomNormal(shape: [2], using: &generator).scalars
             features += [center.0 + noise[0], center.1 + noise[1]]
             labels.append(label)
