@@ -40,6 +40,15 @@ enum DataSource {
         }
     }
 
+    /// A stable name for the source, recorded in checkpoints: `digits`, or the file's absolute path.
+    var identity: String {
+        switch self {
+        case .bundledDigits: return "digits"
+        case .csv(let url, let labelColumn): return url.standardizedFileURL.path + (labelColumn.map { "#label=\($0)" } ?? "")
+        case .mnist(let url): return url.standardizedFileURL.path
+        }
+    }
+
     /// Whether the source comes with its own test part (MNIST's t10k files).
     var hasSeparateTestPart: Bool {
         if case .mnist = self { return true }
@@ -67,10 +76,12 @@ enum DataSource {
         }
     }
 
-    /// Whether features should be standardised before training: yes for arbitrary CSV files, whose
-    /// columns may have any scale; the digits and MNIST arrive already scaled to [0, 1].
+    /// Whether features are standardised (per-feature mean 0, standard deviation 1, fitted on the
+    /// training part and saved in the checkpoint) before training: yes for CSV files, whose columns may
+    /// have any scale, and for the digits, where it lifts held-out accuracy by about half a point over
+    /// plain 1/16 scaling (README, "Training"); MNIST keeps its 1/255 scaling, as is customary.
     var needsStandardization: Bool {
-        if case .csv = self { return true }
-        return false
+        if case .mnist = self { return false }
+        return true
     }
 }

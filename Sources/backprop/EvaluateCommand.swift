@@ -1,7 +1,77 @@
 import ArgumentParser
+import BackpropNN
+import Foundation
 
-/// `backprop evaluate` (being built).
+/// `backprop evaluate`: a trained checkpoint's accuracy, loss and confusion matrix on a data set.
 struct EvaluateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "(being built)")
-    func run() throws { throw ValidationError("backprop evaluate is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a trained checkpoint on data: accuracy, loss and a confusion matrix.",
+        discussion: """
+            On the data the model was trained on, only the held-out part is used (the same seeded split as \
+            in training), unless --all is given; on other data, every example.
+            """)
+
+    @Option(help: "The checkpoint written by `backprop train`.")
+    var model: String
+
+    @Option(help: "A CSV file or an MNIST folder, as for `train`. Default: the bundled digits.")
+    var data: String?
+
+    @Option(help: "The CSV label column, 0-based; negative counts from the end. Default: the last.")
+    var labelColumn: Int?
+
+    @Flag(help: "Use every example, even of the data the model was trained on.")
+    var all = false
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    func run() throws {
+        let checkpoint = try loadCheckpoint(model)
+        let trainer: ClassifierTrainer<Float>
+        do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint) } catch let error as CheckpointError {
+            throw UserError("--model \(model): \(error.description)")
+        }
+        let source = try DataSource(path: data, labelColumn: labelColumn)
+        var examples: Dataset<Float>
+        var part = "all examples"
+        if let test = try source.loadTestPart() {
+            examples = test
+            part = "the test part"
+        } else {
+            examples = try source.load()
+            let metadata = checkpoint.metadata
+            if !all, metadata["data_source"] == source.identity, let fraction = metadata["test_fraction"].flatMap(Double.init) {
+                examples = examples.split(testFraction: fraction, seed: trainer.configuration.seed).test
+                part = "the held-out \(Int((fraction * 100).rounded()))%"
+            }
+        }
+        if let normalization = try checkpoint.normalization(as: Float.self) {
+            guard normalization.featureCount == examples.featureCount else {
+                throw UserError("--data has \(examples.featureCount) features per example, the model expects \(trainer.inputSize)")
+            }
+            examples = normalization.apply(examples)
+        }
+        guard examples.count > 0 else { throw UserError("--data: no examples to evaluate") }
+        guard examples.featureCount == trainer.inputSize else {
+            throw UserError("--data has \(examples.featureCount) features per example, the model expects \(trainer.inputSize)")
+        }
+        if let bad = examples.labels.first(where: { $0 >= trainer.classCount }) {
+            throw UserError("--data has label \(bad), the model has \(trainer.classCount) classes")
+        }
+        let evaluation = trainer.evaluate(on: examples)
+        let matrix = ConfusionMatrix(predictions: evaluation.predictions, labels: examples.labels, classCount: trainer.classCount)
+        if json {
+            print(try jsonLine([
+                "accuracy": evaluation.accuracy, "loss": evaluation.loss, "examples": examples.count,
+                "confusion_matrix": matrix.counts, "part": part,
+            ]))
+            return
+        }
+        print("\(source.name), \(part): \(examples.count) examples")
+        print(String(format: "accuracy %.4f, loss %.4f", evaluation.accuracy, evaluation.loss))
+        print("confusion matrix (rows: true class, columns: predicted):")
+        print(matrix.description)
+    }
 }

@@ -1,7 +1,77 @@
 import ArgumentParser
+import BackpropNN
+import Foundation
 
-/// `backprop predict` (being built).
+/// `backprop predict`: classes and probabilities for new examples from a trained checkpoint.
 struct PredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "predict", abstract: "(being built)")
-    func run() throws { throw ValidationError("backprop predict is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict the class of each example in a file with a trained checkpoint.",
+        discussion: """
+            The input is a CSV file of features only (one example per line, as many numbers as the model \
+            has inputs, no label) or a NumPy .npy array of shape [n, inputs]. Prints one line per example: \
+            its index, the predicted class and that class's probability.
+            """)
+
+    @Option(help: "The checkpoint written by `backprop train`.")
+    var model: String
+
+    @Option(help: "A CSV file of features (no labels) or a .npy array [n, inputs].")
+    var input: String
+
+    @Flag(help: "Print one JSON object: predictions and probabilities.")
+    var json = false
+
+    func run() throws {
+        let checkpoint = try loadCheckpoint(model)
+        let trainer: ClassifierTrainer<Float>
+        do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint) } catch let error as CheckpointError {
+            throw UserError("--model \(model): \(error.description)")
+        }
+        var features = try readFeatures()
+        guard features.rank == 2, features.shape[0] > 0 else {
+            throw UserError("--input \(input): expected a matrix of examples [n, \(trainer.inputSize)], got shape \(features.shape)")
+        }
+        guard features.shape[1] == trainer.inputSize else {
+            let hint = features.shape[1] == trainer.inputSize + 1 ? " (is the label column still in the file?)" : ""
+            throw UserError("--input \(input): \(features.shape[1]) values per example, the model expects \(trainer.inputSize)\(hint)")
+        }
+        if let normalization = try checkpoint.normalization(as: Float.self) { features = normalization.apply(features) }
+        let probabilities = trainer.logits(features).softmax(alongAxis: 1)
+        let classes = predictedClasses(probabilities)
+        let values = probabilities.scalars
+        let labelValues = checkpoint.metadata["label_values"].map { $0.split(separator: ",").map(String.init) }
+        func name(_ index: Int) -> String {
+            if let labelValues, index < labelValues.count { return labelValues[index] }
+            return "\(index)"
+        }
+        let width = trainer.classCount
+        if json {
+            print(try jsonLine([
+                "predictions": classes.map(name),
+                "probabilities": classes.indices.map { row in (0..<width).map { Double(values[row * width + $0]) } },
+            ]))
+            return
+        }
+        print("example  class  probability")
+        for (row, predicted) in classes.enumerated() {
+            let probability = Double(values[row * width + predicted])
+            print(String(format: "%7d  ", row) + name(predicted).padding(toLength: 5, withPad: " ", startingAt: 0)
+                + String(format: "  %.4f", probability))
+        }
+    }
+
+    /// The input file as a feature matrix.
+    func readFeatures() throws -> Tensor<Float> {
+        let url = URL(fileURLWithPath: input)
+        do {
+            if input.lowercased().hasSuffix(".npy") {
+                let array = try NPYArray.read(from: url)
+                return array.tensor(as: Float.self)
+            }
+            return try Tensor<Float>(csvAt: url)
+        } catch let error as DataError {
+            throw UserError("--input: \(error.description)")
+        }
+    }
 }

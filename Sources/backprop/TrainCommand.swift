@@ -77,6 +77,7 @@ struct TrainCommand: ParsableCommand {
         if let clipNorm, !(clipNorm > 0) { throw UserError("--clip-norm must be positive, got \(clipNorm)") }
 
         var trainer: ClassifierTrainer<Float>
+        var heldOutFraction = testFraction
         var normalization: Normalization<Float>? = nil
         let savePath = save ?? resume ?? "backprop-mlp.safetensors"
         if let resume {
@@ -85,6 +86,8 @@ struct TrainCommand: ParsableCommand {
                 throw UserError("--resume \(resume): \(error.description)")
             }
             normalization = try checkpoint.normalization(as: Float.self)
+            // The resumed run must see the same split as the run it continues.
+            if let fraction = checkpoint.metadata["test_fraction"].flatMap(Double.init) { heldOutFraction = fraction }
         } else {
             let configuration = TrainingConfiguration(
                 hiddenWidths: try parseWidths(layers), activation: try parseActivation(activation), dropout: dropout,
@@ -92,7 +95,7 @@ struct TrainCommand: ParsableCommand {
                 schedule: try parseSchedule(schedule, epochs: epochs ?? 30), maxGradientNorm: clipNorm, seed: seed)
             trainer = try freshTrainer(configuration, source: source)
         }
-        var (train, test) = try splitData(source, seed: trainer.configuration.seed)
+        var (train, test) = try splitData(source, seed: trainer.configuration.seed, testFraction: heldOutFraction)
         if source.needsStandardization && normalization == nil { normalization = Normalization.standardizing(train.features) }
         if let normalization {
             guard normalization.featureCount == train.featureCount else {
@@ -120,11 +123,9 @@ struct TrainCommand: ParsableCommand {
             trainSeconds += record.seconds
             let left = record.seconds * Double(configuration.epochs - trainer.completedEpochs)
             display.epoch(record, epochs: configuration.epochs, runSecondsLeft: left)
-            try saveCheckpoint(trainer.checkpoint(normalization: normalization), to: saveURL)
+            try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL)
         }
-        if trainer.completedEpochs == 0 || trainSeconds == 0 {
-            try saveCheckpoint(trainer.checkpoint(normalization: normalization), to: saveURL)
-        }
+        if trainSeconds == 0 { try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL) }
 
         let evaluation = trainer.evaluate(on: test)
         let matrix = ConfusionMatrix(predictions: evaluation.predictions, labels: test.labels, classCount: trainer.classCount)
@@ -156,8 +157,21 @@ struct TrainCommand: ParsableCommand {
         return ClassifierTrainer(configuration: configuration, inputSize: all.featureCount, classCount: classCount)
     }
 
+    /// The trainer's checkpoint plus what `evaluate` and `predict` need to know about the data: where it
+    /// came from, the held-out fraction, and the original label values when labels were renumbered.
+    func runCheckpoint(
+        _ trainer: ClassifierTrainer<Float>, _ normalization: Normalization<Float>?, _ source: DataSource,
+        _ train: Dataset<Float>, _ testFraction: Double
+    ) -> Checkpoint {
+        var checkpoint = trainer.checkpoint(normalization: normalization)
+        checkpoint.metadata["data_source"] = source.identity
+        checkpoint.metadata["test_fraction"] = "\(testFraction)"
+        if let values = train.labelValues { checkpoint.metadata["label_values"] = values.map { "\($0)" }.joined(separator: ",") }
+        return checkpoint
+    }
+
     /// The training and test sets: MNIST's own parts, or a seeded split.
-    func splitData(_ source: DataSource, seed: UInt64) throws -> (Dataset<Float>, Dataset<Float>) {
+    func splitData(_ source: DataSource, seed: UInt64, testFraction: Double) throws -> (Dataset<Float>, Dataset<Float>) {
         let all = try source.load()
         if let test = try source.loadTestPart() { return (all, test) }
         let parts = all.split(testFraction: testFraction, seed: seed)
