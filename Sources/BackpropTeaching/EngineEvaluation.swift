@@ -28,6 +28,8 @@ public struct ComputationGraph: Sendable {
     public let values: [Double]
     /// Each node's gradient ∂result/∂node from the engine; nil for constants.
     public let gradients: [Double?]
+    /// The order in which `result` lists the variables (the order their values were given).
+    public var variableOrder: [String]
 
     /// The result's value.
     public var value: Double { values[expression.root] }
@@ -37,7 +39,7 @@ public struct ComputationGraph: Sendable {
         let indices = expression.variables.map { name in expression.nodes.firstIndex { $0.operation == .variable(name) }! }
         return GradientResult(
             variables: expression.variables, point: indices.map { values[$0] }, value: value,
-            gradient: indices.map { gradients[$0] ?? 0 })
+            gradient: indices.map { gradients[$0] ?? 0 }).ordered(as: variableOrder)
     }
 }
 
@@ -98,8 +100,9 @@ extension Expression {
     /// The value and every partial derivative at the point `values` gives.
     ///
     /// - Throws: `ExpressionError` for a variable without a value, `VariableValuesError` for an unknown name.
+    /// The variables come in the order `values` gives them.
     public func gradient(at values: VariableValues) throws -> GradientResult {
-        gradient(at: try values.values(for: self))
+        gradient(at: try values.values(for: self)).ordered(as: values.names)
     }
 
     /// The formula's value at `point`, evaluated on the engine with nothing recorded.
@@ -129,14 +132,17 @@ extension Expression {
             default: gradients[index] = engineGradients[point.count + index].scalar
             }
         }
-        return ComputationGraph(expression: self, values: values, gradients: gradients)
+        return ComputationGraph(expression: self, values: values, gradients: gradients, variableOrder: variables)
     }
 
     /// Every node's value and gradient at the point `values` gives.
     ///
     /// - Throws: `ExpressionError` for a variable without a value, `VariableValuesError` for an unknown name.
+    /// `result` lists the variables in the order `values` gives them.
     public func graph(at values: VariableValues) throws -> ComputationGraph {
-        graph(at: try values.values(for: self))
+        var graph = graph(at: try values.values(for: self))
+        graph.variableOrder = values.names
+        return graph
     }
 }
 
