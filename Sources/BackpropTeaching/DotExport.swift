@@ -26,7 +26,7 @@ extension ComputationGraph {
                 label = "\(name)\nvalue \(number(values[index]))\ngrad \(number(gradients[index] ?? 0))"
                 shape = "ellipse"
             default:
-                label = "\(names[index]) = \(node.operation.symbol)\nvalue \(number(values[index]))\ngrad \(number(gradients[index] ?? 0))"
+                label = "\(names[index]) = \(expression.operationSymbol(index))\nvalue \(number(values[index]))\ngrad \(number(gradients[index] ?? 0))"
                 shape = index == expression.root ? "doubleoctagon" : "box"
             }
             lines.append("  n\(index) [shape=\(shape), label=\(dotString(label))];")
@@ -103,10 +103,17 @@ public func renderSVG(dot text: String, to path: String) throws {
 ///
 /// - Throws: `FileWriteError` naming the file and the reason when it cannot be written.
 public func writeText(_ text: String, to path: String) throws {
+    let directory = (path as NSString).deletingLastPathComponent
+    let folder = directory.isEmpty ? "." : directory
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw FileWriteError(message: "cannot write \(path): the directory \(folder) does not exist")
+    }
     do {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
     } catch {
-        throw FileWriteError(message: "cannot write \(path): \((error as NSError).localizedDescription)")
+        let reason = FileManager.default.isWritableFile(atPath: folder) ? (error as NSError).localizedDescription : "permission denied"
+        throw FileWriteError(message: "cannot write \(path): \(reason)")
     }
 }
 

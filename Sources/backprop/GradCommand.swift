@@ -36,6 +36,7 @@ struct GradCommand: ParsableCommand {
 
     func run() throws {
         guard (1...17).contains(digits) else { throw UserError("--digits must be between 1 and 17, got \(digits)") }
+        guard !(json && trace) else { throw UserError("--json and --trace cannot be combined: --json prints one JSON object") }
         let graph: ComputationGraph
         do {
             let expression = try Expression(parsing: formula)
@@ -57,6 +58,5 @@ struct GradCommand: ParsableCommand {
         } else {
             print(graph.result.report(formula: formula))
         }
-        if trace && json { print(Trace(graph: graph).render(digits: digits)) }
     }
 }

@@ -17,16 +17,16 @@ struct MinimizeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The starting point, e.g. x=-1.8,y=1.5.", valueName: "name=value,..."))
     var from: String = ""
 
-    @Option(name: .customLong("lr"), help: "The step size η (learning rate).")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "The step size η (learning rate).")
     var learningRate: Double = 1e-3
 
-    @Option(help: "The most steps to take.")
+    @Option(parsing: .unconditional, help: "The most steps to take.")
     var steps: Int = 1000
 
-    @Option(help: "Decrease the step size as η / (1 + decay·k) at step k.")
+    @Option(parsing: .unconditional, help: "Decrease the step size as η / (1 + decay·k) at step k.")
     var decay: Double = 0
 
-    @Option(help: "Stop once ‖∇f‖ is at most this.")
+    @Option(parsing: .unconditional, help: "Stop once ‖∇f‖ is at most this.")
     var tolerance: Double = 0
 
     @Option(help: ArgumentHelp("Draw the contours of a two-variable formula and the path to this SVG file.", valueName: "file.svg"))
@@ -47,6 +47,10 @@ struct MinimizeCommand: ParsableCommand {
         }
         if plot != nil, expression.variables.count != 2 {
             throw UserError("--plot needs a formula of two variables; \(formula) has \(expression.variables.count)")
+        }
+        if let plot {
+            // Fail on an unwritable file before the descent rather than after it.
+            do { try writeText("", to: plot) } catch { throw UserError(String(describing: error)) }
         }
         let descent = GradientDescent(learningRate: learningRate, steps: steps, decay: decay, tolerance: tolerance)
         print(GradientDescentStep.progressHeader(variables: expression.variables))
