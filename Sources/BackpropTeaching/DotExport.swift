@@ -74,11 +74,12 @@ public func graphvizExecutable(environment: [String: String] = ProcessInfo.proce
     return nil
 }
 
-/// Renders DOT text to an SVG file by running Graphviz's `dot -Tsvg`.
+/// Renders DOT text to an SVG file by running Graphviz's `dot -Tsvg -o path`.
 ///
+/// - Parameter executable: the `dot` to run; by default the one on `PATH`.
 /// - Throws: `GraphvizError` when `dot` is not installed, or when it fails (with its message).
-public func renderSVG(dot text: String, to path: String) throws {
-    guard let executable = graphvizExecutable() else {
+public func renderSVG(dot text: String, to path: String, executable: String? = graphvizExecutable()) throws {
+    guard let executable else {
         throw GraphvizError(message: "cannot render \(path): Graphviz's `dot` is not installed (not found on PATH); install Graphviz, or write the DOT with --dot FILE and render it elsewhere")
     }
     let process = Process()

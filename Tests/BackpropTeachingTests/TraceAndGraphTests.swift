@@ -86,6 +86,28 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
         #expect(dot.contains("value 6\\ngrad 1"))
     }
 
+    @Test func svgRunsGraphvizWhenInstalledAndSaysSoWhenNot() throws {
+        let dot = try Expression(parsing: "x*y").graph(at: [2, 3]).dot()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-dot-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A stand-in for Graphviz: checks the arguments, copies the DOT it reads to the -o file.
+        let fake = directory + "/dot"
+        try writeText("#!/bin/sh\n[ \"$1\" = -Tsvg ] && [ \"$2\" = -o ] && cat > \"$3\"\n", to: fake)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake)
+        let output = directory + "/graph.svg"
+        try renderSVG(dot: dot, to: output, executable: fake)
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == dot)
+        #expect(graphvizExecutable(environment: ["PATH": directory]) == fake)
+        #expect(graphvizExecutable(environment: ["PATH": "/nonexistent"]) == nil)
+        do {
+            try renderSVG(dot: dot, to: output, executable: nil)
+            Issue.record("rendering without dot should fail")
+        } catch let error as GraphvizError {
+            #expect(error.message.contains("not installed"))
+        }
+    }
+
     @Test func checkAgreesWithFiniteDifferences() throws {
         let report = try Expression(parsing: "x1^2*x2+cos(x3)").checkGradients(at: VariableValues(parsing: "x1=1.5,x2=-2,x3=0.7"))
         #expect(report.variables == ["x1", "x2", "x3"])
