@@ -36,7 +36,7 @@ public struct ContourPlot: Sendable {
     /// `path`, the path as a polyline from a start dot to an end mark, and `title` above.
     ///
     /// - Throws: `ContourPlotError` when the formula does not have exactly two variables.
-    public func svg(of expression: Expression, path: [[Double]], title: String) throws -> String {
+    public func svg(of expression: Formula, path: [[Double]], title: String) throws -> String {
         guard expression.variables.count == 2 else {
             throw ContourPlotError(message: "a contour plot needs a formula of two variables; \(expression.source) has \(expression.variables.count)")
         }

@@ -6,16 +6,16 @@ extension ComputationGraph {
     /// The graph in Graphviz DOT: one node per expression node labelled with its name, operation, value and
     /// gradient ∂f/∂node; one edge per input read, in the direction of evaluation (input → operation).
     public func dot(digits: Int = 6) -> String {
-        let names = expression.nodeNames
+        let names = formula.nodeNames
         func number(_ value: Double) -> String { formatSignificant(value, digits: digits) }
         var lines = [
             "digraph computation {",
             "  rankdir=LR;",
-            "  label=\(dotString("f = " + expression.source));",
+            "  label=\(dotString("f = " + formula.source));",
             "  labelloc=t;",
             "  node [fontname=\"Helvetica\", fontsize=11];",
         ]
-        for (index, node) in expression.nodes.enumerated() {
+        for (index, node) in formula.nodes.enumerated() {
             let label: String
             let shape: String
             switch node.operation {
@@ -26,12 +26,12 @@ extension ComputationGraph {
                 label = "\(name)\nvalue \(number(values[index]))\ngrad \(number(gradients[index] ?? 0))"
                 shape = "ellipse"
             default:
-                label = "\(names[index]) = \(expression.operationSymbol(index))\nvalue \(number(values[index]))\ngrad \(number(gradients[index] ?? 0))"
-                shape = index == expression.root ? "doubleoctagon" : "box"
+                label = "\(names[index]) = \(formula.operationSymbol(index))\nvalue \(number(values[index]))\ngrad \(number(gradients[index] ?? 0))"
+                shape = index == formula.root ? "doubleoctagon" : "box"
             }
             lines.append("  n\(index) [shape=\(shape), label=\(dotString(label))];")
         }
-        for (index, node) in expression.nodes.enumerated() {
+        for (index, node) in formula.nodes.enumerated() {
             for (k, input) in node.inputs.enumerated() {
                 let tag = node.inputs.count > 1 ? " [label=\"i\(k + 1)\"]" : ""
                 lines.append("  n\(input) -> n\(index)\(tag);")

@@ -23,7 +23,7 @@ public struct GradientResult: Equatable, Sendable {
 /// every node's gradient ∂result/∂node.
 public struct ComputationGraph: Sendable {
     /// The formula.
-    public let expression: Expression
+    public let formula: Formula
     /// Each node's value.
     public let values: [Double]
     /// Each node's gradient ∂result/∂node from the engine; nil for constants.
@@ -32,18 +32,18 @@ public struct ComputationGraph: Sendable {
     public var variableOrder: [String]
 
     /// The result's value.
-    public var value: Double { values[expression.root] }
+    public var value: Double { values[formula.root] }
 
     /// The value and the partial derivatives with respect to the variables.
     public var result: GradientResult {
-        let indices = expression.variables.map { name in expression.nodes.firstIndex { $0.operation == .variable(name) }! }
+        let indices = formula.variables.map { name in formula.nodes.firstIndex { $0.operation == .variable(name) }! }
         return GradientResult(
-            variables: expression.variables, point: indices.map { values[$0] }, value: value,
+            variables: formula.variables, point: indices.map { values[$0] }, value: value,
             gradient: indices.map { gradients[$0] ?? 0 }).ordered(as: variableOrder)
     }
 }
 
-extension Expression {
+extension Formula {
     /// Evaluates the nodes in order on the engine; `probes`, when given, holds one tracked zero per node
     /// that is added to the node's output so the engine's gradient for it is the node's gradient.
     func engineValues(variables: [Tensor<Double>], probes: [Tensor<Double>]?) -> [Tensor<Double>] {
@@ -99,7 +99,7 @@ extension Expression {
 
     /// The value and every partial derivative at the point `values` gives.
     ///
-    /// - Throws: `ExpressionError` for a variable without a value, `VariableValuesError` for an unknown name.
+    /// - Throws: `FormulaError` for a variable without a value, `VariableValuesError` for an unknown name.
     /// The variables come in the order `values` gives them.
     public func gradient(at values: VariableValues) throws -> GradientResult {
         gradient(at: try values.values(for: self)).ordered(as: values.names)
@@ -132,12 +132,12 @@ extension Expression {
             default: gradients[index] = engineGradients[point.count + index].scalar
             }
         }
-        return ComputationGraph(expression: self, values: values, gradients: gradients, variableOrder: variables)
+        return ComputationGraph(formula: self, values: values, gradients: gradients, variableOrder: variables)
     }
 
     /// Every node's value and gradient at the point `values` gives.
     ///
-    /// - Throws: `ExpressionError` for a variable without a value, `VariableValuesError` for an unknown name.
+    /// - Throws: `FormulaError` for a variable without a value, `VariableValuesError` for an unknown name.
     /// `result` lists the variables in the order `values` gives them.
     public func graph(at values: VariableValues) throws -> ComputationGraph {
         var graph = graph(at: try values.values(for: self))
@@ -146,7 +146,7 @@ extension Expression {
     }
 }
 
-extension ExpressionNode {
+extension FormulaNode {
     /// How many inputs the node reads.
     var arity: Int { inputs.count }
 }

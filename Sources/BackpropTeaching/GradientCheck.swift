@@ -34,11 +34,11 @@ public struct GradientCheckReport: Sendable {
     }
 }
 
-extension Expression {
+extension Formula {
     /// Compares reverse-mode partial derivatives with central finite differences at the point `values`
     /// gives, using the core's `checkGradients`.
     ///
-    /// - Throws: `ExpressionError` for a variable without a value, `VariableValuesError` for an unknown name.
+    /// - Throws: `FormulaError` for a variable without a value, `VariableValuesError` for an unknown name.
     public func checkGradients(at values: VariableValues, stepSize h: Double = 1e-6) throws -> GradientCheckReport {
         let point = try values.values(for: self)
         let check = Backprop.checkGradients(at: point.map { Tensor($0) }, stepSize: h) { inputs in

@@ -25,7 +25,7 @@ public struct GradientDescent: Sendable {
     /// Walks downhill from `start` (one value per variable, in `expression.variables` order), computing each
     /// gradient by reverse mode on the engine, and calls `onStep` at every point visited.
     public func minimize(
-        _ expression: Expression, from start: [Double], onStep: (GradientDescentStep) -> Void = { _ in }
+        _ expression: Formula, from start: [Double], onStep: (GradientDescentStep) -> Void = { _ in }
     ) -> GradientDescentResult {
         var point = start
         var path = [start]

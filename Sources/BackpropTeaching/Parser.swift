@@ -18,7 +18,7 @@ struct Token: Equatable {
 }
 
 /// Splits `source` into tokens; the last is `.end`.
-func tokenize(_ source: String) throws(ExpressionError) -> [Token] {
+func tokenize(_ source: String) throws(FormulaError) -> [Token] {
     let characters = Array(source)
     var tokens: [Token] = []
     var i = 0
@@ -44,7 +44,7 @@ func tokenize(_ source: String) throws(ExpressionError) -> [Token] {
             }
             let text = String(characters[start..<i])
             guard let value = Double(text) else {
-                throw ExpressionError(.unexpectedToken(text), column: start + 1, source: source)
+                throw FormulaError(.unexpectedToken(text), column: start + 1, source: source)
             }
             tokens.append(Token(kind: .number(value), text: text, column: start + 1))
         } else if c.isLetter || c == "_" {
@@ -66,7 +66,7 @@ func tokenize(_ source: String) throws(ExpressionError) -> [Token] {
             let kind: Token.Kind = c == "(" ? .leftParenthesis : c == ")" ? .rightParenthesis : .comma
             tokens.append(Token(kind: kind, text: String(c), column: start + 1))
         } else {
-            throw ExpressionError(.invalidCharacter(c), column: start + 1, source: source)
+            throw FormulaError(.invalidCharacter(c), column: start + 1, source: source)
         }
     }
     tokens.append(Token(kind: .end, text: "", column: characters.count + 1))
@@ -119,20 +119,20 @@ private func precedence(_ symbol: Character) -> Int {
 }
 private let negationPrecedence = 3
 
-extension Expression {
+extension Formula {
     /// Parses a formula: numbers, variables, `+ - * / ^` (`**` too), unary minus, parentheses and calls of
     /// `sin cos tan exp log sqrt tanh sigmoid σ relu abs max min`.
     ///
-    /// - Throws: `ExpressionError` naming the problem and its column.
-    public init(parsing source: String) throws(ExpressionError) {
+    /// - Throws: `FormulaError` naming the problem and its column.
+    public init(parsing source: String) throws(FormulaError) {
         let tokens = try tokenize(source)
-        var nodes: [ExpressionNode] = []
+        var nodes: [FormulaNode] = []
         var operands: [Int] = []
         var pending: [Pending] = []
         var variableNodes: [String: Int] = [:]
 
         func emit(_ operation: Operation, _ inputs: [Int], _ column: Int) {
-            nodes.append(ExpressionNode(operation: operation, inputs: inputs, column: column))
+            nodes.append(FormulaNode(operation: operation, inputs: inputs, column: column))
             operands.append(nodes.count - 1)
         }
         // Applies the operator on top of the stack to the operands it needs.
@@ -158,10 +158,10 @@ extension Expression {
                 break
             }
         }
-        func fail(_ kind: ExpressionError.Kind, _ column: Int) -> ExpressionError {
-            ExpressionError(kind, column: column, source: source)
+        func fail(_ kind: FormulaError.Kind, _ column: Int) -> FormulaError {
+            FormulaError(kind, column: column, source: source)
         }
-        func unexpected(_ token: Token) -> ExpressionError {
+        func unexpected(_ token: Token) -> FormulaError {
             token.kind == .end ? fail(.unexpectedEnd, token.column) : fail(.unexpectedToken(token.text), token.column)
         }
         // Pops operators down to the nearest open parenthesis, which it returns (still on the stack), or nil.

@@ -50,7 +50,7 @@ public struct Trace: Sendable {
     /// Builds the tables for `graph`.
     public init(graph: ComputationGraph) {
         self.graph = graph
-        let expression = graph.expression
+        let expression = graph.formula
         let nodes = expression.nodes
         let names = expression.nodeNames
         var forward: [ForwardStep] = []
@@ -94,7 +94,7 @@ public struct Trace: Sendable {
     /// Constant inputs are written into the operation (`·^2`, `2 × ·`) rather than listed, and the other
     /// inputs are called i (one) or i1, i2 (two), as in lecture 002.
     public func render(digits: Int = 6) -> String {
-        let expression = graph.expression
+        let expression = graph.formula
         func number(_ value: Double) -> String { formatSignificant(value, digits: digits) }
         // For a node: the positions of its non-constant inputs and their labels.
         func labelled(_ node: Int) -> [(position: Int, label: String)] {
@@ -180,7 +180,7 @@ extension Operation {
     }
 }
 
-extension ExpressionNode {
+extension FormulaNode {
     /// Whether the node is a number written in the formula.
     var isConstant: Bool {
         if case .constant = operation { return true }
@@ -188,7 +188,7 @@ extension ExpressionNode {
     }
 }
 
-extension Expression {
+extension Formula {
     /// The node's operation with constant inputs written in: `·^2`, `2 × ·`, `max(·, 0)`; `input` for a
     /// variable.
     public func operationSymbol(_ index: Int) -> String {
@@ -210,7 +210,7 @@ extension Expression {
     }
 }
 
-extension Expression {
+extension Formula {
     /// A name for every node: variables by name, constants by value, operations `v1`, `v2`, … in evaluation
     /// order, and the result `f`.
     public var nodeNames: [String] {

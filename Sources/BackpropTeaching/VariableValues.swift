@@ -50,17 +50,17 @@ public struct VariableValues: Equatable, Sendable {
 
     /// The values of `expression`'s variables in its order.
     ///
-    /// - Throws: `ExpressionError.Kind.missingValue` (with the column of the variable's first use) for a
+    /// - Throws: `FormulaError.Kind.missingValue` (with the column of the variable's first use) for a
     ///   variable with no value; `VariableValuesError` for a name the formula does not use.
-    public func values(for expression: Expression) throws -> [Double] {
+    public func values(for expression: Formula) throws -> [Double] {
         for name in names where !expression.variables.contains(name) {
             let known = expression.variables.isEmpty ? "it has none" : "its variables are \(expression.variables.joined(separator: ", "))"
             throw VariableValuesError("'\(name)' is not a variable of the formula (\(known))")
         }
-        return try expression.variables.map { name throws(ExpressionError) in
+        return try expression.variables.map { name throws(FormulaError) in
             guard let value = self[name] else {
                 let column = expression.nodes.first { $0.operation == .variable(name) }?.column ?? 1
-                throw ExpressionError(.missingValue(name), column: column, source: expression.source)
+                throw FormulaError(.missingValue(name), column: column, source: expression.source)
             }
             return value
         }

@@ -25,7 +25,7 @@ struct CheckCommand: ParsableCommand {
         guard tolerance >= 0 else { throw UserError("--tolerance must not be negative, got \(tolerance)") }
         let report: GradientCheckReport
         do {
-            report = try Expression(parsing: formula).checkGradients(at: VariableValues(parsing: at), stepSize: step)
+            report = try Formula(parsing: formula).checkGradients(at: VariableValues(parsing: at), stepSize: step)
         } catch {
             throw UserError(String(describing: error))
         }

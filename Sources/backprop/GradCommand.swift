@@ -39,7 +39,7 @@ struct GradCommand: ParsableCommand {
         guard !(json && trace) else { throw UserError("--json and --trace cannot be combined: --json prints one JSON object") }
         let graph: ComputationGraph
         do {
-            let expression = try Expression(parsing: formula)
+            let expression = try Formula(parsing: formula)
             graph = try expression.graph(at: try VariableValues(parsing: at))
         } catch {
             throw UserError(String(describing: error))

@@ -37,10 +37,10 @@ struct MinimizeCommand: ParsableCommand {
         guard learningRate > 0, learningRate.isFinite else { throw UserError("--lr must be a positive number, got \(learningRate)") }
         guard decay >= 0, decay.isFinite else { throw UserError("--decay must not be negative, got \(decay)") }
         guard tolerance >= 0 else { throw UserError("--tolerance must not be negative, got \(tolerance)") }
-        let expression: Expression
+        let expression: Formula
         let start: [Double]
         do {
-            expression = try Expression(parsing: formula)
+            expression = try Formula(parsing: formula)
             start = try VariableValues(parsing: from).values(for: expression)
         } catch {
             throw UserError(String(describing: error))

@@ -10,7 +10,7 @@ func agree(_ a: Double, _ b: Double, digits: Int = 12) -> Bool {
 
 /// The value and gradient of `formula` at `at`, through the API the CLI uses.
 func evaluate(_ formula: String, at: String) throws -> GradientResult {
-    try Expression(parsing: formula).gradient(at: VariableValues(parsing: at))
+    try Formula(parsing: formula).gradient(at: VariableValues(parsing: at))
 }
 
 func expectResult(_ formula: String, at: String, value: Double, gradient: [String: Double]) throws {

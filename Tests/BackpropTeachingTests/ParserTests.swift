@@ -3,7 +3,7 @@ import Testing
 
 /// The formula's structure in fully parenthesized prefix form, built without recursion from the node list.
 func structure(_ formula: String) throws -> String {
-    let expression = try Expression(parsing: formula)
+    let expression = try Formula(parsing: formula)
     var text: [String] = []
     for node in expression.nodes {
         let inputs = node.inputs.map { text[$0] }
@@ -25,11 +25,11 @@ func structure(_ formula: String) throws -> String {
 }
 
 /// The error parsing `formula` (or evaluating it with `values`) raises.
-func parseError(_ formula: String, at values: String = "") -> ExpressionError? {
+func parseError(_ formula: String, at values: String = "") -> FormulaError? {
     do {
-        _ = try Expression(parsing: formula).gradient(at: VariableValues(parsing: values))
+        _ = try Formula(parsing: formula).gradient(at: VariableValues(parsing: values))
         return nil
-    } catch let error as ExpressionError {
+    } catch let error as FormulaError {
         return error
     } catch {
         return nil
@@ -63,7 +63,7 @@ func parseError(_ formula: String, at values: String = "") -> ExpressionError? {
     }
 
     @Test func sharedSubexpressionsAndFanOut() throws {
-        let expression = try Expression(parsing: "(x + σ(x)) / (σ(x) + (x + y)^2)")
+        let expression = try Formula(parsing: "(x + σ(x)) / (σ(x) + (x + y)^2)")
         // x is one node read four times; σ(x) typed twice is two nodes.
         let x = try #require(expression.nodes.firstIndex { $0.operation == .variable("x") })
         #expect(expression.consumers[x].count == 4)
@@ -72,7 +72,7 @@ func parseError(_ formula: String, at values: String = "") -> ExpressionError? {
     }
 
     @Test func errorsNameTheProblemAndColumn() throws {
-        let cases: [(String, String, ExpressionError.Kind, Int)] = [
+        let cases: [(String, String, FormulaError.Kind, Int)] = [
             ("x + * y", "x=1,y=2", .unexpectedToken("*"), 5),
             ("x y", "x=1,y=2", .unexpectedToken("y"), 3),
             ("x +", "x=1", .unexpectedEnd, 4),
@@ -122,7 +122,7 @@ func parseError(_ formula: String, at values: String = "") -> ExpressionError? {
         #expect(throws: VariableValuesError.self) { try VariableValues(parsing: "x=abc") }
         #expect(throws: VariableValuesError.self) { try VariableValues(parsing: "x") }
         #expect(throws: VariableValuesError.self) { try VariableValues(parsing: "1x=2") }
-        #expect(throws: VariableValuesError.self) { try Expression(parsing: "x").gradient(at: VariableValues(parsing: "x=1,y=2")) }
+        #expect(throws: VariableValuesError.self) { try Formula(parsing: "x").gradient(at: VariableValues(parsing: "x=1,y=2")) }
     }
 
     @Test func deepNestingDoesNotOverflow() throws {
@@ -134,7 +134,7 @@ func parseError(_ formula: String, at values: String = "") -> ExpressionError? {
         let result = try evaluate(negations, at: "x=3")
         #expect(result.value == 3 && result.gradient == [1])
         let calls = String(repeating: "sin(", count: 20_000) + "x" + String(repeating: ")", count: 20_000)
-        let graph = try Expression(parsing: calls).graph(at: [0.5])
+        let graph = try Formula(parsing: calls).graph(at: [0.5])
         #expect(Trace(graph: graph).backward.count == 20_001)
         #expect(parseError(String(repeating: "(", count: n), at: "")?.kind == .unexpectedEnd)
         #expect(parseError(String(repeating: ")", count: n), at: "")?.kind == .unexpectedToken(")"))
@@ -156,9 +156,9 @@ func parseError(_ formula: String, at values: String = "") -> ExpressionError? {
                     text.append(alphabet[Int(generator.next() % UInt64(alphabet.count))])
                 }
             }
-            guard let expression = try? Expression(parsing: text) else {
+            guard let expression = try? Formula(parsing: text) else {
                 // The error must still describe itself.
-                do { _ = try Expression(parsing: text) } catch { #expect(!error.description.isEmpty) }
+                do { _ = try Formula(parsing: text) } catch { #expect(!error.description.isEmpty) }
                 continue
             }
             parsed += 1

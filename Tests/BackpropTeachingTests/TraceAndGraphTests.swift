@@ -6,10 +6,10 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
 
 @Suite struct TraceAndGraphTests {
     @Test func forwardTableHasTheSlidesNumbers() throws {
-        let graph = try Expression(parsing: lecture002).graph(at: VariableValues(parsing: "x=4,y=3"))
+        let graph = try Formula(parsing: lecture002).graph(at: VariableValues(parsing: "x=4,y=3"))
         let trace = Trace(graph: graph)
         func step(_ symbol: String) -> [ForwardStep] {
-            trace.forward.filter { graph.expression.operationSymbol($0.node) == symbol }
+            trace.forward.filter { graph.formula.operationSymbol($0.node) == symbol }
         }
         let sigmoids = step("σ(·)")
         #expect(sigmoids.count == 2)
@@ -31,13 +31,13 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
     }
 
     @Test func backwardTableSumsAtBranchesAndMatchesTheEngine() throws {
-        let graph = try Expression(parsing: lecture002).graph(at: VariableValues(parsing: "x=4,y=3"))
+        let graph = try Formula(parsing: lecture002).graph(at: VariableValues(parsing: "x=4,y=3"))
         let trace = Trace(graph: graph)
         // The lecture's backward numbers: 1/· receives 4.982 and passes −0.00199; ·^2 passes −0.0279.
-        let reciprocal = try #require(trace.backward.first { graph.expression.operationSymbol($0.node) == "1/·" })
+        let reciprocal = try #require(trace.backward.first { graph.formula.operationSymbol($0.node) == "1/·" })
         #expect(formatSignificant(reciprocal.gradient, digits: 4) == "4.982")
         #expect(formatSignificant(reciprocal.downstream[0], digits: 3) == "-0.00199")
-        let square = try #require(trace.backward.first { graph.expression.operationSymbol($0.node) == "·^2" })
+        let square = try #require(trace.backward.first { graph.formula.operationSymbol($0.node) == "·^2" })
         #expect(formatSignificant(square.downstream[0], digits: 3) == "-0.0279")
         // x fans out to four nodes; its row sums four arrivals.
         let x = try #require(trace.backward.first { $0.name == "x" })
@@ -61,7 +61,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
             "sqrt(x^2 + 1) + log(1 + y^2) + tan(z/3) - cos(x*y)", "x^y + 2^z", "-x^2 + x*x*x",
         ]
         for formula in formulas {
-            let expression = try Expression(parsing: formula)
+            let expression = try Formula(parsing: formula)
             let point = ["x": 0.7, "y": 1.3, "z": -0.4]
             let graph = expression.graph(at: expression.variables.map { point[$0]! })
             for (mine, engine) in zip(Trace(graph: graph).gradients, graph.gradients) {
@@ -71,7 +71,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
     }
 
     @Test func dotHasOneNodePerExpressionNodeAndEdgesAlongEvaluation() throws {
-        let expression = try Expression(parsing: "(a+b)*(b+1)")
+        let expression = try Formula(parsing: "(a+b)*(b+1)")
         let dot = expression.graph(at: [2, 1]).dot()
         #expect(dot.hasPrefix("digraph computation {"))
         #expect(dot.hasSuffix("}\n"))
@@ -87,7 +87,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
     }
 
     @Test func svgRunsGraphvizWhenInstalledAndSaysSoWhenNot() throws {
-        let dot = try Expression(parsing: "x*y").graph(at: [2, 3]).dot()
+        let dot = try Formula(parsing: "x*y").graph(at: [2, 3]).dot()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-dot-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -109,7 +109,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
     }
 
     @Test func checkAgreesWithFiniteDifferences() throws {
-        let report = try Expression(parsing: "x1^2*x2+cos(x3)").checkGradients(at: VariableValues(parsing: "x1=1.5,x2=-2,x3=0.7"))
+        let report = try Formula(parsing: "x1^2*x2+cos(x3)").checkGradients(at: VariableValues(parsing: "x1=1.5,x2=-2,x3=0.7"))
         #expect(report.variables == ["x1", "x2", "x3"])
         #expect(report.passes(tolerance: 1e-6))
         #expect(report.render(tolerance: 1e-6).contains("ok"))
@@ -131,7 +131,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
     static let rosenbrock = "(1 - x)^2 + 100*(y - x^2)^2"
 
     @Test func rosenbrockReachesNearOneOne() throws {
-        let expression = try Expression(parsing: Self.rosenbrock)
+        let expression = try Formula(parsing: Self.rosenbrock)
         let descent = GradientDescent(learningRate: 1e-3, steps: 20_000)
         var visited = 0
         let result = descent.minimize(expression, from: [-1.8, 1.5]) { _ in visited += 1 }
@@ -142,7 +142,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
     }
 
     @Test func toleranceStopsEarlyAndDecayShrinksSteps() throws {
-        let expression = try Expression(parsing: "(x - 3)^2")
+        let expression = try Formula(parsing: "(x - 3)^2")
         let result = GradientDescent(learningRate: 0.1, steps: 1000, tolerance: 1e-8).minimize(expression, from: [0])
         #expect(result.outcome == .converged && result.stepCount < 200)
         #expect(Swift.abs(result.point[0] - 3) < 1e-8)
@@ -153,7 +153,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
     }
 
     @Test func contourPlotIsWritten() throws {
-        let expression = try Expression(parsing: Self.rosenbrock)
+        let expression = try Formula(parsing: Self.rosenbrock)
         let result = GradientDescent(learningRate: 1e-3, steps: 2000).minimize(expression, from: [-1.8, 1.5])
         let svg = try ContourPlot(resolution: 40, levelCount: 10).svg(of: expression, path: result.path, title: "Rosenbrock")
         #expect(svg.hasPrefix("<svg") && svg.contains("</svg>"))
@@ -162,7 +162,7 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
         try writeText(svg, to: file)
         #expect(FileManager.default.fileExists(atPath: file))
         try? FileManager.default.removeItem(atPath: file)
-        #expect(throws: ContourPlotError.self) { try ContourPlot().svg(of: try Expression(parsing: "x^2"), path: [[1]], title: "") }
+        #expect(throws: ContourPlotError.self) { try ContourPlot().svg(of: try Formula(parsing: "x^2"), path: [[1]], title: "") }
         #expect(throws: FileWriteError.self) { try writeText("x", to: "/nonexistent-directory/plot.svg") }
     }
 

@@ -1,7 +1,7 @@
 // Errors in a formula or its variables' values, shown as the problem, the input and a caret under the column.
 
 /// A problem with a formula, located at a column of its source.
-public struct ExpressionError: Error, Equatable, CustomStringConvertible, Sendable {
+public struct FormulaError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The kinds of problem a formula can have.
     public enum Kind: Equatable, Sendable {
         /// A token that cannot stand where it does, such as the second `*` of `x * * y` (its text).

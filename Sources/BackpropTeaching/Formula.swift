@@ -14,7 +14,7 @@ public enum ElementaryFunction: String, CaseIterable, Sendable {
     public var symbol: String { self == .sigmoid ? "σ" : rawValue }
 }
 
-/// What one node of an expression computes.
+/// What one node of a formula computes.
 public enum Operation: Equatable, Sendable {
     /// A number written in the formula.
     case constant(Double)
@@ -66,8 +66,8 @@ public enum Operation: Equatable, Sendable {
     }
 }
 
-/// One node of an expression: an operation applied to earlier nodes.
-public struct ExpressionNode: Equatable, Sendable {
+/// One node of a formula: an operation applied to earlier nodes.
+public struct FormulaNode: Equatable, Sendable {
     /// What the node computes.
     public var operation: Operation
     /// The indices of the nodes it reads, all smaller than its own index.
@@ -79,19 +79,19 @@ public struct ExpressionNode: Equatable, Sendable {
 /// A parsed formula: nodes in evaluation order (every node after its inputs), the last one the result.
 ///
 /// A subexpression typed twice is two nodes; a variable used twice is one node read twice (fan-out).
-public struct Expression: Sendable {
+public struct Formula: Sendable {
     /// The formula as typed.
     public let source: String
     /// The nodes in evaluation order; `nodes.last` is the result.
-    public let nodes: [ExpressionNode]
+    public let nodes: [FormulaNode]
     /// The variables' names in the order they first appear.
     public let variables: [String]
 
     /// The index of the result node.
     public var root: Int { nodes.count - 1 }
 
-    /// Creates an expression from nodes already in evaluation order.
-    init(source: String, nodes: [ExpressionNode]) {
+    /// Creates a formula from nodes already in evaluation order.
+    init(source: String, nodes: [FormulaNode]) {
         self.source = source
         self.nodes = nodes
         variables = nodes.compactMap { node in
