@@ -172,8 +172,8 @@ func paletteColor(_ t: Double) -> String {
     return String(format: "#%02x%02x%02x", mix(stops[k].0, stops[k + 1].0), mix(stops[k].1, stops[k + 1].1), mix(stops[k].2, stops[k + 1].2))
 }
 
-/// A coordinate with two decimals.
-func svgNumber(_ value: Double) -> String { String(format: "%.2f", value) }
+/// A coordinate with one decimal (a tenth of a pixel).
+func svgNumber(_ value: Double) -> String { String(format: "%.1f", value) }
 
 /// `text` with XML's special characters escaped.
 func xmlEscaped(_ text: String) -> String {
