@@ -2,6 +2,7 @@
 
 /// A one-argument function of the expression language.
 public enum ElementaryFunction: String, CaseIterable, Sendable {
+    /// The functions, named as a formula calls them.
     case sin, cos, tan, exp, log, sqrt, tanh, sigmoid, relu, abs
 
     /// The function that `name` calls in a formula (`σ` is a synonym of `sigmoid`), or nil.

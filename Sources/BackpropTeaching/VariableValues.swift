@@ -18,11 +18,16 @@ public struct VariableValues: Equatable, Sendable {
         }
     }
 
-    /// Parses `x=2,y=-1,z=0` (spaces allowed; numbers as Swift reads them, like `1e-3`).
+    /// Parses `x=2,y=-1,z=0` (spaces allowed; numbers as Swift reads them, like `1e-3`); empty text gives
+    /// no values.
     ///
     /// - Throws: `VariableValuesError` for an item without `=`, a bad name or number, or a name given twice.
     public init(parsing text: String) throws(VariableValuesError) {
         var pairs: [(String, Double)] = []
+        if text.trimmingSpaces.isEmpty {
+            try self.init(pairs)
+            return
+        }
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let shown = item.trimmingSpaces

@@ -118,6 +118,8 @@ func parseError(_ formula: String, at values: String = "") -> FormulaError? {
         let values = try VariableValues(parsing: "x=2, y=-1,z=0,w=1e-3")
         #expect(values.names == ["x", "y", "z", "w"])
         #expect(values["w"] == 1e-3)
+        #expect(try VariableValues(parsing: "").names.isEmpty)
+        #expect(try evaluate("2^10", at: "").value == 1024)
         #expect(throws: VariableValuesError.self) { try VariableValues(parsing: "x=1,x=2") }
         #expect(throws: VariableValuesError.self) { try VariableValues(parsing: "x=abc") }
         #expect(throws: VariableValuesError.self) { try VariableValues(parsing: "x") }
