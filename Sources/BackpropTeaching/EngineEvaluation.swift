@@ -17,6 +17,15 @@ public struct GradientResult: Equatable, Sendable {
     public func partial(_ name: String) -> Double? {
         variables.firstIndex(of: name).map { gradient[$0] }
     }
+
+    /// The same result with the variables in the order of `names` (names the result lacks are skipped,
+    /// variables `names` lacks follow in their order).
+    public func ordered(as names: [String]) -> GradientResult {
+        let order = names.compactMap { variables.firstIndex(of: $0) } + variables.indices.filter { !names.contains(variables[$0]) }
+        return GradientResult(
+            variables: order.map { variables[$0] }, point: order.map { point[$0] }, value: value,
+            gradient: order.map { gradient[$0] })
+    }
 }
 
 /// A formula evaluated node by node at a point: every node's value and, from the engine's reverse sweep,

@@ -32,15 +32,6 @@ func jsonString(_ text: String) -> String {
 }
 
 extension GradientResult {
-    /// The same result with the variables in the order of `names` (names the result lacks are skipped,
-    /// variables `names` lacks follow in their order).
-    public func ordered(as names: [String]) -> GradientResult {
-        let order = names.compactMap { variables.firstIndex(of: $0) } + variables.indices.filter { !names.contains(variables[$0]) }
-        return GradientResult(
-            variables: order.map { variables[$0] }, point: order.map { point[$0] }, value: value,
-            gradient: order.map { gradient[$0] })
-    }
-
     /// One JSON object, `{"value": V, "gradient": {"x": …, …}}`, every number with 17 significant digits.
     public var json: String {
         let entries = zip(variables, gradient).map { "\(jsonString($0)): \(jsonNumber($1))" }
