@@ -1,0 +1,182 @@
+// An SVG contour plot of a two-variable function with a path drawn over it, by marching squares.
+
+import Foundation
+
+/// Why a contour plot could not be drawn.
+public struct ContourPlotError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong.
+    public var message: String
+    /// The message.
+    public var description: String { message }
+}
+
+/// Draws the contour lines of a two-variable formula over a box around a path, and the path on top.
+///
+/// Levels are spaced logarithmically above the smallest value on the grid, which suits narrow valleys
+/// such as Rosenbrock's.
+public struct ContourPlot: Sendable {
+    /// The picture's width in pixels.
+    public var width: Int
+    /// The picture's height in pixels.
+    public var height: Int
+    /// Grid cells along each axis.
+    public var resolution: Int
+    /// How many contour levels.
+    public var levelCount: Int
+
+    /// Creates a plot's settings.
+    public init(width: Int = 720, height: Int = 540, resolution: Int = 160, levelCount: Int = 24) {
+        self.width = width
+        self.height = height
+        self.resolution = resolution
+        self.levelCount = levelCount
+    }
+
+    /// The SVG document: contours of `expression` (which must have two variables, the first along x) around
+    /// `path`, the path as a polyline from a start dot to an end mark, and `title` above.
+    ///
+    /// - Throws: `ContourPlotError` when the formula does not have exactly two variables.
+    public func svg(of expression: Formula, path: [[Double]], title: String) throws -> String {
+        guard expression.variables.count == 2 else {
+            throw ContourPlotError(message: "a contour plot needs a formula of two variables; \(expression.source) has \(expression.variables.count)")
+        }
+        let finite = path.filter { $0.count == 2 && $0.allSatisfy(\.isFinite) }
+        guard !finite.isEmpty else { throw ContourPlotError(message: "the path has no finite point to plot") }
+        // The box: the path's extent, padded by a quarter on each side.
+        var lo = [finite.map { $0[0] }.min()!, finite.map { $0[1] }.min()!]
+        var hi = [finite.map { $0[0] }.max()!, finite.map { $0[1] }.max()!]
+        for a in 0..<2 {
+            let extent = Swift.max(hi[a] - lo[a], 0.5)
+            let middle = (hi[a] + lo[a]) / 2
+            lo[a] = middle - 0.75 * extent
+            hi[a] = middle + 0.75 * extent
+        }
+        let margin = (left: 64.0, right: 20.0, top: 44.0, bottom: 48.0)
+        let plotWidth = Double(width) - margin.left - margin.right
+        let plotHeight = Double(height) - margin.top - margin.bottom
+        func sx(_ x: Double) -> Double { margin.left + (x - lo[0]) / (hi[0] - lo[0]) * plotWidth }
+        func sy(_ y: Double) -> Double { margin.top + (hi[1] - y) / (hi[1] - lo[1]) * plotHeight }
+
+        // Values on the grid, from the engine.
+        let n = Swift.max(2, resolution)
+        let ny = Swift.max(2, Int((Double(n) * plotHeight / plotWidth).rounded()))
+        var grid = [[Double]](repeating: [Double](repeating: .nan, count: n + 1), count: ny + 1)
+        for j in 0...ny {
+            let y = lo[1] + (hi[1] - lo[1]) * Double(j) / Double(ny)
+            for i in 0...n {
+                grid[j][i] = expression.value(at: [lo[0] + (hi[0] - lo[0]) * Double(i) / Double(n), y])
+            }
+        }
+        let values = grid.joined().filter(\.isFinite)
+        var body: [String] = []
+        if let low = values.min(), let high = values.max(), high > low {
+            let decades = 5.0
+            let levels = (0..<levelCount).map { k in
+                low + (high - low) * Foundation.pow(10, -decades + decades * Double(k + 1) / Double(levelCount + 1))
+            }
+            for (k, level) in levels.enumerated() {
+                var d = ""
+                for j in 0..<ny {
+                    for i in 0..<n {
+                        for segment in marchingSquaresSegments(
+                            grid[j][i], grid[j][i + 1], grid[j + 1][i + 1], grid[j + 1][i], level: level)
+                        {
+                            // Corner offsets are in cells: (0,0) bottom-left, (1,1) top-right.
+                            func point(_ p: (Double, Double)) -> String {
+                                let x = lo[0] + (hi[0] - lo[0]) * (Double(i) + p.0) / Double(n)
+                                let y = lo[1] + (hi[1] - lo[1]) * (Double(j) + p.1) / Double(ny)
+                                return "\(svgNumber(sx(x))) \(svgNumber(sy(y)))"
+                            }
+                            d += "M\(point(segment.0))L\(point(segment.1))"
+                        }
+                    }
+                }
+                if !d.isEmpty {
+                    let color = paletteColor(Double(k) / Double(Swift.max(1, levelCount - 1)))
+                    body.append("<path d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1\"/>")
+                }
+            }
+        }
+        // The path, thinned to at most about 2000 points (always keeping the last).
+        let stride = Swift.max(1, finite.count / 2000)
+        var shown = Swift.stride(from: 0, to: finite.count, by: stride).map { finite[$0] }
+        if shown.last! != finite.last! { shown.append(finite.last!) }
+        let polyline = shown.map { "\(svgNumber(sx($0[0]))),\(svgNumber(sy($0[1])))" }.joined(separator: " ")
+        body.append("<polyline points=\"\(polyline)\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\"/>")
+        let start = finite.first!, end = finite.last!
+        body.append("<circle cx=\"\(svgNumber(sx(start[0])))\" cy=\"\(svgNumber(sy(start[1])))\" r=\"5\" fill=\"#d62728\"/>")
+        body.append("<circle cx=\"\(svgNumber(sx(end[0])))\" cy=\"\(svgNumber(sy(end[1])))\" r=\"6\" fill=\"white\" stroke=\"#d62728\" stroke-width=\"2.5\"/>")
+
+        // Frame, ticks and labels.
+        var axes: [String] = []
+        axes.append("<rect x=\"\(svgNumber(margin.left))\" y=\"\(svgNumber(margin.top))\" width=\"\(svgNumber(plotWidth))\" height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"#333\"/>")
+        for t in 0...4 {
+            let fraction = Double(t) / 4
+            let x = lo[0] + (hi[0] - lo[0]) * fraction, y = lo[1] + (hi[1] - lo[1]) * fraction
+            axes.append("<text x=\"\(svgNumber(sx(x)))\" y=\"\(svgNumber(margin.top + plotHeight + 18))\" text-anchor=\"middle\">\(formatSignificant(x, digits: 3))</text>")
+            axes.append("<text x=\"\(svgNumber(margin.left - 6))\" y=\"\(svgNumber(sy(y) + 4))\" text-anchor=\"end\">\(formatSignificant(y, digits: 3))</text>")
+        }
+        let names = expression.variables
+        axes.append("<text x=\"\(svgNumber(margin.left + plotWidth / 2))\" y=\"\(height - 8)\" text-anchor=\"middle\" font-style=\"italic\">\(xmlEscaped(names[0]))</text>")
+        axes.append("<text x=\"16\" y=\"\(svgNumber(margin.top + plotHeight / 2))\" text-anchor=\"middle\" font-style=\"italic\" transform=\"rotate(-90 16 \(svgNumber(margin.top + plotHeight / 2)))\">\(xmlEscaped(names[1]))</text>")
+        axes.append("<text x=\"\(width / 2)\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">\(xmlEscaped(title))</text>")
+
+        return """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="Helvetica, Arial, sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <clipPath id="plot"><rect x="\(svgNumber(margin.left))" y="\(svgNumber(margin.top))" width="\(svgNumber(plotWidth))" height="\(svgNumber(plotHeight))"/></clipPath>
+            <g clip-path="url(#plot)">
+            \(body.joined(separator: "\n"))
+            </g>
+            \(axes.joined(separator: "\n"))
+            </svg>
+
+            """
+    }
+}
+
+/// The contour segments of `level` in one grid cell with corner values a (bottom-left), b (bottom-right),
+/// c (top-right), d (top-left); points are in cell units, (0, 0) bottom-left. Cells with a non-finite
+/// corner give none; saddles are split by the centre's average.
+func marchingSquaresSegments(
+    _ a: Double, _ b: Double, _ c: Double, _ d: Double, level: Double
+) -> [((Double, Double), (Double, Double))] {
+    guard a.isFinite, b.isFinite, c.isFinite, d.isFinite else { return [] }
+    let index = (a > level ? 1 : 0) | (b > level ? 2 : 0) | (c > level ? 4 : 0) | (d > level ? 8 : 0)
+    if index == 0 || index == 15 { return [] }
+    func t(_ u: Double, _ v: Double) -> Double { u == v ? 0.5 : (level - u) / (v - u) }
+    let bottom = (t(a, b), 0.0), right = (1.0, t(b, c)), top = (t(d, c), 1.0), left = (0.0, t(a, d))
+    switch index {
+    case 1, 14: return [(left, bottom)]
+    case 2, 13: return [(bottom, right)]
+    case 3, 12: return [(left, right)]
+    case 4, 11: return [(right, top)]
+    case 6, 9: return [(bottom, top)]
+    case 7, 8: return [(left, top)]
+    case 5, 10:
+        let centreAbove = (a + b + c + d) / 4 > level
+        // 5: a and c above. If the centre is above too, the two below-corners are cut off separately.
+        if (index == 5) == centreAbove { return [(left, top), (bottom, right)] }
+        return [(left, bottom), (right, top)]
+    default: return []
+    }
+}
+
+/// A colour from dark violet (0) through teal to yellow (1).
+func paletteColor(_ t: Double) -> String {
+    let stops: [(Double, Double, Double)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+    let x = Swift.min(1, Swift.max(0, t)) * Double(stops.count - 1)
+    let k = Swift.min(stops.count - 2, Int(x))
+    let f = x - Double(k)
+    let mix = { (u: Double, v: Double) in Int((u + (v - u) * f).rounded()) }
+    return String(format: "#%02x%02x%02x", mix(stops[k].0, stops[k + 1].0), mix(stops[k].1, stops[k + 1].1), mix(stops[k].2, stops[k + 1].2))
+}
+
+/// A coordinate with one decimal (a tenth of a pixel).
+func svgNumber(_ value: Double) -> String { String(format: "%.1f", value) }
+
+/// `text` with XML's special characters escaped.
+func xmlEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}

@@ -1,0 +1,161 @@
+// Builds a formula's graph on the core engine (Tensor<Double>) and reads values and gradients from it.
+
+import Backprop
+
+/// The value of a formula at a point and its partial derivative with respect to each variable.
+public struct GradientResult: Equatable, Sendable {
+    /// The variables' names, in the formula's order.
+    public var variables: [String]
+    /// The point: one value per variable.
+    public var point: [Double]
+    /// The formula's value there.
+    public var value: Double
+    /// ∂value/∂variable, one per variable.
+    public var gradient: [Double]
+
+    /// The partial derivative with respect to `name`, or nil if the formula has no such variable.
+    public func partial(_ name: String) -> Double? {
+        variables.firstIndex(of: name).map { gradient[$0] }
+    }
+
+    /// The same result with the variables in the order of `names` (names the result lacks are skipped,
+    /// variables `names` lacks follow in their order).
+    public func ordered(as names: [String]) -> GradientResult {
+        let order = names.compactMap { variables.firstIndex(of: $0) } + variables.indices.filter { !names.contains(variables[$0]) }
+        return GradientResult(
+            variables: order.map { variables[$0] }, point: order.map { point[$0] }, value: value,
+            gradient: order.map { gradient[$0] })
+    }
+}
+
+/// A formula evaluated node by node at a point: every node's value and, from the engine's reverse sweep,
+/// every node's gradient ∂result/∂node.
+public struct ComputationGraph: Sendable {
+    /// The formula.
+    public let formula: Formula
+    /// Each node's value.
+    public let values: [Double]
+    /// Each node's gradient ∂result/∂node from the engine; nil for constants.
+    public let gradients: [Double?]
+    /// The order in which `result` lists the variables (the order their values were given).
+    public var variableOrder: [String]
+
+    /// The result's value.
+    public var value: Double { values[formula.root] }
+
+    /// The value and the partial derivatives with respect to the variables.
+    public var result: GradientResult {
+        let indices = formula.variables.map { name in formula.nodes.firstIndex { $0.operation == .variable(name) }! }
+        return GradientResult(
+            variables: formula.variables, point: indices.map { values[$0] }, value: value,
+            gradient: indices.map { gradients[$0] ?? 0 }).ordered(as: variableOrder)
+    }
+}
+
+extension Formula {
+    /// Evaluates the nodes in order on the engine; `probes`, when given, holds one tracked zero per node
+    /// that is added to the node's output so the engine's gradient for it is the node's gradient.
+    func engineValues(variables: [Tensor<Double>], probes: [Tensor<Double>]?) -> [Tensor<Double>] {
+        var outputs: [Tensor<Double>] = []
+        outputs.reserveCapacity(nodes.count)
+        var nextVariable = 0
+        for (index, node) in nodes.enumerated() {
+            let a = node.inputs.first.map { outputs[$0] }
+            let b = node.inputs.count > 1 ? outputs[node.inputs[1]] : nil
+            var output: Tensor<Double>
+            switch node.operation {
+            case .constant(let value): output = Tensor(value)
+            case .variable:
+                output = variables[nextVariable]
+                nextVariable += 1
+            case .negate: output = -a!
+            case .add: output = a! + b!
+            case .subtract: output = a! - b!
+            case .multiply: output = a! * b!
+            case .reciprocal: output = 1 / a!
+            case .power: output = pow(a!, b!)
+            case .maximum: output = max(a!, b!)
+            case .minimum: output = min(a!, b!)
+            case .function(let f):
+                switch f {
+                case .sin: output = sin(a!)
+                case .cos: output = cos(a!)
+                case .tan: output = tan(a!)
+                case .exp: output = exp(a!)
+                case .log: output = log(a!)
+                case .sqrt: output = sqrt(a!)
+                case .tanh: output = tanh(a!)
+                case .sigmoid: output = sigmoid(a!)
+                case .relu: output = relu(a!)
+                case .abs: output = abs(a!)
+                }
+            }
+            if let probes, node.arity > 0 { output = output + probes[index] }
+            outputs.append(output)
+        }
+        return outputs
+    }
+
+    /// The value and every partial derivative at `point` (one value per variable, in `variables` order), by
+    /// one forward pass and one reverse sweep of the engine.
+    public func gradient(at point: [Double]) -> GradientResult {
+        precondition(point.count == variables.count, "gradient(at:): \(variables.count) values needed, got \(point.count)")
+        let (value, gradients) = valueWithGradient(at: point.map { Tensor($0) }) { inputs in
+            engineValues(variables: inputs, probes: nil).last!
+        }
+        return GradientResult(variables: variables, point: point, value: value.scalar, gradient: gradients.map(\.scalar))
+    }
+
+    /// The value and every partial derivative at the point `values` gives.
+    ///
+    /// - Throws: `FormulaError` for a variable without a value, `VariableValuesError` for an unknown name.
+    /// The variables come in the order `values` gives them.
+    public func gradient(at values: VariableValues) throws -> GradientResult {
+        gradient(at: try values.values(for: self)).ordered(as: values.names)
+    }
+
+    /// The formula's value at `point`, evaluated on the engine with nothing recorded.
+    public func value(at point: [Double]) -> Double {
+        withoutRecording { engineValues(variables: point.map { Tensor($0) }, probes: nil).last!.scalar }
+    }
+
+    /// Every node's value and gradient at `point` (one value per variable), all from the engine.
+    public func graph(at point: [Double]) -> ComputationGraph {
+        precondition(point.count == variables.count, "graph(at:): \(variables.count) values needed, got \(point.count)")
+        var values = [Double](repeating: 0, count: nodes.count)
+        let probeCount = nodes.count
+        let inputs = point.map { Tensor($0) } + [Tensor<Double>](repeating: Tensor(0), count: probeCount)
+        let (_, engineGradients) = valueWithGradient(at: inputs) { tracked in
+            let outputs = engineValues(variables: Array(tracked[..<point.count]), probes: Array(tracked[point.count...]))
+            for (index, output) in outputs.enumerated() { values[index] = output.scalar }
+            return outputs.last!
+        }
+        var gradients = [Double?](repeating: nil, count: nodes.count)
+        var nextVariable = 0
+        for (index, node) in nodes.enumerated() {
+            switch node.operation {
+            case .constant: break
+            case .variable:
+                gradients[index] = engineGradients[nextVariable].scalar
+                nextVariable += 1
+            default: gradients[index] = engineGradients[point.count + index].scalar
+            }
+        }
+        return ComputationGraph(formula: self, values: values, gradients: gradients, variableOrder: variables)
+    }
+
+    /// Every node's value and gradient at the point `values` gives.
+    ///
+    /// - Throws: `FormulaError` for a variable without a value, `VariableValuesError` for an unknown name.
+    /// `result` lists the variables in the order `values` gives them.
+    public func graph(at values: VariableValues) throws -> ComputationGraph {
+        var graph = graph(at: try values.values(for: self))
+        graph.variableOrder = values.names
+        return graph
+    }
+}
+
+extension FormulaNode {
+    /// How many inputs the node reads.
+    var arity: Int { inputs.count }
+}
