@@ -76,6 +76,8 @@ struct TrainCommand: ParsableCommand {
         guard (0..<1).contains(dropout) else { throw UserError("--dropout must lie in [0, 1), got \(dropout)") }
         if let clipNorm, !(clipNorm > 0) { throw UserError("--clip-norm must be positive, got \(clipNorm)") }
 
+        try checkWritable(save ?? resume ?? "backprop-mlp.safetensors", flag: "--save")
+        try checkWritable(plot, flag: "--plot")
         var trainer: ClassifierTrainer<Float>
         var heldOutFraction = testFraction
         var normalization: Normalization<Float>? = nil
@@ -233,7 +235,19 @@ func parseSchedule(_ text: String, epochs: Int) throws -> LearningRateSchedule {
 func loadCheckpoint(_ path: String) throws -> Checkpoint {
     guard FileManager.default.fileExists(atPath: path) else { throw UserError("no such checkpoint file: \(path)") }
     do { return try Checkpoint.load(from: URL(fileURLWithPath: path)) } catch let error as CheckpointError {
-        throw UserError("\(path): \(error.description)")
+        throw UserError(error.description.contains(URL(fileURLWithPath: path).lastPathComponent) ? error.description : "\(path): \(error.description)")
+    }
+}
+
+/// Fails early, before any work, when `path` cannot be written: its folder is missing or read-only.
+func checkWritable(_ path: String, flag: String) throws {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw UserError("\(flag): cannot write \(path): the folder \(folder) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: folder) else {
+        throw UserError("\(flag): cannot write \(path): the folder \(folder) is not writable")
     }
 }
 
