@@ -12,8 +12,11 @@ struct EvaluateCommand: ParsableCommand {
             in training), unless --all is given; on other data, every example.
             """)
 
-    @Option(help: "The checkpoint written by `backprop train`.")
+    @Option(help: "The checkpoint written by `backprop train`, or a PyTorch MLP state dict in safetensors.")
     var model: String
+
+    @Option(help: "For a PyTorch state dict: the activation between its Linear layers (relu, tanh, sigmoid).")
+    var activation: String = "relu"
 
     @Option(help: "A CSV file or an MNIST folder, as for `train`. Default: the bundled digits.")
     var data: String?
@@ -28,11 +31,7 @@ struct EvaluateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let checkpoint = try loadCheckpoint(model)
-        let trainer: ClassifierTrainer<Float>
-        do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint) } catch let error as CheckpointError {
-            throw UserError("--model \(model): \(error.description)")
-        }
+        let (trainer, checkpoint) = try loadClassifier(model, activation: activation)
         let source = try DataSource(path: data, labelColumn: labelColumn)
         var examples: Dataset<Float>
         var part = "all examples"

@@ -13,8 +13,11 @@ struct PredictCommand: ParsableCommand {
             its index, the predicted class and that class's probability.
             """)
 
-    @Option(help: "The checkpoint written by `backprop train`.")
+    @Option(help: "The checkpoint written by `backprop train`, or a PyTorch MLP state dict in safetensors.")
     var model: String
+
+    @Option(help: "For a PyTorch state dict: the activation between its Linear layers (relu, tanh, sigmoid).")
+    var activation: String = "relu"
 
     @Option(help: "A CSV file of features (no labels) or a .npy array [n, inputs].")
     var input: String
@@ -23,11 +26,7 @@ struct PredictCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let checkpoint = try loadCheckpoint(model)
-        let trainer: ClassifierTrainer<Float>
-        do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint) } catch let error as CheckpointError {
-            throw UserError("--model \(model): \(error.description)")
-        }
+        let (trainer, checkpoint) = try loadClassifier(model, activation: activation)
         var features = try readFeatures()
         guard features.rank == 2, features.shape[0] > 0 else {
             throw UserError("--input \(input): expected a matrix of examples [n, \(trainer.inputSize)], got shape \(features.shape)")

@@ -1,0 +1,40 @@
+import BackpropNN
+import Foundation
+
+/// Loads the classifier stored in a checkpoint for `evaluate` and `predict`: a run saved by
+/// `backprop train`, or a plain state dict of an MLP saved by PyTorch (`nn.Sequential` of `Linear` layers
+/// with one activation between them, keys `0.weight`, `0.bias`, `2.weight`, …), whose widths are read from
+/// the weight shapes.
+func loadClassifier(_ path: String, activation: String) throws -> (ClassifierTrainer<Float>, Checkpoint) {
+    let checkpoint = try loadCheckpoint(path)
+    if checkpoint.metadata["format"] != nil {
+        do { return (try ClassifierTrainer<Float>(resumingFrom: checkpoint), checkpoint) } catch let error as CheckpointError {
+            throw UserError("--model \(path): \(error.description)")
+        }
+    }
+    // A plain state dict: find the Linear layers 0, 2, 4, … and chain their shapes.
+    var widths: [Int] = []
+    var index = 0
+    while checkpoint.contains("\(index).weight") {
+        let weight = try checkpoint.tensor(named: "\(index).weight", as: Float.self)
+        guard weight.rank == 2 else {
+            throw UserError("--model \(path): \(index).weight has shape \(weight.shape), a Linear weight is [out, in]")
+        }
+        if widths.isEmpty { widths.append(weight.shape[1]) }
+        guard weight.shape[1] == widths.last else {
+            throw UserError("--model \(path): \(index).weight takes \(weight.shape[1]) inputs, the layer before gives \(widths.last!)")
+        }
+        widths.append(weight.shape[0])
+        index += 2
+    }
+    guard widths.count >= 2 else {
+        throw UserError("--model \(path): neither a `backprop train` checkpoint nor an MLP state dict (no 0.weight; tensors: \(checkpoint.names.prefix(8).joined(separator: ", ")))")
+    }
+    let configuration = TrainingConfiguration(
+        hiddenWidths: Array(widths.dropFirst().dropLast()), activation: try parseActivation(activation))
+    var trainer = ClassifierTrainer<Float>(configuration: configuration, inputSize: widths[0], classCount: widths.last!)
+    do { try checkpoint.apply(to: &trainer.model) } catch let error as CheckpointError {
+        throw UserError("--model \(path): \(error.description)")
+    }
+    return (trainer, checkpoint)
+}
