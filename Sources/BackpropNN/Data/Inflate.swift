@@ -138,11 +138,14 @@ public enum Inflate {
                 throw corrupt("distance \(distance) reaches before the start of the output (\(output.count) bytes)")
             }
             guard output.count + length <= limit else { throw corrupt("output exceeds \(limit) bytes") }
-            let from = output.count - distance
-            if distance >= length {
-                output.append(contentsOf: output[from..<(from + length)])
-            } else {
-                for k in 0..<length { output.append(output[from + k]) }
+            // Grow first, then copy forward inside the buffer: overlapping copies (distance < length)
+            // repeat the last `distance` bytes as DEFLATE requires, and no slice of `output` is held
+            // while it grows (which would copy the whole buffer on every match).
+            let start = output.count
+            let from = start - distance
+            output.append(contentsOf: repeatElement(0, count: length))
+            output.withUnsafeMutableBufferPointer { buffer in
+                for k in 0..<length { buffer[start + k] = buffer[from + k] }
             }
         }
     }
