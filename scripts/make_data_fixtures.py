@@ -46,6 +46,8 @@ def gzip_fixtures():
         write(f"gzip/{name}.bin", data)
         for level in (0, 1, 9):
             write(f"gzip/{name}.level{level}.gz", gzip.compress(data, compresslevel=level, mtime=0))
+    # 1 MB of zeros: thousands of long overlapping back-references (a guard against quadratic copying).
+    write("gzip/zeros.gz", gzip.compress(bytes(1 << 20), compresslevel=9, mtime=0))
     # Two members concatenated decompress to the concatenation.
     write("gzip/two-members.gz", gzip.compress(b"first member\n", mtime=0) + gzip.compress(b"second member\n", mtime=0))
     write("gzip/two-members.bin", b"first member\nsecond member\n")

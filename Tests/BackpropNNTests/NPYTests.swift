@@ -41,6 +41,9 @@ import Testing
         let doubles = Tensor<Double>([0.1, 0.2, 0.3])
         try doubles.writeNPY(to: directory.appendingPathComponent("d.npy"))
         #expect(try Tensor<Double>(npyAt: directory.appendingPathComponent("d.npy")) == doubles)
+        try NPYArray.write(integers: [3, -1, 1 << 40, 0], shape: [2, 2], to: directory.appendingPathComponent("i.npy"))
+        let integers = try NPYArray.read(from: directory.appendingPathComponent("i.npy"))
+        #expect(integers.descr == "<i8" && integers.shape == [2, 2] && integers.integers() == [3, -1, 1 << 40, 0])
         let raw = try bytes(of: directory.appendingPathComponent("d.npy"))
         #expect((raw.count - 24) % 64 == 0)  // header padded to a multiple of 64
     }

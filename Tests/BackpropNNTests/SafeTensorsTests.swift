@@ -71,6 +71,9 @@ import Testing
             .contains("overflows") == true)
         #expect(message(file(header: #"{"__metadata__":{"k":1}}"#, data: []))?.contains("not a string") == true)
         #expect(message(file(header: "{}        ", data: [])) == nil)
+        // Deep nesting must be rejected, not overflow the stack.
+        let deep = "{\"a\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        #expect(message(file(header: deep, data: [])) != nil)
     }
 
     @Test func missingFileIsAClearError() {

@@ -125,3 +125,17 @@ public struct Checkpoint: Sendable {
         Checkpoint(file: try SafeTensorsFile.read(from: url))
     }
 }
+
+extension Checkpoint {
+    /// Stores several named tensors (for example an optimizer's state), in order.
+    ///
+    /// - Throws: `CheckpointError` if a name is already used.
+    public mutating func setTensors<Scalar: TensorScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)]) throws {
+        for (name, tensor) in tensors { try setTensor(tensor, named: name) }
+    }
+
+    /// The metadata value for `key` parsed as an integer (epoch, step), or nil if absent or not an integer.
+    public func integerMetadata(_ key: String) -> Int? {
+        metadata[key].flatMap { Int($0) }
+    }
+}

@@ -15,24 +15,23 @@ public enum Inflate {
         _ bytes: [UInt8], from start: Int = 0, maximumOutputCount: Int = Int.max
     ) throws -> (output: [UInt8], end: Int) {
         var reader = BitReader(bytes: bytes, position: start)
-        var output: [UInt8] = []
-        output.reserveCapacity(Swift.min(maximumOutputCount, Swift.max(1024, (bytes.count - start) * 4)))
+        let output = InflateOutput(capacity: Swift.min(maximumOutputCount, Swift.max(1024, (bytes.count - start) * 4)))
         var isLast = false
         while !isLast {
             isLast = try reader.bits(1) == 1
             switch try reader.bits(2) {
-            case 0: try storedBlock(&reader, into: &output, limit: maximumOutputCount)
-            case 1: try huffmanBlock(&reader, into: &output, codes: fixedCodes, limit: maximumOutputCount)
-            case 2: try huffmanBlock(&reader, into: &output, codes: try dynamicCodes(&reader), limit: maximumOutputCount)
+            case 0: try storedBlock(&reader, into: output, limit: maximumOutputCount)
+            case 1: try huffmanBlock(&reader, into: output, codes: fixedCodes, limit: maximumOutputCount)
+            case 2: try huffmanBlock(&reader, into: output, codes: try dynamicCodes(&reader), limit: maximumOutputCount)
             default: throw corrupt("invalid block type 3")
             }
         }
-        return (output, reader.bytePositionAfterAligning())
+        return (output.bytes(), reader.bytePositionAfterAligning())
     }
 
     static func corrupt(_ message: String) -> DataError { DataError(.corrupt, "deflate data: \(message)") }
 
-    private static func storedBlock(_ reader: inout BitReader, into output: inout [UInt8], limit: Int) throws {
+    private static func storedBlock(_ reader: inout BitReader, into output: InflateOutput, limit: Int) throws {
         let position = reader.bytePositionAfterAligning()
         reader = BitReader(bytes: reader.bytes, position: position)
         guard position + 4 <= reader.bytes.count else { throw corrupt("truncated stored block header") }
@@ -42,7 +41,7 @@ public enum Inflate {
         let dataStart = position + 4
         guard dataStart + length <= reader.bytes.count else { throw corrupt("truncated stored block") }
         guard output.count + length <= limit else { throw corrupt("output exceeds \(limit) bytes") }
-        output.append(contentsOf: reader.bytes[dataStart..<(dataStart + length)])
+        reader.bytes.withUnsafeBufferPointer { output.append($0, from: dataStart, count: length) }
         reader = BitReader(bytes: reader.bytes, position: dataStart + length)
     }
 
@@ -117,14 +116,14 @@ public enum Inflate {
     }
 
     private static func huffmanBlock(
-        _ reader: inout BitReader, into output: inout [UInt8], codes: (literals: HuffmanTable, distances: HuffmanTable),
+        _ reader: inout BitReader, into output: InflateOutput, codes: (literals: HuffmanTable, distances: HuffmanTable),
         limit: Int
     ) throws {
         while true {
             let symbol = try codes.literals.decode(&reader)
             if symbol < 256 {
                 guard output.count < limit else { throw corrupt("output exceeds \(limit) bytes") }
-                output.append(UInt8(symbol))
+                output.append(UInt8(truncatingIfNeeded: symbol))
                 continue
             }
             if symbol == 256 { return }
@@ -138,12 +137,7 @@ public enum Inflate {
                 throw corrupt("distance \(distance) reaches before the start of the output (\(output.count) bytes)")
             }
             guard output.count + length <= limit else { throw corrupt("output exceeds \(limit) bytes") }
-            let from = output.count - distance
-            if distance >= length {
-                output.append(contentsOf: output[from..<(from + length)])
-            } else {
-                for k in 0..<length { output.append(output[from + k]) }
-            }
+            output.copyBack(distance: distance, length: length)
         }
     }
 }
@@ -263,5 +257,71 @@ struct HuffmanTable {
         guard length > 0 else { throw Inflate.corrupt("invalid Huffman code") }
         try reader.consume(length)
         return Int(entry >> 4)
+    }
+}
+
+/// The growing output of `Inflate`: a manually managed byte buffer, so appending literals and copying
+/// back-references are plain memory operations (fast even in debug builds) and never copy the whole
+/// output.
+private final class InflateOutput {
+    private var pointer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// The number of bytes produced.
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = Swift.max(capacity, 16)
+        pointer = .allocate(capacity: self.capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Makes room for `extra` more bytes.
+    private func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let newCapacity = Swift.max(capacity * 2, count + extra)
+        let newPointer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newPointer.update(from: pointer, count: count)
+        pointer.deallocate()
+        pointer = newPointer
+        capacity = newCapacity
+    }
+
+    /// Appends one byte.
+    func append(_ byte: UInt8) {
+        if count == capacity { reserve(1) }
+        pointer[count] = byte
+        count += 1
+    }
+
+    /// Appends `length` bytes of `source` starting at `start` (already bounds-checked by the caller).
+    func append(_ source: UnsafeBufferPointer<UInt8>, from start: Int, count length: Int) {
+        guard length > 0, let base = source.baseAddress else { return }
+        reserve(length)
+        (pointer + count).update(from: base + start, count: length)
+        count += length
+    }
+
+    /// Appends `length` bytes copied from `distance` bytes back (1 ≤ distance ≤ count). When the
+    /// source overlaps the destination the last `distance` bytes repeat, as DEFLATE requires; the copy
+    /// proceeds in non-overlapping chunks that double in size.
+    func copyBack(distance: Int, length: Int) {
+        reserve(length)
+        let source = pointer + (count - distance)
+        var copied = 0
+        while copied < length {
+            let chunk = Swift.min(length - copied, distance + copied)
+            (pointer + count + copied).update(from: source, count: chunk)
+            copied += chunk
+        }
+        count += length
+    }
+
+    /// The bytes produced.
+    func bytes() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress { base.initialize(from: pointer, count: count) }
+            initialized = count
+        }
     }
 }

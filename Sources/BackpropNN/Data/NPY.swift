@@ -167,10 +167,14 @@ public struct NPYArray: Sendable {
         return result
     }
 
-    /// The bytes of an `.npy` version 1.0 file holding `scalars` with `shape` as `descr` (`<f4` or
-    /// `<f8`), little-endian, C order, header padded to 64 bytes.
+    /// The bytes of an `.npy` file holding `scalars` with `shape` as `<f4` (Float) or `<f8` (Double).
     static func serialize<Scalar: TensorScalar>(shape: [Int], scalars: [Scalar]) -> [UInt8] {
-        let descr = Scalar.self == Float.self ? "<f4" : "<f8"
+        serialize(shape: shape, descr: Scalar.self == Float.self ? "<f4" : "<f8", data: littleEndianBytes(scalars))
+    }
+
+    /// The bytes of an `.npy` version 1.0 file (2.0 if the header needs it) holding `data` with `shape`
+    /// and type `descr`, C order, header padded to 64 bytes.
+    static func serialize(shape: [Int], descr: String, data: [UInt8]) -> [UInt8] {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = 10 + header.utf8.count + 1
@@ -186,9 +190,28 @@ public struct NPYArray: Sendable {
             long += String(repeating: " ", count: (64 - (12 + long.utf8.count + 1) % 64) % 64) + "\n"
             let longBytes = Array(long.utf8)
             bytes += (0..<4).map { UInt8(truncatingIfNeeded: longBytes.count >> (8 * $0)) }
-            return bytes + longBytes + littleEndianBytes(scalars)
+            return bytes + longBytes + data
         }
-        return bytes + headerBytes + littleEndianBytes(scalars)
+        return bytes + headerBytes + data
+    }
+}
+
+extension NPYArray {
+    /// Writes integers (class labels, predictions) as an `.npy` file of type `<i8`, atomically.
+    ///
+    /// - Parameters:
+    ///   - shape: the array's shape; nil for a 1-d array of `integers.count` values.
+    /// - Precondition: the shape's product equals `integers.count`.
+    /// - Throws: `CheckpointError` if the file cannot be written.
+    public static func write(integers: [Int], shape: [Int]? = nil, to url: URL) throws {
+        let shape = shape ?? [integers.count]
+        precondition(shape.reduce(1, *) == integers.count, "NPYArray.write: shape \(shape) does not hold \(integers.count) values")
+        var data = [UInt8]()
+        data.reserveCapacity(integers.count * 8)
+        for value in integers {
+            for k in 0..<8 { data.append(UInt8(truncatingIfNeeded: Int64(value) >> (8 * Int64(k)))) }
+        }
+        try AtomicFile.write(serialize(shape: shape, descr: "<i8", data: data), to: url)
     }
 }
 

@@ -77,9 +77,14 @@ public struct Normalization<Scalar: TensorScalar>: Sendable, Equatable {
         let (rows, columns, values) = Self.matrix(features)
         precondition(columns == featureCount, "Normalization.apply: fitted on \(featureCount) features, got \(columns)")
         var result = values
-        for row in 0..<rows {
-            for column in 0..<columns {
-                result[row * columns + column] = (values[row * columns + column] - shift[column]) / scale[column]
+        shift.withUnsafeBufferPointer { shift in
+            scale.withUnsafeBufferPointer { scale in
+                result.withUnsafeMutableBufferPointer { result in
+                    for row in 0..<rows {
+                        let base = row * columns
+                        for column in 0..<columns { result[base + column] = (result[base + column] - shift[column]) / scale[column] }
+                    }
+                }
             }
         }
         return Tensor(shape: features.shape, scalars: result)
