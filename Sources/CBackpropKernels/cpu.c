@@ -16,7 +16,11 @@ _Atomic long bp_recording_disabled_scopes = 0;
 /// and the atomic access keeps the race defined.
 static int use_avx2_cache = -1;
 
+/// This thread's override of the decision (tests): -1 for none, else 0 or 1.
+static _Thread_local int thread_override = -1;
+
 int bp_kernels_use_avx2(void) {
+    if (thread_override >= 0) return thread_override;
     int cached = __atomic_load_n(&use_avx2_cache, __ATOMIC_RELAXED);
     if (cached < 0) {
         cached = bp_cpu_has_avx2_fma() && getenv("BP_DISABLE_AVX2") == NULL;
@@ -26,5 +30,7 @@ int bp_kernels_use_avx2(void) {
 }
 
 void bp_kernels_set_use_avx2(int enabled) {
-    __atomic_store_n(&use_avx2_cache, enabled != 0 && bp_cpu_has_avx2_fma(), __ATOMIC_RELAXED);
+    thread_override = enabled < 0 ? -1 : (enabled != 0 && bp_cpu_has_avx2_fma());
 }
+
+int bp_kernels_avx2_override(void) { return thread_override; }

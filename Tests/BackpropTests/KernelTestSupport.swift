@@ -11,7 +11,7 @@ let testableKernelPaths: [Bool] = cpuSupportsAVX2FMA ? [true, false] : [false]
 /// Runs `body` with the kernels on the AVX2 path (`avx2`) or the portable one, then restores the previous path.
 func withKernelPath<R>(avx2: Bool, _ body: () throws -> R) rethrows -> R {
     kernelPathLock.lock()
-    let previous = kernelsUseAVX2
+    let previous = kernelPathOverride
     defer {
         setKernelsUseAVX2(previous)
         kernelPathLock.unlock()

@@ -27,9 +27,14 @@ static inline void bp_recording_disabled_scopes_add(long delta) {
 /// BP_DISABLE_AVX2 (any value) read once, so the portable path can be exercised on an AVX2 machine.
 int bp_kernels_use_avx2(void);
 
-/// Chooses the path for later calls on all threads: AVX2+FMA when `enabled` is nonzero and the CPU has it,
-/// else portable. For tests that must exercise both paths on one machine; both paths give correct results.
+/// Chooses the path for later calls on the calling thread only: AVX2+FMA when `enabled` is positive and the
+/// CPU has it, portable when 0, the automatic choice again when negative. For tests that exercise both
+/// paths on one machine without changing what other threads compute (both paths are correct, but round
+/// differently). GEMM carries the caller's choice to the threads it splits a product over.
 void bp_kernels_set_use_avx2(int enabled);
+
+/// The calling thread's override: -1 when it has none, else 0 (portable) or 1 (AVX2+FMA).
+int bp_kernels_avx2_override(void);
 
 // MARK: - Matrix multiplication
 
