@@ -2,11 +2,14 @@ import BackpropNN
 import Foundation
 
 /// Shows training progress: a bar redrawn in place on a terminal, plain lines (one per epoch) otherwise.
-struct ProgressDisplay {
+final class ProgressDisplay {
     /// Whether stdout is a terminal.
     let isTerminal: Bool
     /// Whether to print anything at all (off for `--quiet`).
     let enabled: Bool
+
+    /// When the bar was last drawn (for throttling redraws).
+    private var lastDraw = ContinuousClock.now - .seconds(1)
 
     /// Creates the display for stdout.
     init(enabled: Bool) {
@@ -17,6 +20,9 @@ struct ProgressDisplay {
     /// Called after each batch: redraws the bar (terminal only, about every 50 ms of progress).
     func batch(_ progress: TrainingProgress) {
         guard enabled, isTerminal else { return }
+        let now = ContinuousClock.now
+        guard progress.batch == progress.batches || now - lastDraw >= .milliseconds(50) else { return }
+        lastDraw = now
         let width = 24
         let filled = Int((Double(progress.batch) / Double(max(progress.batches, 1)) * Double(width)).rounded(.down))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
