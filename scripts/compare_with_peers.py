@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Runs `backprop bench` and the peers back to back and prints each workload's ratio (ours / peer's time).
+
+The machines are shared and noisy, so only ratios taken in one run mean anything. Peers: numpy, PyTorch,
+JAX and micrograd through ../shared/bench/peers.py (those installed), and Swift's compile-time AD through
+../shared/bench/language_ad_chain.swift. Each side is run `--rounds` times, alternating, and the best
+(lowest) median of each is kept.
+
+    swift build -c release --product backprop
+    python3 scripts/compare_with_peers.py [--rounds 3] [WORKLOAD ...]
+"""
+import argparse, json, os, subprocess, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+shared = os.path.join(root, "..", "shared", "bench")
+parser = argparse.ArgumentParser()
+parser.add_argument("--rounds", type=int, default=3)
+parser.add_argument("--shared", default=shared, help="the folder holding peers.py and language_ad_chain.swift")
+parser.add_argument("workloads", nargs="*",
+                    default=["mlp-step", "mlp-forward", "sgemm-1024", "chain100000", "chain1000000", "micrograd-mlp"])
+args = parser.parse_args()
+
+binary = os.path.join(root, ".build", "release", "backprop")
+lad = "/tmp/backprop_language_ad_chain"
+if any(w.startswith("chain") for w in args.workloads) and not os.path.exists(lad):
+    subprocess.run(["swiftc", "-O", os.path.join(args.shared, "language_ad_chain.swift"), "-o", lad], check=True)
+
+ours, peers = {}, {}
+for _ in range(args.rounds):
+    out = subprocess.run([binary, "bench", "--json", *args.workloads], capture_output=True, text=True, check=True)
+    for r in json.loads(out.stdout.strip().splitlines()[-1])["results"]:
+        if not r["check"]:
+            sys.exit(f"backprop bench {r['workload']}: its own check failed")
+        ours[r["workload"]] = min(ours.get(r["workload"], float("inf")), r["ms"])
+    lines = subprocess.run([sys.executable, os.path.join(args.shared, "peers.py"), *args.workloads],
+                           capture_output=True, text=True).stdout.splitlines()
+    if any(w.startswith("chain") for w in args.workloads):
+        lines += subprocess.run([lad], capture_output=True, text=True).stdout.splitlines()
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in args.workloads:
+            try:
+                ms = float(parts[2])
+            except ValueError:
+                continue
+            key = (parts[1], parts[0])
+            peers[key] = min(peers.get(key, float("inf")), ms)
+
+print(f"{'workload':15} {'backprop ms':>12}  peers (ms, and backprop/peer)")
+for w in args.workloads:
+    row = [f"{peer} {ms:.3f} ({ours[w] / ms:.2f}x)" for (pw, peer), ms in sorted(peers.items()) if pw == w]
+    print(f"{w:15} {ours.get(w, float('nan')):12.3f}  " + ", ".join(row))
