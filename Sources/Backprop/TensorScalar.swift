@@ -31,34 +31,48 @@ where Self.RawSignificand: FixedWidthInteger {
 }
 
 extension Float: TensorScalar {
+    /// e raised to `x` (the C library's `expf`).
     @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
+    /// The natural logarithm (the C library's `logf`).
     @inlinable public static func log(_ x: Float) -> Float { logf(x) }
+    /// The sine (the C library's `sinf`).
     @inlinable public static func sin(_ x: Float) -> Float { sinf(x) }
+    /// The cosine (the C library's `cosf`).
     @inlinable public static func cos(_ x: Float) -> Float { cosf(x) }
+    /// The tangent (the C library's `tanf`).
     @inlinable public static func tan(_ x: Float) -> Float { tanf(x) }
+    /// The hyperbolic tangent (the C library's `tanhf`).
     @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
+    /// `x` raised to `y` (the C library's `powf`).
     @inlinable public static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
     /// `"F32"`.
     public static var dtypeName: String { "F32" }
 }
 
 extension Double: TensorScalar {
-    @inlinable public static func exp(_ x: Double) -> Double { Glibc_exp(x) }
-    @inlinable public static func log(_ x: Double) -> Double { Glibc_log(x) }
-    @inlinable public static func sin(_ x: Double) -> Double { Glibc_sin(x) }
-    @inlinable public static func cos(_ x: Double) -> Double { Glibc_cos(x) }
-    @inlinable public static func tan(_ x: Double) -> Double { Glibc_tan(x) }
-    @inlinable public static func tanh(_ x: Double) -> Double { Glibc_tanh(x) }
-    @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Glibc_pow(x, y) }
+    /// e raised to `x` (the C library's `exp`).
+    @inlinable public static func exp(_ x: Double) -> Double { libm_exp(x) }
+    /// The natural logarithm (the C library's `log`).
+    @inlinable public static func log(_ x: Double) -> Double { libm_log(x) }
+    /// The sine (the C library's `sin`).
+    @inlinable public static func sin(_ x: Double) -> Double { libm_sin(x) }
+    /// The cosine (the C library's `cos`).
+    @inlinable public static func cos(_ x: Double) -> Double { libm_cos(x) }
+    /// The tangent (the C library's `tan`).
+    @inlinable public static func tan(_ x: Double) -> Double { libm_tan(x) }
+    /// The hyperbolic tangent (the C library's `tanh`).
+    @inlinable public static func tanh(_ x: Double) -> Double { libm_tanh(x) }
+    /// `x` raised to `y` (the C library's `pow`).
+    @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { libm_pow(x, y) }
     /// `"F64"`.
     public static var dtypeName: String { "F64" }
 }
 
 // The C library's double-precision functions under names that do not collide with the static requirements.
-@usableFromInline func Glibc_exp(_ x: Double) -> Double { exp(x) }
-@usableFromInline func Glibc_log(_ x: Double) -> Double { log(x) }
-@usableFromInline func Glibc_sin(_ x: Double) -> Double { sin(x) }
-@usableFromInline func Glibc_cos(_ x: Double) -> Double { cos(x) }
-@usableFromInline func Glibc_tan(_ x: Double) -> Double { tan(x) }
-@usableFromInline func Glibc_tanh(_ x: Double) -> Double { tanh(x) }
-@usableFromInline func Glibc_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@usableFromInline func libm_exp(_ x: Double) -> Double { exp(x) }
+@usableFromInline func libm_log(_ x: Double) -> Double { log(x) }
+@usableFromInline func libm_sin(_ x: Double) -> Double { sin(x) }
+@usableFromInline func libm_cos(_ x: Double) -> Double { cos(x) }
+@usableFromInline func libm_tan(_ x: Double) -> Double { tan(x) }
+@usableFromInline func libm_tanh(_ x: Double) -> Double { tanh(x) }
+@usableFromInline func libm_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
