@@ -217,6 +217,20 @@ func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
             return model.step
         },
         check: { last in (last.isFinite && last < 1.2, "loss after 6 SGD steps \(last) (1.396 before the first step)") })
+    // Diagnostic, not one of WORKLOADS.md: the two big products of mlp-forward alone (x·W1, then h·W2 on
+    // its ReLU'd output), to separate GEMM time from the rest of the forward pass.
+    all["mlp-forward-gemms"] = BenchWorkload(
+        name: "mlp-forward-gemms", runs: 40, warmUp: 5,
+        prepare: {
+            let mlp = BenchMLP()
+            return {
+                withoutRecording {
+                    let h = matmul(mlp.x, mlp.parameters[0])
+                    return Double(matmul(h, mlp.parameters[2])[index: 0, 0])
+                }
+            }
+        },
+        check: { last in (last.isFinite, "one entry of the second product: \(last)") })
     all["sgemm-1024"] = BenchWorkload(
         name: "sgemm-1024", runs: 10, warmUp: 2,
         prepare: {
