@@ -8,6 +8,8 @@
 //                   computing the full MR×NR tile c = alpha·(a·b) + beta·c from packed panels, not reading
 //                   c when beta == 0
 //   GEMM_ATTR       attributes for the generated functions (e.g. the target attribute), may be empty
+//   GEMM_PACK_A_ROWS  optional: a function `void (long kc, const T *src, long lda, T *packed)` packing one
+//                   full MR-row micro-panel of a non-transposed A (packed[p·MR + i] = src[i·lda + p])
 //   GEMM_FN(name)   the name of a generated function
 // The generated entry point is GEMM_FN(gemm) with the `bp_sgemm` parameter list.
 
@@ -31,6 +33,13 @@ GEMM_ATTR static void GEMM_FN(pack_a)(int transA, long mc, long kc, const GEMM_T
         if (!transA) {
             // op(A)[i][p] = a[i·lda + p]: read each row contiguously, write with stride MR.
             const GEMM_T *src = a + i0 * lda;
+#ifdef GEMM_PACK_A_ROWS
+            if (mr == GEMM_MR) {
+                GEMM_PACK_A_ROWS(kc, src, lda, packed);
+                packed += GEMM_MR * kc;
+                continue;
+            }
+#endif
             for (long i = 0; i < mr; i++) {
                 const GEMM_T *row = src + i * lda;
                 for (long p = 0; p < kc; p++) packed[p * GEMM_MR + i] = row[p];

@@ -103,6 +103,41 @@ BP_AVX2_FMA static void sgemm_kernel_avx2(long kc, const float *a, const float *
     sgemm_store8(c + 5 * ldc + 8, c51, va, vb, readC);
 }
 
+/// Packs one full 6-row micro-panel of a non-transposed A: packed[p·6 + i] = src[i·lda + p] for p < kc,
+/// eight columns at a time through an 8×8 transpose (rows 6 and 7 zero), the rest one by one.
+BP_AVX2_FMA static void sgemm_pack_a6_avx2(long kc, const float *src, long lda, float *packed) {
+    long p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 r0 = _mm256_loadu_ps(src + p), r1 = _mm256_loadu_ps(src + lda + p);
+        __m256 r2 = _mm256_loadu_ps(src + 2 * lda + p), r3 = _mm256_loadu_ps(src + 3 * lda + p);
+        __m256 r4 = _mm256_loadu_ps(src + 4 * lda + p), r5 = _mm256_loadu_ps(src + 5 * lda + p);
+        __m256 z = _mm256_setzero_ps();
+        // Interleave pairs of rows, then quads, then swap 128-bit halves: column c of the 8x8 block
+        // ends up in t_c = (r0[c], r1[c], ..., r5[c], 0, 0).
+        __m256 u0 = _mm256_unpacklo_ps(r0, r1), u1 = _mm256_unpackhi_ps(r0, r1);
+        __m256 u2 = _mm256_unpacklo_ps(r2, r3), u3 = _mm256_unpackhi_ps(r2, r3);
+        __m256 u4 = _mm256_unpacklo_ps(r4, r5), u5 = _mm256_unpackhi_ps(r4, r5);
+        __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
+        __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
+        __m256 s4 = _mm256_shuffle_ps(u4, z, 0x44), s5 = _mm256_shuffle_ps(u4, z, 0xEE);
+        __m256 s6 = _mm256_shuffle_ps(u5, z, 0x44), s7 = _mm256_shuffle_ps(u5, z, 0xEE);
+        // s0: (r0[0] r1[0] r2[0] r3[0] | r0[4] r1[4] r2[4] r3[4]), s4: (r4[0] r5[0] 0 0 | r4[4] r5[4] 0 0), ...
+        __m256 t[8];
+        t[0] = _mm256_permute2f128_ps(s0, s4, 0x20); t[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+        t[1] = _mm256_permute2f128_ps(s1, s5, 0x20); t[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+        t[2] = _mm256_permute2f128_ps(s2, s6, 0x20); t[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+        t[3] = _mm256_permute2f128_ps(s3, s7, 0x20); t[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+        float *out = packed + p * 6;
+        for (int c = 0; c < 8; c++) {
+            _mm_storeu_ps(out + 6 * c, _mm256_castps256_ps128(t[c]));
+            _mm_storel_pi((__m64 *)(out + 6 * c + 4), _mm256_extractf128_ps(t[c], 1));
+        }
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < 6; i++) packed[p * 6 + i] = src[i * lda + p];
+}
+#define GEMM_PACK_A_ROWS sgemm_pack_a6_avx2
+
 #define GEMM_T float
 #define GEMM_MR 6
 #define GEMM_NR 16
@@ -122,6 +157,7 @@ BP_AVX2_FMA static void sgemm_kernel_avx2(long kc, const float *a, const float *
 #undef GEMM_KERNEL
 #undef GEMM_ATTR
 #undef GEMM_FN
+#undef GEMM_PACK_A_ROWS
 #endif
 
 void bp_sgemm(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,

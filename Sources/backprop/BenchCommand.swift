@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backprop
 import Foundation
 
 /// `backprop bench`: times the workloads of the project's benchmark beside the peers' scripts.
@@ -18,10 +19,16 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "End with one JSON object holding every result.")
     var json = false
 
+    @Flag(help: "Keep the C allocator's default settings instead of calling retainReleasedMemory().")
+    var defaultAllocator = false
+
     @Option(help: "The moons data set for micrograd-mlp.")
     var moons: String = "../shared/data/moons.csv"
 
     func run() throws {
+        // Training loops free and reallocate the same large arrays every step; keep that memory in the
+        // process (the library's opt-in allocator setting) rather than re-faulting fresh pages each step.
+        if !defaultAllocator { retainReleasedMemory() }
         let all = benchWorkloads(moonsPath: moons)
         let names = workloads.isEmpty ? defaultBenchOrder.filter { all[$0] != nil } : workloads
         for name in names where all[name] == nil {

@@ -90,15 +90,12 @@ final class BenchMLP {
     let batch = 128, inputs = 784, hidden = 512, classes = 10
     var parameters: [Tensor<Float>]
     let x: Tensor<Float>
-    let oneHot: Tensor<Float>
+    let labels: [Int]
 
     init() {
         var generator = SeededGenerator(seed: 0)
         x = Tensor.randomNormal(shape: [batch, inputs], using: &generator)
-        let labels = (0..<batch).map { _ in Int(generator.next() % 10) }
-        var hot = [Float](repeating: 0, count: batch * classes)
-        for (i, label) in labels.enumerated() { hot[i * classes + label] = 1 }
-        oneHot = Tensor(shape: [batch, classes], scalars: hot)
+        labels = (0..<batch).map { _ in Int(generator.next() % 10) }
         func he(_ fanIn: Int, _ fanOut: Int) -> Tensor<Float> {
             Tensor.randomNormal(shape: [fanIn, fanOut], standardDeviation: Float((2.0 / Double(fanIn)).squareRoot()), using: &generator)
         }
@@ -112,14 +109,21 @@ final class BenchMLP {
         let h1 = relu(matmul(x, p[0]) + p[1])
         let h2 = relu(matmul(h1, p[2]) + p[3])
         let logits = matmul(h2, p[4]) + p[5]
-        return -(logits.logSoftmax(alongAxis: 1) * oneHot).sum() / Float(batch)
+        // The mean over rows of -log softmax(logits)[label]: the library's fused primitive, whose pullback
+        // is (softmax - onehot) / batch.
+        return logits.softmaxCrossEntropy(labels: labels)
     }
 
     /// Forward, backward and a plain SGD update (lr 0.01); returns the loss before the update.
     func step() -> Double {
         let (value, gradients) = valueWithGradient(at: parameters) { loss($0) }
-        withoutRecording {
-            for i in parameters.indices { parameters[i] = parameters[i] - 0.01 * gradients[i] }
+        // In place: p -= 0.01 * g, with no temporary tensors.
+        for i in parameters.indices {
+            gradients[i].withUnsafeScalars { g in
+                parameters[i].withUnsafeMutableScalars { p in
+                    for j in 0..<p.count { p[j] -= 0.01 * g[j] }
+                }
+            }
         }
         return Double(value.scalar)
     }
@@ -213,6 +217,20 @@ func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
             return model.step
         },
         check: { last in (last.isFinite && last < 1.2, "loss after 6 SGD steps \(last) (1.396 before the first step)") })
+    // Diagnostic, not one of WORKLOADS.md: the two big products of mlp-forward alone (x·W1, then h·W2 on
+    // its ReLU'd output), to separate GEMM time from the rest of the forward pass.
+    all["mlp-forward-gemms"] = BenchWorkload(
+        name: "mlp-forward-gemms", runs: 40, warmUp: 5,
+        prepare: {
+            let mlp = BenchMLP()
+            return {
+                withoutRecording {
+                    let h = matmul(mlp.x, mlp.parameters[0])
+                    return Double(matmul(h, mlp.parameters[2])[index: 0, 0])
+                }
+            }
+        },
+        check: { last in (last.isFinite, "one entry of the second product: \(last)") })
     all["sgemm-1024"] = BenchWorkload(
         name: "sgemm-1024", runs: 10, warmUp: 2,
         prepare: {

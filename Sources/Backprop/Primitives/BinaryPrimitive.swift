@@ -28,7 +28,9 @@ extension Tensor {
     static func applying<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
         if a.shape.isEmpty && b.shape.isEmpty { return applyingToScalars(P.self, a, b) }
         let shape = broadcastShape(a.shape, b.shape, operation: P.name)
-        let out = Tensor(shape: shape, buffer: broadcastMap(a, b, shape, P.value))
+        let values = P.self == Addition.self
+            ? (rowBiasSum(a, b) ?? broadcastMap(a, b, shape, P.value)) : broadcastMap(a, b, shape, P.value)
+        let out = Tensor(shape: shape, buffer: values)
         guard a.isTracked || b.isTracked else { return out }
         let trackA = a.isTracked, trackB = b.isTracked
         return out.recorded(P.name, inputs: [a, b]) { g in
@@ -61,6 +63,25 @@ extension Tensor {
                 trackA ? Tensor(shape: shape, buffer: ga).summed(toShape: a.shape) : nil,
                 trackB ? Tensor(shape: shape, buffer: gb).summed(toShape: b.shape) : nil,
             ]
+        }
+    }
+
+    /// a + b when one operand is a vector added to every row of the other (a bias: `[..., n] + [n]` or
+    /// `[n] + [..., n]`), by the vectorised kernel; nil for any other pair of shapes.
+    @usableFromInline
+    static func rowBiasSum(_ a: Tensor, _ b: Tensor) -> [Scalar]? {
+        let (matrix, bias) = b.rank == 1 && a.rank >= 2 ? (a, b) : (b, a)
+        guard bias.rank == 1, matrix.rank >= 2, matrix.shape[matrix.rank - 1] == bias.shape[0] else { return nil }
+        let columns = bias.shape[0], count = matrix.scalarCount
+        guard columns > 0, count > 0 else { return nil }
+        return matrix.withScalarBuffer { mp in
+            bias.withScalarBuffer { bp in
+                [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+                    addBiasRows(mp.baseAddress!, bias: bp.baseAddress!, out.baseAddress!,
+                                rows: count / columns, columns: columns)
+                    initialized = count
+                }
+            }
         }
     }
 

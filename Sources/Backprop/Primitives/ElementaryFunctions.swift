@@ -69,7 +69,8 @@
 
 @usableFromInline enum RectifiedLinear: UnaryPrimitive {
     @usableFromInline static var name: String { "relu" }
-    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { x > 0 ? x : 0 }
+    // NaN stays NaN (as PyTorch, and as the vectorised tensor kernel): !(x <= 0) is true for NaN.
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { !(x <= 0) ? x : 0 }
     // d relu/dx = 1 for x > 0, else 0 (0 at the kink, as PyTorch)
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { x > 0 ? 1 : 0 }
 }

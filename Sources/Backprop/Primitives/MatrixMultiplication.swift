@@ -7,21 +7,25 @@ extension Tensor {
     static func batchedProduct(
         _ a: Tensor, _ b: Tensor, batch: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
     ) -> [Scalar] {
-        var out = [Scalar](repeating: 0, count: batch * m * n)
-        a.withScalarBuffer { ap in
-            b.withScalarBuffer { bp in
-                out.withUnsafeMutableBufferPointer { cp in
-                    for i in 0..<batch {
-                        gemm(
-                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-                            a: ap.baseAddress! + i * m * k, lda: transposeA ? m : k,
-                            b: bp.baseAddress! + i * k * n, ldb: transposeB ? k : n,
-                            beta: 0, c: cp.baseAddress! + i * m * n, ldc: n)
+        // gemm with beta = 0 writes every element of C (zeros when k == 0) without reading it, so the
+        // output needs no zero-filling first.
+        let count = batch * m * n
+        return [Scalar](unsafeUninitializedCapacity: count) { cp, initialized in
+            if count > 0 {
+                a.withScalarBuffer { ap in
+                    b.withScalarBuffer { bp in
+                        for i in 0..<batch {
+                            gemm(
+                                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                                a: ap.baseAddress! + i * m * k, lda: transposeA ? m : k,
+                                b: bp.baseAddress! + i * k * n, ldb: transposeB ? k : n,
+                                beta: 0, c: cp.baseAddress! + i * m * n, ldc: n)
+                        }
                     }
                 }
             }
+            initialized = count
         }
-        return out
     }
 }
 

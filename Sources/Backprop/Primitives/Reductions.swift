@@ -57,9 +57,8 @@ extension Tensor {
                 if leading {
                     // Reducing leading axes (bias gradients, undoing row broadcasts): add whole rows.
                     let width = o.count, rows = p.count / Swift.max(width, 1)
-                    for r in 0..<rows {
-                        let row = p.baseAddress! + r * width
-                        for j in 0..<width { o[j] += row[j] }
+                    if width > 0 && rows > 0 {
+                        columnSums(p.baseAddress!, o.baseAddress!, rows: rows, columns: width)
                     }
                 } else {
                     forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in o[io] += p[i] }

@@ -25,6 +25,7 @@ extension Tensor {
     @inline(__always) @usableFromInline
     func applying<P: UnaryPrimitive>(_: P.Type) -> Tensor {
         if shape.isEmpty { return applyingToScalar(P.self) }
+        if P.self == RectifiedLinear.self { return appliedReLU() }
         let x = self
         let out = Tensor(shape: shape, buffer: buffer.map { P.value($0) })
         guard isTracked else { return out }
@@ -39,6 +40,38 @@ extension Tensor {
                     }
                 }
                 initialized = count
+            }
+            return [Tensor(shape: x.shape, buffer: grad)]
+        }
+    }
+}
+
+extension Tensor {
+    /// ReLU of a tensor by the vectorised kernels: max(x, 0) forward, and a pullback that passes g where
+    /// x > 0 and 0 elsewhere (so an infinite or NaN gradient at an inactive unit does not leak through).
+    @usableFromInline
+    func appliedReLU() -> Tensor {
+        let x = self
+        let count = scalarCount
+        let values = withScalarBuffer { xp in
+            [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+                if count > 0 { vectorRelu(xp.baseAddress!, out.baseAddress!, count: count) }
+                initialized = count
+            }
+        }
+        let out = Tensor(shape: shape, buffer: values)
+        guard isTracked else { return out }
+        return out.recorded(RectifiedLinear.name, inputs: [x]) { g in
+            let grad = g.withScalarBuffer { gp in
+                x.withScalarBuffer { xp in
+                    [Scalar](unsafeUninitializedCapacity: count) { result, initialized in
+                        if count > 0 {
+                            vectorReluBackward(gradient: gp.baseAddress!, input: xp.baseAddress!,
+                                               result.baseAddress!, count: count)
+                        }
+                        initialized = count
+                    }
+                }
             }
             return [Tensor(shape: x.shape, buffer: grad)]
         }

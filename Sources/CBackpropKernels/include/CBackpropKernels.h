@@ -36,6 +36,14 @@ void bp_kernels_set_use_avx2(int enabled);
 /// The calling thread's override: -1 when it has none, else 0 (portable) or 1 (AVX2+FMA).
 int bp_kernels_avx2_override(void);
 
+// MARK: - Memory
+
+/// Asks the C allocator to keep up to `bytes` of freed memory for reuse instead of returning it to the
+/// operating system, and to serve blocks up to 32 MB from that pool rather than from fresh mmap pages
+/// (glibc's M_TRIM_THRESHOLD and M_MMAP_THRESHOLD; process-wide). Returns 1 when applied, 0 when the C
+/// library has no such settings (not glibc) or `bytes` is not positive.
+int bp_retain_freed_memory(long bytes);
+
 // MARK: - Matrix multiplication
 
 /// Single-precision GEMM, row-major, BLAS semantics: C (M×N) = alpha·op(A)·op(B) + beta·C, where op(A) is
