@@ -10,6 +10,14 @@ int bp_cpu_has_avx2_fma(void) {
 #endif
 }
 
+int bp_cpu_has_vector_kernels(void) {
+#if defined(__aarch64__) && defined(__ARM_NEON)
+    return 1;
+#else
+    return bp_cpu_has_avx2_fma();
+#endif
+}
+
 _Atomic long bp_recording_disabled_scopes = 0;
 
 /// Cached decision: -1 until first asked, then 0 or 1. Racing first calls compute the same value,
@@ -23,14 +31,14 @@ int bp_kernels_use_avx2(void) {
     if (thread_override >= 0) return thread_override;
     int cached = __atomic_load_n(&use_avx2_cache, __ATOMIC_RELAXED);
     if (cached < 0) {
-        cached = bp_cpu_has_avx2_fma() && getenv("BP_DISABLE_AVX2") == NULL;
+        cached = bp_cpu_has_vector_kernels() && getenv("BP_DISABLE_AVX2") == NULL;
         __atomic_store_n(&use_avx2_cache, cached, __ATOMIC_RELAXED);
     }
     return cached;
 }
 
 void bp_kernels_set_use_avx2(int enabled) {
-    thread_override = enabled < 0 ? -1 : (enabled != 0 && bp_cpu_has_avx2_fma());
+    thread_override = enabled < 0 ? -1 : (enabled != 0 && bp_cpu_has_vector_kernels());
 }
 
 int bp_kernels_avx2_override(void) { return thread_override; }

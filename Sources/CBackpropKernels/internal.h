@@ -10,6 +10,11 @@
 #define BP_AVX2_FMA __attribute__((target("avx2,fma")))
 #endif
 
+#if defined(__aarch64__) && defined(__ARM_NEON)
+/// Defined when the NEON versions are compiled in (arm64, where NEON is part of the base architecture).
+#define BP_HAVE_NEON 1
+#endif
+
 /// A 64-byte-aligned scratch buffer of at least `bytes` bytes owned by the calling thread, reused by later
 /// calls on the same thread (so the contents do not survive the next call) and freed when the thread exits.
 /// Returns NULL if the allocation fails.

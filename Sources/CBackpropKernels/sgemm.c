@@ -1,5 +1,5 @@
-// Single-precision GEMM: a 6×16 AVX2+FMA micro-kernel (12 ymm accumulators) and a portable 4×8 one,
-// each wrapped by the blocked driver in gemm_template.h; `bp_sgemm` picks one at run time.
+// Single-precision GEMM: a 6×16 AVX2+FMA micro-kernel (12 ymm accumulators) on x86-64, an 8×8 NEON one
+// (16 q-register accumulators) on arm64, and a portable 4×8 one, each wrapped by the blocked driver in gemm_template.h; `bp_sgemm` picks one at run time.
 #include "CBackpropKernels.h"
 #include "internal.h"
 
@@ -160,11 +160,77 @@ BP_AVX2_FMA static void sgemm_pack_a6_avx2(long kc, const float *src, long lda, 
 #undef GEMM_PACK_A_ROWS
 #endif
 
+// MARK: NEON (arm64)
+
+#if defined(BP_HAVE_NEON)
+#include <arm_neon.h>
+
+/// Stores one 4-wide accumulator into C: c = alpha·acc + beta·c, not reading c when beta == 0.
+static inline void sgemm_store4_neon(float *c, float32x4_t acc, float alpha, float beta, int readC) {
+    float32x4_t scaled = vmulq_n_f32(acc, alpha);
+    if (readC) scaled = vfmaq_n_f32(scaled, vld1q_f32(c), beta);
+    vst1q_f32(c, scaled);
+}
+
+/// 8×8 micro-kernel: each step loads 8 values of A and 8 of B, 16 lane-indexed FMAs into 16 of the 32
+/// vector registers.
+static void sgemm_kernel_neon(long kc, const float *a, const float *b, float *c, long ldc, float alpha,
+                              float beta) {
+    float32x4_t acc[8][2];
+    for (int i = 0; i < 8; i++) acc[i][0] = acc[i][1] = vdupq_n_f32(0);
+    for (long p = 0; p < kc; p++) {
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+        float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
+        acc[0][0] = vfmaq_laneq_f32(acc[0][0], b0, a0, 0); acc[0][1] = vfmaq_laneq_f32(acc[0][1], b1, a0, 0);
+        acc[1][0] = vfmaq_laneq_f32(acc[1][0], b0, a0, 1); acc[1][1] = vfmaq_laneq_f32(acc[1][1], b1, a0, 1);
+        acc[2][0] = vfmaq_laneq_f32(acc[2][0], b0, a0, 2); acc[2][1] = vfmaq_laneq_f32(acc[2][1], b1, a0, 2);
+        acc[3][0] = vfmaq_laneq_f32(acc[3][0], b0, a0, 3); acc[3][1] = vfmaq_laneq_f32(acc[3][1], b1, a0, 3);
+        acc[4][0] = vfmaq_laneq_f32(acc[4][0], b0, a1, 0); acc[4][1] = vfmaq_laneq_f32(acc[4][1], b1, a1, 0);
+        acc[5][0] = vfmaq_laneq_f32(acc[5][0], b0, a1, 1); acc[5][1] = vfmaq_laneq_f32(acc[5][1], b1, a1, 1);
+        acc[6][0] = vfmaq_laneq_f32(acc[6][0], b0, a1, 2); acc[6][1] = vfmaq_laneq_f32(acc[6][1], b1, a1, 2);
+        acc[7][0] = vfmaq_laneq_f32(acc[7][0], b0, a1, 3); acc[7][1] = vfmaq_laneq_f32(acc[7][1], b1, a1, 3);
+        a += 8;
+        b += 8;
+    }
+    int readC = beta != 0;
+    for (int i = 0; i < 8; i++) {
+        sgemm_store4_neon(c + i * ldc, acc[i][0], alpha, beta, readC);
+        sgemm_store4_neon(c + i * ldc + 4, acc[i][1], alpha, beta, readC);
+    }
+}
+
+#define GEMM_T float
+#define GEMM_MR 8
+#define GEMM_NR 8
+#define GEMM_MC 128
+#define GEMM_KC 256
+#define GEMM_NC 2048
+#define GEMM_KERNEL sgemm_kernel_neon
+#define GEMM_ATTR
+#define GEMM_FN(name) sgemm_neon_##name
+#include "gemm_template.h"
+#undef GEMM_T
+#undef GEMM_MR
+#undef GEMM_NR
+#undef GEMM_MC
+#undef GEMM_KC
+#undef GEMM_NC
+#undef GEMM_KERNEL
+#undef GEMM_ATTR
+#undef GEMM_FN
+#endif
+
 void bp_sgemm(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
               const float *B, long ldb, float beta, float *C, long ldc) {
 #if defined(BP_HAVE_AVX2)
     if (bp_kernels_use_avx2()) {
         sgemm_avx2_gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+#if defined(BP_HAVE_NEON)
+    if (bp_kernels_use_avx2()) {
+        sgemm_neon_gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
 #endif

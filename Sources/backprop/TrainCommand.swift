@@ -108,6 +108,8 @@ struct TrainCommand: ParsableCommand {
         }
         try checkCompatible(trainer, train, test)
 
+        // This process is a training loop: keep freed step buffers for the next step (see the function).
+        retainReleasedMemory()
         let display = ProgressDisplay(enabled: !quiet)
         let configuration = trainer.configuration
         if !quiet {

@@ -16,5 +16,5 @@ var kernelPathOverride: Bool? {
     return value < 0 ? nil : value != 0
 }
 
-/// Whether this CPU can run the AVX2+FMA kernels at all.
-var cpuSupportsAVX2FMA: Bool { bp_cpu_has_avx2_fma() != 0 }
+/// Whether this CPU can run the vector kernels at all (AVX2+FMA on x86-64, NEON on arm64).
+var cpuSupportsAVX2FMA: Bool { bp_cpu_has_vector_kernels() != 0 }

@@ -7,6 +7,10 @@
 /// Returns 1 when the CPU supports AVX2 and FMA (x86-64), else 0.
 int bp_cpu_has_avx2_fma(void);
 
+/// Returns 1 when vector kernels are compiled in for this CPU: AVX2+FMA on x86-64 (checked at run time),
+/// NEON on arm64 (always there); else 0.
+int bp_cpu_has_vector_kernels(void);
+
 #include <stdatomic.h>
 
 /// How many `withoutRecording` scopes are open on any thread. While it is zero, no thread has switched
@@ -23,8 +27,9 @@ static inline void bp_recording_disabled_scopes_add(long delta) {
     atomic_fetch_add_explicit(&bp_recording_disabled_scopes, delta, memory_order_relaxed);
 }
 
-/// Returns 1 when the kernels take their AVX2+FMA path, else 0. Honours the environment variable
-/// BP_DISABLE_AVX2 (any value) read once, so the portable path can be exercised on an AVX2 machine.
+/// Returns 1 when the kernels take their vector path (AVX2+FMA on x86-64; NEON for GEMM on arm64), else 0.
+/// Honours the environment variable BP_DISABLE_AVX2 (any value; the name is historical) read once, so the
+/// portable path can be exercised on any machine.
 int bp_kernels_use_avx2(void);
 
 /// Chooses the path for later calls on the calling thread only: AVX2+FMA when `enabled` is positive and the
