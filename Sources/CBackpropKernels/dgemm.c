@@ -30,15 +30,6 @@ static void dgemm_kernel_portable(long kc, const double *a, const double *b, dou
 #define GEMM_ATTR
 #define GEMM_FN(name) dgemm_portable_##name
 #include "gemm_template.h"
-#undef GEMM_T
-#undef GEMM_MR
-#undef GEMM_NR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
-#undef GEMM_KERNEL
-#undef GEMM_ATTR
-#undef GEMM_FN
 
 // MARK: AVX2 + FMA
 
@@ -113,15 +104,6 @@ BP_AVX2_FMA static void dgemm_kernel_avx2(long kc, const double *a, const double
 #define GEMM_ATTR BP_AVX2_FMA
 #define GEMM_FN(name) dgemm_avx2_##name
 #include "gemm_template.h"
-#undef GEMM_T
-#undef GEMM_MR
-#undef GEMM_NR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
-#undef GEMM_KERNEL
-#undef GEMM_ATTR
-#undef GEMM_FN
 #endif
 
 void bp_dgemm(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,

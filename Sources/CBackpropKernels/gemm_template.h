@@ -11,7 +11,8 @@
 //   GEMM_PACK_A_ROWS  optional: a function `void (long kc, const T *src, long lda, T *packed)` packing one
 //                   full MR-row micro-panel of a non-transposed A (packed[p·MR + i] = src[i·lda + p])
 //   GEMM_FN(name)   the name of a generated function
-// The generated entry point is GEMM_FN(gemm) with the `bp_sgemm` parameter list.
+// The generated entry point is GEMM_FN(gemm) with the `bp_sgemm` parameter list. The template #undefs its
+// parameters at the end, so the next instance in the same file defines fresh ones.
 
 /// Smaller of two sizes.
 GEMM_ATTR static inline long GEMM_FN(min)(long a, long b) { return a < b ? a : b; }
@@ -188,3 +189,15 @@ GEMM_ATTR static void GEMM_FN(gemm)(int transA, int transB, long M, long N, long
         }
     }
 }
+
+// The parameters are per instance: clear them so the next instance defines its own.
+#undef GEMM_T
+#undef GEMM_MR
+#undef GEMM_NR
+#undef GEMM_MC
+#undef GEMM_KC
+#undef GEMM_NC
+#undef GEMM_KERNEL
+#undef GEMM_ATTR
+#undef GEMM_FN
+#undef GEMM_PACK_A_ROWS

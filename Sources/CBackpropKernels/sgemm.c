@@ -30,15 +30,6 @@ static void sgemm_kernel_portable(long kc, const float *a, const float *b, float
 #define GEMM_ATTR
 #define GEMM_FN(name) sgemm_portable_##name
 #include "gemm_template.h"
-#undef GEMM_T
-#undef GEMM_MR
-#undef GEMM_NR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
-#undef GEMM_KERNEL
-#undef GEMM_ATTR
-#undef GEMM_FN
 
 // MARK: AVX2 + FMA
 
@@ -148,16 +139,6 @@ BP_AVX2_FMA static void sgemm_pack_a6_avx2(long kc, const float *src, long lda, 
 #define GEMM_ATTR BP_AVX2_FMA
 #define GEMM_FN(name) sgemm_avx2_##name
 #include "gemm_template.h"
-#undef GEMM_T
-#undef GEMM_MR
-#undef GEMM_NR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
-#undef GEMM_KERNEL
-#undef GEMM_ATTR
-#undef GEMM_FN
-#undef GEMM_PACK_A_ROWS
 #endif
 
 // MARK: NEON (arm64)
@@ -209,15 +190,6 @@ static void sgemm_kernel_neon(long kc, const float *a, const float *b, float *c,
 #define GEMM_ATTR
 #define GEMM_FN(name) sgemm_neon_##name
 #include "gemm_template.h"
-#undef GEMM_T
-#undef GEMM_MR
-#undef GEMM_NR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
-#undef GEMM_KERNEL
-#undef GEMM_ATTR
-#undef GEMM_FN
 #endif
 
 void bp_sgemm(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,

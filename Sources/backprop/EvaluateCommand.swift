@@ -46,18 +46,13 @@ struct EvaluateCommand: ParsableCommand {
                 part = "the held-out \(Int((fraction * 100).rounded()))%"
             }
         }
+        guard examples.count > 0 else { throw UserError("--data: no examples to evaluate") }
+        try checkDataFits(examples, named: "evaluation", trainer)
         if let normalization = try checkpoint.normalization(as: Float.self) {
-            guard normalization.featureCount == examples.featureCount else {
-                throw UserError("--data has \(examples.featureCount) features per example, the model expects \(trainer.inputSize)")
+            guard normalization.featureCount == trainer.inputSize else {
+                throw UserError("--model \(model): its normalization has \(normalization.featureCount) features, the model \(trainer.inputSize)")
             }
             examples = normalization.apply(examples)
-        }
-        guard examples.count > 0 else { throw UserError("--data: no examples to evaluate") }
-        guard examples.featureCount == trainer.inputSize else {
-            throw UserError("--data has \(examples.featureCount) features per example, the model expects \(trainer.inputSize)")
-        }
-        if let bad = examples.labels.first(where: { $0 >= trainer.classCount }) {
-            throw UserError("--data has label \(bad), the model has \(trainer.classCount) classes")
         }
         let evaluation = trainer.evaluate(on: examples)
         let matrix = ConfusionMatrix(predictions: evaluation.predictions, labels: examples.labels, classCount: trainer.classCount)

@@ -78,6 +78,9 @@ struct TrainCommand: ParsableCommand {
 
         try checkWritable(save ?? resume ?? "backprop-mlp.safetensors", flag: "--save")
         try checkWritable(plot, flag: "--plot")
+        // Read the data once: a CSV file parsed or MNIST decompressed twice costs seconds.
+        let all = try source.load()
+        let testPart = try source.loadTestPart()
         var trainer: ClassifierTrainer<Float>
         var heldOutFraction = testFraction
         var normalization: Normalization<Float>? = nil
@@ -95,9 +98,9 @@ struct TrainCommand: ParsableCommand {
                 hiddenWidths: try parseWidths(layers), activation: try parseActivation(activation), dropout: dropout,
                 epochs: epochs ?? 30, batchSize: batchSize, optimizer: try parseOptimizer(optimizer), learningRate: lr,
                 schedule: try parseSchedule(schedule, epochs: epochs ?? 30), maxGradientNorm: clipNorm, seed: seed)
-            trainer = try freshTrainer(configuration, source: source)
+            trainer = try freshTrainer(configuration, all: all, testPart: testPart)
         }
-        var (train, test) = try splitData(source, seed: trainer.configuration.seed, testFraction: heldOutFraction)
+        var (train, test) = try splitData(all, testPart: testPart, seed: trainer.configuration.seed, testFraction: heldOutFraction)
         if source.needsStandardization && normalization == nil { normalization = Normalization.standardizing(train.features) }
         if let normalization {
             guard normalization.featureCount == train.featureCount else {
@@ -106,7 +109,8 @@ struct TrainCommand: ParsableCommand {
             train = normalization.apply(train)
             test = normalization.apply(test)
         }
-        try checkCompatible(trainer, train, test)
+        try checkDataFits(train, named: "training", trainer)
+        try checkDataFits(test, named: "test", trainer)
 
         // This process is a training loop: keep freed step buffers for the next step (see the function).
         retainReleasedMemory()
@@ -122,20 +126,23 @@ struct TrainCommand: ParsableCommand {
         }
         let saveURL = URL(fileURLWithPath: savePath)
         var trainSeconds = 0.0
+        var saved = false
         while trainer.completedEpochs < configuration.epochs {
             let record = trainer.trainEpoch(on: train, evaluatingOn: test, progress: display.batch)
             trainSeconds += record.seconds
             let left = record.seconds * Double(configuration.epochs - trainer.completedEpochs)
             display.epoch(record, epochs: configuration.epochs, runSecondsLeft: left)
             try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL)
+            saved = true
         }
-        if trainSeconds == 0 { try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL) }
+        // A resumed run that had already finished trains nothing; its checkpoint is still written where asked.
+        if !saved { try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL) }
 
         let evaluation = trainer.evaluate(on: test)
         let matrix = ConfusionMatrix(predictions: evaluation.predictions, labels: test.labels, classCount: trainer.classCount)
         try writeText(trainingCurvesSVG(trainer.history, title: "backprop train"), to: plot, flag: "--plot")
         print(String(format: "test accuracy %.4f (%d of %d), test loss %.4f; training took %.2f s",
-            evaluation.accuracy, matrix.counts.indices.reduce(0) { $0 + matrix.counts[$1][$1] }, test.count, evaluation.loss, trainSeconds))
+            evaluation.accuracy, zip(evaluation.predictions, test.labels).filter { $0 == $1 }.count, test.count, evaluation.loss, trainSeconds))
         if !quiet {
             print("confusion matrix (rows: true class, columns: predicted):")
             print(matrix.description)
@@ -153,10 +160,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// A trainer with a fresh model sized for the data.
-    func freshTrainer(_ configuration: TrainingConfiguration, source: DataSource) throws -> ClassifierTrainer<Float> {
-        let all = try source.load()
+    func freshTrainer(
+        _ configuration: TrainingConfiguration, all: Dataset<Float>, testPart: Dataset<Float>?
+    ) throws -> ClassifierTrainer<Float> {
         guard all.count > 0 else { throw UserError("--data: the data set is empty") }
-        let classCount = Swift.max(all.classCount, (try source.loadTestPart()?.classCount) ?? 0)
+        let classCount = Swift.max(all.classCount, testPart?.classCount ?? 0)
         guard classCount >= 2 else { throw UserError("--data: a classifier needs at least two classes, found \(classCount)") }
         return ClassifierTrainer(configuration: configuration, inputSize: all.featureCount, classCount: classCount)
     }
@@ -175,26 +183,26 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The training and test sets: MNIST's own parts, or a seeded split.
-    func splitData(_ source: DataSource, seed: UInt64, testFraction: Double) throws -> (Dataset<Float>, Dataset<Float>) {
-        let all = try source.load()
-        if let test = try source.loadTestPart() { return (all, test) }
+    func splitData(
+        _ all: Dataset<Float>, testPart: Dataset<Float>?, seed: UInt64, testFraction: Double
+    ) throws -> (Dataset<Float>, Dataset<Float>) {
+        if let testPart { return (all, testPart) }
         let parts = all.split(testFraction: testFraction, seed: seed)
         guard parts.train.count > 0, parts.test.count > 0 else {
             throw UserError("--data: \(all.count) examples are too few to hold out a test set")
         }
         return parts
     }
+}
 
-    /// Checks that the data fits the model (after a resume, the data must be what the run was trained on).
-    func checkCompatible(_ trainer: ClassifierTrainer<Float>, _ train: Dataset<Float>, _ test: Dataset<Float>) throws {
-        for (name, part) in [("training", train), ("test", test)] {
-            guard part.featureCount == trainer.inputSize else {
-                throw UserError("the \(name) data has \(part.featureCount) features per example, the model expects \(trainer.inputSize)")
-            }
-            if let bad = part.labels.first(where: { $0 >= trainer.classCount }) {
-                throw UserError("the \(name) data has label \(bad), the model has \(trainer.classCount) classes")
-            }
-        }
+/// Checks that `data` fits the trainer's model (after a resume, or for `evaluate`, the data must be like
+/// what the model was trained on): the feature count, and every label a class of the model.
+func checkDataFits(_ data: Dataset<Float>, named name: String, _ trainer: ClassifierTrainer<Float>) throws {
+    guard data.featureCount == trainer.inputSize else {
+        throw UserError("the \(name) data has \(data.featureCount) features per example, the model expects \(trainer.inputSize)")
+    }
+    if let bad = data.labels.first(where: { $0 >= trainer.classCount }) {
+        throw UserError("the \(name) data has label \(bad), the model has \(trainer.classCount) classes")
     }
 }
 
