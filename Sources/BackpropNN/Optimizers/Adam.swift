@@ -59,7 +59,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         var ms = state.buffers("m", like: parameters)
         var vs = state.buffers("v", like: parameters)
         let t = Double(state.step)
-        let correction1 = 1 - _pow(beta1, t), correction2 = 1 - _pow(beta2, t)
+        let correction1 = 1 - Double.pow(beta1, t), correction2 = 1 - Double.pow(beta2, t)
         // θ −= η/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε), PyTorch's arrangement of the bias corrections.
         let stepSize = Scalar(learningRate / correction1)
         let inverseRoot2 = Scalar(1 / correction2.squareRoot())
@@ -87,6 +87,3 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         state.slots["v"] = vs
     }
 }
-
-/// x raised to the power y, in Double (Foundation-free).
-func _pow(_ x: Double, _ y: Double) -> Double { Double.pow(x, y) }
