@@ -32,11 +32,19 @@ extension Tensor {
     /// Sweeps the graph that produced this one-element tensor backward, adding ∂self/∂t into `t.grad` for
     /// every tensor `t` that requires a gradient, then frees the graph.
     ///
-    /// - Parameter retainingGraph: keep the graph for another backward pass.
-    public func backward(retainingGraph: Bool = false) {
+    /// - Parameters:
+    ///   - retainingGraph: keep the graph for another backward pass.
+    ///   - createGraph: record the backward pass itself (PyTorch's `create_graph=True`), so that each
+    ///     `grad` is a tracked function of the leaves and can be differentiated again, for example with
+    ///     `grad.backward()` or inside `gradient(at:of:)`. Implies `retainingGraph`.
+    public func backward(retainingGraph: Bool = false, createGraph: Bool = false) {
         precondition(scalarCount == 1, "backward(): needs a one-element tensor, got shape \(shape)")
         guard let tape, !tape.isReleased else {
             if let leaf { leaf.accumulate(Tensor(repeating: 1, shape: shape)) }
+            return
+        }
+        if createGraph {
+            _ = tape.recordingSweep(from: node, seed: Tensor(repeating: 1, shape: shape), downTo: 0, accumulatingLeaves: true)
             return
         }
         _ = tape.sweep(from: node, seed: Tensor(repeating: 1, shape: shape))

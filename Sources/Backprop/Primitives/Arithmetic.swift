@@ -1,31 +1,47 @@
 // Addition, subtraction, multiplication, division and negation: forward values and local derivatives.
 
 @usableFromInline enum Addition: BinaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .add }
     @usableFromInline static var name: String { "add" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b }
     // ∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1
     @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (1, 1) }
+    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        (Tensor(1), Tensor(1))
+    }
 }
 
 @usableFromInline enum Subtraction: BinaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .subtract }
     @usableFromInline static var name: String { "subtract" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b }
     // ∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1
     @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (1, -1) }
+    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        (Tensor(1), Tensor(-1))
+    }
 }
 
 @usableFromInline enum Multiplication: BinaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .multiply }
     @usableFromInline static var name: String { "multiply" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b }
     // ∂(ab)/∂a = b, ∂(ab)/∂b = a
     @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (b, a) }
+    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        (b, a)
+    }
 }
 
 @usableFromInline enum Division: BinaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .divide }
     @usableFromInline static var name: String { "divide" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b }
     // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
     @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (1 / b, -y / b) }
+    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        (1 / b, -y / b)
+    }
 }
 
 extension Tensor {

@@ -1,15 +1,21 @@
 /// An elementwise primitive of two arguments: its value and its local partial derivatives, side by side.
 ///
 /// The engine applies it with NumPy broadcasting. Its vector-Jacobian product is
-/// `(g · ∂y/∂a, g · ∂y/∂b)`, each summed back to its input's shape.
+/// `(g · ∂y/∂a, g · ∂y/∂b)`, each summed back to its input's shape; its Jacobian-vector product is
+/// `ȧ · ∂y/∂a + ḃ · ∂y/∂b`. The partials are given on scalars (the fast first-order path) and as tensors
+/// built from recorded primitives (for derivatives of derivatives).
 @usableFromInline
 protocol BinaryPrimitive {
     /// The name traces and error messages use.
     static var name: String { get }
+    /// The code that identifies the primitive in scalar records.
+    static var code: ScalarPrimitiveCode { get }
     /// y = f(a, b).
     static func value<S: TensorScalar>(_ a: S, _ b: S) -> S
     /// (∂y/∂a, ∂y/∂b) at (a, b), given y.
     static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S)
+    /// (∂y/∂a, ∂y/∂b) as differentiable tensors (broadcastable to y's shape), given a, b and y.
+    static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>)
 }
 
 extension Tensor {
@@ -20,7 +26,7 @@ extension Tensor {
         let y = P.value(a.scalarValue, b.scalarValue)
         guard a.isTracked || b.isTracked else { return Tensor(y) }
         let (da, db) = P.partials(a.scalarValue, b.scalarValue, y)
-        return Tensor(y).recordedBinary(a, da, b, db)
+        return Tensor(y).recordedBinary(P.code, a, da, b, db)
     }
 
     /// Applies a binary primitive with broadcasting and records it.
@@ -33,37 +39,73 @@ extension Tensor {
         let out = Tensor(shape: shape, buffer: values)
         guard a.isTracked || b.isTracked else { return out }
         let trackA = a.isTracked, trackB = b.isTracked
-        return out.recorded(P.name, inputs: [a, b]) { g in
-            // Sums and differences pass the gradient through unchanged (up to sign).
-            if P.self == Addition.self || P.self == Subtraction.self {
-                let gb = P.self == Subtraction.self ? -g : g
-                return [trackA ? g.summed(toShape: a.shape) : nil, trackB ? gb.summed(toShape: b.shape) : nil]
-            }
-            var ga = trackA ? [Scalar](repeating: 0, count: g.scalarCount) : []
-            var gb = trackB ? [Scalar](repeating: 0, count: g.scalarCount) : []
-            let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
-            g.withScalarBuffer { gp in
-                a.withScalarBuffer { ap in
-                    b.withScalarBuffer { bp in
-                        out.withScalarBuffer { yp in
-                            ga.withUnsafeMutableBufferPointer { gap in
-                                gb.withUnsafeMutableBufferPointer { gbp in
-                                    forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in
-                                        let (da, db) = P.partials(ap[ia], bp[ib], yp[i])
-                                        if trackA { gap[i] = gp[i] * da }
-                                        if trackB { gbp[i] = gp[i] * db }
-                                    }
+        let shapeA = a.shape, shapeB = b.shape
+        // Sums and differences pass the gradient through unchanged (up to sign) and keep no values.
+        if P.self == Addition.self || P.self == Subtraction.self {
+            let sign: Scalar = P.self == Subtraction.self ? -1 : 1
+            return out.recorded(
+                P.name, inputs: [a, b],
+                vjp: { g, _ in
+                    [trackA ? g.summed(toShape: shapeA) : nil,
+                     trackB ? (sign < 0 ? -g : g).summed(toShape: shapeB) : nil]
+                },
+                jvp: { t, _ in
+                    let tb = t[1].map { sign < 0 ? -$0 : $0 }
+                    let sum = t[0].map { ta in tb.map { ta + $0 } ?? ta } ?? tb
+                    return sum?.broadcasted(to: shape)
+                })
+        }
+        return out.recorded(
+            P.name, inputs: [a, b], saving: [a, b], savingOutput: true,
+            vjp: { g, saved in
+                let (ga, gb) = scaledByPartials(P.self, g, saved[0], saved[1], saved[2], trackA, trackB)
+                return [ga?.summed(toShape: shapeA), gb?.summed(toShape: shapeB)]
+            },
+            jvp: { t, saved in
+                // ȧ·∂y/∂a + ḃ·∂y/∂b, with each tangent broadcast to the output's shape first.
+                let (ta, tb) = (t[0]?.broadcasted(to: shape), t[1]?.broadcasted(to: shape))
+                if !isRecording, let ta, let tb {
+                    let (pa, _) = scaledByPartials(P.self, ta, saved[0], saved[1], saved[2], true, false)
+                    let (_, pb) = scaledByPartials(P.self, tb, saved[0], saved[1], saved[2], false, true)
+                    return pa! + pb!
+                }
+                let (pa, _) = ta.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], true, false) } ?? (nil, nil)
+                let (_, pb) = tb.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], false, true) } ?? (nil, nil)
+                return pa.map { pa in pb.map { pa + $0 } ?? pa } ?? pb
+            })
+    }
+
+    /// (g · ∂y/∂a, g · ∂y/∂b) over the broadcast shape, for the operands asked for: one fused loop for a
+    /// first-order sweep, recorded primitives when the sweep records.
+    static func scaledByPartials<P: BinaryPrimitive>(
+        _: P.Type, _ g: Tensor, _ a: Tensor, _ b: Tensor, _ y: Tensor, _ wantA: Bool, _ wantB: Bool
+    ) -> (Tensor?, Tensor?) {
+        if isRecording {
+            let (da, db) = P.partials(at: a, b, value: y)
+            return (wantA ? g * da : nil, wantB ? g * db : nil)
+        }
+        let shape = g.shape
+        var ga = wantA ? [Scalar](repeating: 0, count: g.scalarCount) : []
+        var gb = wantB ? [Scalar](repeating: 0, count: g.scalarCount) : []
+        let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
+        g.withScalarBuffer { gp in
+            a.withScalarBuffer { ap in
+                b.withScalarBuffer { bp in
+                    y.withScalarBuffer { yp in
+                        ga.withUnsafeMutableBufferPointer { gap in
+                            gb.withUnsafeMutableBufferPointer { gbp in
+                                forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in
+                                    let (da, db) = P.partials(ap[ia], bp[ib], yp[i])
+                                    if wantA { gap[i] = gp[i] * da }
+                                    if wantB { gbp[i] = gp[i] * db }
                                 }
                             }
                         }
                     }
                 }
             }
-            return [
-                trackA ? Tensor(shape: shape, buffer: ga).summed(toShape: a.shape) : nil,
-                trackB ? Tensor(shape: shape, buffer: gb).summed(toShape: b.shape) : nil,
-            ]
         }
+        return (wantA ? Tensor(shape: shape, buffer: ga) : nil, wantB ? Tensor(shape: shape, buffer: gb) : nil)
     }
 
     /// a + b when one operand is a vector added to every row of the other (a bias: `[..., n] + [n]` or

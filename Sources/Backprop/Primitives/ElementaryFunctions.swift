@@ -1,61 +1,78 @@
 // The elementwise functions of one argument. Each primitive's value and derivative stand together.
 
 @usableFromInline enum Negation: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .negate }
     @usableFromInline static var name: String { "negate" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { -x }
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { -1 }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { Tensor(-1) }
 }
 
 @usableFromInline enum SquareRoot: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .squareRoot }
     @usableFromInline static var name: String { "sqrt" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { x.squareRoot() }
     // d√x/dx = 1 / (2√x)
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 / (2 * y) }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 / (2 * y) }
 }
 
 @usableFromInline enum Exponential: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .exponential }
     @usableFromInline static var name: String { "exp" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
     // d eˣ/dx = eˣ
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { y }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { y }
 }
 
 @usableFromInline enum Logarithm: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .logarithm }
     @usableFromInline static var name: String { "log" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.log(x) }
     // d ln x/dx = 1/x
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 / x }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 / x }
 }
 
 @usableFromInline enum Sine: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .sine }
     @usableFromInline static var name: String { "sin" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.sin(x) }
     // d sin x/dx = cos x
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { S.cos(x) }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { cos(x) }
 }
 
 @usableFromInline enum Cosine: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .cosine }
     @usableFromInline static var name: String { "cos" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.cos(x) }
     // d cos x/dx = −sin x
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { -S.sin(x) }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { -sin(x) }
 }
 
 @usableFromInline enum Tangent: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .tangent }
     @usableFromInline static var name: String { "tan" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tan(x) }
     // d tan x/dx = 1 + tan² x
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 + y * y }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 + y * y }
 }
 
 @usableFromInline enum HyperbolicTangent: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .hyperbolicTangent }
     @usableFromInline static var name: String { "tanh" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
     // d tanh x/dx = 1 − tanh² x
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 - y * y }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 - y * y }
 }
 
 @usableFromInline enum Sigmoid: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .sigmoid }
     @usableFromInline static var name: String { "sigmoid" }
     // σ(x) = 1 / (1 + e⁻ˣ), evaluated without overflow for large |x|.
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S {
@@ -65,21 +82,26 @@
     }
     // dσ/dx = σ(x)(1 − σ(x))
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { y * (1 - y) }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { y * (1 - y) }
 }
 
 @usableFromInline enum RectifiedLinear: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .rectifiedLinear }
     @usableFromInline static var name: String { "relu" }
     // NaN stays NaN (as PyTorch, and as the vectorised tensor kernel): !(x <= 0) is true for NaN.
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { !(x <= 0) ? x : 0 }
     // d relu/dx = 1 for x > 0, else 0 (0 at the kink, as PyTorch)
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { x > 0 ? 1 : 0 }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { x.detached() .> 0 }
 }
 
 @usableFromInline enum AbsoluteValue: UnaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .absoluteValue }
     @usableFromInline static var name: String { "abs" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { Swift.abs(x) }
     // d|x|/dx = sign(x) (0 at 0)
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { (x.detached() .> 0) - (x.detached() .< 0) }
 }
 
 /// The elementwise square root.

@@ -27,16 +27,29 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor(shape: outShape, buffer: values).recorded("slice", inputs: [self]) { g in
-            var grad = [Scalar](repeating: 0, count: outer * n * inner)
-            g.withScalarBuffer { gp in
+        return Tensor(shape: outShape, buffer: values).recorded(
+            "slice", inputs: [self],
+            vjp: { g, _ in [g.padded(to: inputShape, placing: range, alongAxis: a)] },
+            jvp: { t, _ in t[0]?.slicing(range, alongAxis: a) })
+    }
+
+    /// This tensor placed at positions `range` along `axis` of a zero tensor of `shape`: the transpose
+    /// of `slicing(_:alongAxis:)`, and its pullback.
+    func padded(to shape: [Int], placing range: Range<Int>, alongAxis axis: Int) -> Tensor {
+        var full = Tensor.zeros(shape: shape)
+        let (outer, n, inner) = full.splitAround(axis: axis)
+        full.buffer.withUnsafeMutableBufferPointer { grad in
+            withScalarBuffer { gp in
                 for o in 0..<outer {
                     let start = (o * n + range.lowerBound) * inner
                     for k in 0..<(range.count * inner) { grad[start + k] = gp[o * range.count * inner + k] }
                 }
             }
-            return [Tensor(shape: inputShape, buffer: grad)]
         }
+        return full.recorded(
+            "pad", inputs: [self],
+            vjp: { g, _ in [g.slicing(range, alongAxis: axis)] },
+            jvp: { t, _ in t[0]?.padded(to: shape, placing: range, alongAxis: axis) })
     }
 
     /// The elements at positions `range` of the first axis.
@@ -71,9 +84,19 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor(shape: outShape, buffer: values).recorded("gather", inputs: [self]) { g in
-            var grad = [Scalar](repeating: 0, count: outer * n * inner)
-            g.withScalarBuffer { gp in
+        return Tensor(shape: outShape, buffer: values).recorded(
+            "gather", inputs: [self],
+            vjp: { g, _ in [g.scatteringAdding(atIndices: indices, alongAxis: a, toShape: inputShape)] },
+            jvp: { t, _ in t[0]?.gathering(atIndices: indices, alongAxis: a) })
+    }
+
+    /// The slices of this tensor added into a zero tensor of `shape` at `indices` along `axis` (repeated
+    /// indices add up): the transpose of `gathering(atIndices:alongAxis:)`, and its pullback.
+    func scatteringAdding(atIndices indices: [Int], alongAxis axis: Int, toShape shape: [Int]) -> Tensor {
+        var full = Tensor.zeros(shape: shape)
+        let (outer, n, inner) = full.splitAround(axis: axis)
+        full.buffer.withUnsafeMutableBufferPointer { grad in
+            withScalarBuffer { gp in
                 var source = 0
                 for o in 0..<outer {
                     for i in indices {
@@ -83,8 +106,39 @@ extension Tensor {
                     }
                 }
             }
-            return [Tensor(shape: inputShape, buffer: grad)]
         }
+        return full.recorded(
+            "scatter", inputs: [self],
+            vjp: { g, _ in [g.gathering(atIndices: indices, alongAxis: axis)] },
+            jvp: { t, _ in t[0]?.scatteringAdding(atIndices: indices, alongAxis: axis, toShape: shape) })
+    }
+
+    /// The elements at flat (row-major) `positions`, as a tensor of `shape`.
+    func gatheringFlat(at positions: [Int], shape: [Int]) -> Tensor {
+        let values = withScalarBuffer { p in positions.map { p[$0] } }
+        let inputShape = self.shape
+        return Tensor(shape: shape, buffer: values).recorded(
+            "gatherFlat", inputs: [self],
+            vjp: { g, _ in [g.scatteringFlat(to: positions, shape: inputShape)] },
+            jvp: { t, _ in t[0]?.gatheringFlat(at: positions, shape: shape) })
+    }
+
+    /// A zero tensor of `shape` with this tensor's elements added at flat `positions`: the transpose of
+    /// `gatheringFlat(at:shape:)` (the pullback of `max`).
+    func scatteringFlat(to positions: [Int], shape: [Int]) -> Tensor {
+        var full = Tensor.zeros(shape: shape)
+        if shape.isEmpty {
+            full = Tensor(withScalarBuffer { p in p.reduce(0, +) })
+        } else {
+            full.buffer.withUnsafeMutableBufferPointer { out in
+                withScalarBuffer { p in for (k, i) in positions.enumerated() { out[i] += p[k] } }
+            }
+        }
+        let inputShape = self.shape
+        return full.recorded(
+            "scatterFlat", inputs: [self],
+            vjp: { g, _ in [g.gatheringFlat(at: positions, shape: inputShape)] },
+            jvp: { t, _ in t[0]?.scatteringFlat(to: positions, shape: shape) })
     }
 
     /// Joins tensors along an existing axis; all other dimensions must agree.
@@ -113,17 +167,19 @@ extension Tensor {
                 }
             }
         }
-        self = Tensor(shape: outShape, buffer: values).recorded("concat", inputs: tensors) { g in
-            var offset = 0
-            return sizes.map { size in
-                defer { offset += size }
-                return g.slicing(offset..<(offset + size), alongAxis: a).reshaped(to: {
-                    var s = outShape
-                    s[a] = size
-                    return s
-                }())
-            }
-        }
+        let shapes = tensors.map(\.shape)
+        self = Tensor(shape: outShape, buffer: values).recorded(
+            "concat", inputs: tensors,
+            vjp: { g, _ in
+                var offset = 0
+                return sizes.map { size in
+                    defer { offset += size }
+                    return g.slicing(offset..<(offset + size), alongAxis: a)
+                }
+            },
+            jvp: { t, _ in
+                Tensor(concatenating: zip(t, shapes).map { $0 ?? Tensor.zeros(shape: $1) }, alongAxis: a)
+            })
     }
 
     /// Stacks tensors of one shape along a new axis.

@@ -35,72 +35,75 @@ extension Tensor {
 /// batch axes, broadcast with NumPy rules.
 @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
 public func matmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
-    precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs matrices, got shapes \(a.shape) and \(b.shape)")
-    let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
-    let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
-    precondition(k == k2, "matmul: inner dimensions differ, shapes \(a.shape) and \(b.shape)")
-    if a.rank == 2 && b.rank == 2 {
-        let out = Tensor(shape: [m, n], buffer: Tensor.batchedProduct(a, b, batch: 1, m: m, n: n, k: k, transposeA: false, transposeB: false))
-        return out.recorded("matmul", inputs: [a, b]) { g in
-            [
-                a.isTracked ? Tensor(shape: [m, k], buffer: Tensor.batchedProduct(g, b, batch: 1, m: m, n: k, k: n, transposeA: false, transposeB: true)) : nil,
-                b.isTracked ? Tensor(shape: [k, n], buffer: Tensor.batchedProduct(a, g, batch: 1, m: k, n: n, k: m, transposeA: true, transposeB: false)) : nil,
-            ]
-        }
-    }
-    // Batched: broadcast the batch axes (differentiably), then multiply matrix by matrix.
-    let batchShape = broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), operation: "matmul")
-    let fullA = a.broadcasted(to: batchShape + [m, k])
-    let fullB = b.broadcasted(to: batchShape + [k, n])
-    let batch = batchShape.reduce(1, *)
-    let out = Tensor(shape: batchShape + [m, n], buffer: Tensor.batchedProduct(fullA, fullB, batch: batch, m: m, n: n, k: k, transposeA: false, transposeB: false))
-    return out.recorded("matmul", inputs: [fullA, fullB]) { g in
-        [
-            Tensor(shape: batchShape + [m, k], buffer: Tensor.batchedProduct(g, fullB, batch: batch, m: m, n: k, k: n, transposeA: false, transposeB: true)),
-            Tensor(shape: batchShape + [k, n], buffer: Tensor.batchedProduct(fullA, g, batch: batch, m: k, n: n, k: m, transposeA: true, transposeB: false)),
-        ]
-    }
+    matmul(a, b, transposeA: false, transposeB: false)
 }
 
-/// The matrix product op(a)·op(b) of two matrices, where op transposes its operand when asked: the
+/// The matrix product op(a)·op(b), where op transposes the last two axes of its operand when asked: the
 /// transposes are read in place by the kernel, never materialised. `matmul(x, w, transposeB: true)` is
 /// x·wᵀ, a linear layer with PyTorch's `[out, in]` weight layout.
 ///
-/// Pullbacks, with G the gradient of the product: ∂op(a) = G·op(b)ᵀ and ∂op(b) = op(a)ᵀ·G, each
-/// written straight into the layout its operand is stored in.
+/// Operands of rank > 2 are batches of matrices; their leading (batch) axes are broadcast with NumPy
+/// rules. Pullbacks, with G the gradient of the product: ∂op(a) = G·op(b)ᵀ and ∂op(b) = op(a)ᵀ·G, each
+/// written straight into the layout its operand is stored in (and summed over broadcast batch axes).
 ///
-/// - Precondition: `a` and `b` are matrices (rank 2) whose inner dimensions agree after the transposes.
+/// - Precondition: both operands have rank ≥ 2 and their inner dimensions agree after the transposes.
 @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
 public func matmul<Scalar>(
     _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposeA: Bool = false, transposeB: Bool = false
 ) -> Tensor<Scalar> {
-    if !transposeA && !transposeB { return matmul(a, b) }
-    precondition(
-        a.rank == 2 && b.rank == 2,
-        "matmul(transposeA:transposeB:): needs matrices, got shapes \(a.shape) and \(b.shape)")
-    let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
-    let k2 = transposeB ? b.shape[1] : b.shape[0], n = transposeB ? b.shape[0] : b.shape[1]
-    precondition(
-        k == k2,
-        "matmul: inner dimensions differ, shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
-    let out = Tensor(
-        shape: [m, n],
-        buffer: Tensor.batchedProduct(a, b, batch: 1, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
-    return out.recorded("matmul", inputs: [a, b]) { g in
-        let gradientA: Tensor<Scalar>? =
-            !a.isTracked ? nil
-            : transposeA
-                // a is stored k×m: ∂a = op(b)·Gᵀ.
-                ? Tensor(shape: [k, m], buffer: Tensor.batchedProduct(b, g, batch: 1, m: k, n: m, k: n, transposeA: transposeB, transposeB: true))
-                // a is stored m×k: ∂a = G·op(b)ᵀ.
-                : Tensor(shape: [m, k], buffer: Tensor.batchedProduct(g, b, batch: 1, m: m, n: k, k: n, transposeA: false, transposeB: !transposeB))
-        let gradientB: Tensor<Scalar>? =
-            !b.isTracked ? nil
-            : transposeB
-                // b is stored n×k: ∂b = Gᵀ·op(a).
-                ? Tensor(shape: [n, k], buffer: Tensor.batchedProduct(g, a, batch: 1, m: n, n: k, k: m, transposeA: true, transposeB: transposeA))
-                // b is stored k×n: ∂b = op(a)ᵀ·G.
-                : Tensor(shape: [k, n], buffer: Tensor.batchedProduct(a, g, batch: 1, m: k, n: n, k: m, transposeA: !transposeA, transposeB: false))
-        return [gradientA, gradientB]
+    func marks() -> String { "\(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")" }
+    precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs matrices, got shapes \(marks())")
+    let ra = a.rank, rb = b.rank
+    let m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2], k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
+    let k2 = transposeB ? b.shape[rb - 1] : b.shape[rb - 2], n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
+    precondition(k == k2, "matmul: inner dimensions differ, shapes \(marks())")
+    let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+    if batchA == batchB {
+        return Tensor.matrixProduct(a, b, batch: batchA, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+    }
+    // Broadcast the batch axes (differentiably: the pullback sums over them), then multiply.
+    let batch = broadcastShape(batchA, batchB, operation: "matmul")
+    let fullA = a.broadcasted(to: batch + Array(a.shape.suffix(2)))
+    let fullB = b.broadcasted(to: batch + Array(b.shape.suffix(2)))
+    return Tensor.matrixProduct(fullA, fullB, batch: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+}
+
+extension Tensor {
+    /// The product of two batches of matrices with the same batch shape, as one recorded primitive whose
+    /// derivatives are products of the same kind (so they can be differentiated again).
+    static func matrixProduct(
+        _ a: Tensor, _ b: Tensor, batch: [Int], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+    ) -> Tensor {
+        let count = batch.reduce(1, *)
+        let out = Tensor(
+            shape: batch + [m, n],
+            buffer: batchedProduct(a, b, batch: count, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
+        let trackA = a.isTracked, trackB = b.isTracked
+        return out.recorded(
+            "matmul", inputs: [a, b], saving: [a, b],
+            vjp: { g, saved in
+                let a = saved[0], b = saved[1]
+                let gradientA: Tensor? =
+                    !trackA ? nil
+                    : transposeA
+                        // a is stored k×m: ∂a = op(b)·Gᵀ.
+                        ? matmul(b, g, transposeA: transposeB, transposeB: true)
+                        // a is stored m×k: ∂a = G·op(b)ᵀ.
+                        : matmul(g, b, transposeA: false, transposeB: !transposeB)
+                let gradientB: Tensor? =
+                    !trackB ? nil
+                    : transposeB
+                        // b is stored n×k: ∂b = Gᵀ·op(a).
+                        ? matmul(g, a, transposeA: true, transposeB: transposeA)
+                        // b is stored k×n: ∂b = op(a)ᵀ·G.
+                        : matmul(a, g, transposeA: !transposeA, transposeB: false)
+                return [gradientA, gradientB]
+            },
+            jvp: { t, saved in
+                // d(op(a)·op(b)) = op(ȧ)·op(b) + op(a)·op(ḃ).
+                let fromA = t[0].map { matmul($0, saved[1], transposeA: transposeA, transposeB: transposeB) }
+                let fromB = t[1].map { matmul(saved[0], $0, transposeA: transposeA, transposeB: transposeB) }
+                return fromA.map { fa in fromB.map { fa + $0 } ?? fa } ?? fromB
+            })
     }
 }

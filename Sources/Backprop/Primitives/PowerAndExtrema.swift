@@ -1,6 +1,7 @@
 // Powers, and the elementwise maximum and minimum of two tensors.
 
 @usableFromInline enum Power: BinaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .power }
     @usableFromInline static var name: String { "pow" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S {
         // Integral exponents of negative bases are common in formulas ((x+y)^2); pow handles them.
@@ -12,20 +13,39 @@
         let db = a > 0 ? y * S.log(a) : 0
         return (da, db)
     }
+    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        // Where b = 0 the first partial is 0 (the exponent b − 1 is shifted to 0 there so no 0·∞ appears);
+        // where a ≤ 0 the second is 0 (log is taken of 1 there). The masks are constants.
+        let ca = a.detached(), cb = b.detached()
+        let exponentIsZero = cb .== 0, baseIsPositive = ca .> 0
+        let da = b * pow(a, b - 1 + exponentIsZero) * (1 - exponentIsZero)
+        let db = y * log(a * baseIsPositive + (1 - baseIsPositive)) * baseIsPositive
+        return (da, db)
+    }
 }
 
 @usableFromInline enum Maximum: BinaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .maximum }
     @usableFromInline static var name: String { "max" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a >= b ? a : b }
     // The gradient is routed to the larger input (to the first on a tie).
     @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { a >= b ? (1, 0) : (0, 1) }
+    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        let routeA = a.detached() .>= b.detached()
+        return (routeA, 1 - routeA)
+    }
 }
 
 @usableFromInline enum Minimum: BinaryPrimitive {
+    @usableFromInline static var code: ScalarPrimitiveCode { .minimum }
     @usableFromInline static var name: String { "min" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a <= b ? a : b }
     // The gradient is routed to the smaller input (to the first on a tie).
     @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { a <= b ? (1, 0) : (0, 1) }
+    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        let routeA = a.detached() .<= b.detached()
+        return (routeA, 1 - routeA)
+    }
 }
 
 /// `base` raised to `exponent`, elementwise with broadcasting.

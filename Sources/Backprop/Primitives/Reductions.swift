@@ -31,10 +31,11 @@ extension Tensor {
             while i < p.count { s0 += p[i]; i += 1 }
             return (s0 + s1) + (s2 + s3)
         }
-        let input = self
-        return Tensor(total).recorded("sum", inputs: [self]) { g in
-            [Tensor(repeating: g.scalar, shape: input.shape)]
-        }
+        let inputShape = shape
+        return Tensor(total).recorded(
+            "sum", inputs: [self],
+            vjp: { g, _ in [isRecording ? g.broadcasted(to: inputShape) : Tensor(repeating: g.scalar, shape: inputShape)] },
+            jvp: { t, _ in t[0]?.sum() })
     }
 
     /// The sum along `axes` (negative axes count from the end); reduced axes are kept with size 1 when
@@ -66,9 +67,10 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        let result = Tensor(shape: kept, buffer: out).recorded("sum", inputs: [self]) { g in
-            [g.broadcasted(to: inputShape)]
-        }
+        let result = Tensor(shape: kept, buffer: out).recorded(
+            "sum", inputs: [self],
+            vjp: { g, _ in [g.broadcasted(to: inputShape)] },
+            jvp: { t, _ in t[0]?.sum(alongAxes: axes, keepingDimensions: true) })
         return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
     }
 
@@ -117,14 +119,13 @@ extension Tensor {
                 }
             }
         }
-        let inputShape = shape, inputCount = scalarCount
-        let result = Tensor(shape: kept, buffer: out).recorded("max", inputs: [self]) { g in
-            var grad = [Scalar](repeating: 0, count: inputCount)
-            g.withScalarBuffer { gp in
-                for (o, i) in argmax.enumerated() { grad[i] += gp[o] }
-            }
-            return [Tensor(shape: inputShape, buffer: grad)]
-        }
+        // The gradient of each output goes to the position of its maximum (a linear map with fixed
+        // positions, so the rule is the same at every order); the tangent is read from there.
+        let inputShape = shape
+        let result = Tensor(shape: kept, buffer: out).recorded(
+            "max", inputs: [self],
+            vjp: { g, _ in [g.scatteringFlat(to: argmax, shape: inputShape)] },
+            jvp: { t, _ in t[0]?.gatheringFlat(at: argmax, shape: kept) })
         return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
     }
 }

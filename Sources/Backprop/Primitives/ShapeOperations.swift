@@ -16,7 +16,10 @@ extension Tensor {
         if target == shape { return self }
         let out = Tensor(shape: target, buffer: shape.isEmpty ? [scalarValue] : buffer)
         let inputShape = shape
-        return out.recorded("reshape", inputs: [self]) { g in [g.reshaped(to: inputShape)] }
+        return out.recorded(
+            "reshape", inputs: [self],
+            vjp: { g, _ in [g.reshaped(to: inputShape)] },
+            jvp: { t, _ in t[0]?.reshaped(to: target) })
     }
 
     /// The same values with a new shape; one dimension may be -1 and is then inferred.
@@ -38,9 +41,10 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor(shape: target, buffer: values).recorded("broadcast", inputs: [self]) { g in
-            [g.summed(toShape: inputShape)]
-        }
+        return Tensor(shape: target, buffer: values).recorded(
+            "broadcast", inputs: [self],
+            vjp: { g, _ in [g.summed(toShape: inputShape)] },
+            jvp: { t, _ in t[0]?.broadcasted(to: target) })
     }
 
     /// The axes in reverse order (for a matrix, its transpose).
@@ -77,9 +81,10 @@ extension Tensor {
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in permutation.enumerated() { inverse[p] = i }
-        return Tensor(shape: outShape, buffer: values).recorded("transpose", inputs: [self]) { g in
-            [g.transposed(permutation: inverse)]
-        }
+        return Tensor(shape: outShape, buffer: values).recorded(
+            "transpose", inputs: [self],
+            vjp: { g, _ in [g.transposed(permutation: inverse)] },
+            jvp: { t, _ in t[0]?.transposed(permutation: permutation) })
     }
 
     /// Removes the given axes, each of which must have size 1; with no axes, removes every axis of size 1.

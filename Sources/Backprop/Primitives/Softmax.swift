@@ -36,26 +36,32 @@ extension Tensor {
 
     /// Softmax along `axis`: exp(xᵢ) / Σⱼ exp(xⱼ), computed stably.
     ///
-    /// Pullback: ∂L/∂x = y ⊙ (g − Σ g ⊙ y).
+    /// Pullback: ∂L/∂x = y ⊙ (g − Σ g ⊙ y); tangent: ẏ = y ⊙ (ẋ − Σ ẋ ⊙ y).
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     public func softmax(alongAxis axis: Int = -1) -> Tensor {
         let a = softmaxAxis(axis, "softmax(alongAxis:)")
         let y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a).map { Scalar.exp($0) })
-        return y.recorded("softmax", inputs: [self]) { g in
-            let gy = g * y
-            return [gy - y * gy.sum(alongAxes: [a], keepingDimensions: true)]
+        // The Jacobian y ⊙ (I − 1 yᵀ) along the axis is symmetric: VJP and JVP have one formula.
+        func apply(_ v: Tensor, _ y: Tensor) -> Tensor {
+            let vy = v * y
+            return vy - y * vy.sum(alongAxes: [a], keepingDimensions: true)
         }
+        return y.recorded(
+            "softmax", inputs: [self], savingOutput: true,
+            vjp: { g, saved in [apply(g, saved[0])] },
+            jvp: { t, saved in t[0].map { apply($0, saved[0]) } })
     }
 
     /// Log-softmax along `axis`: xᵢ − log Σⱼ exp(xⱼ), computed stably.
     ///
-    /// Pullback: ∂L/∂x = g − softmax(x) ⊙ Σ g.
+    /// Pullback: ∂L/∂x = g − softmax(x) ⊙ Σ g; tangent: ẏ = ẋ − Σ softmax(x) ⊙ ẋ.
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
         let a = softmaxAxis(axis, "logSoftmax(alongAxis:)")
         let y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a))
-        return y.recorded("logSoftmax", inputs: [self]) { g in
-            [g - exp(y) * g.sum(alongAxes: [a], keepingDimensions: true)]
-        }
+        return y.recorded(
+            "logSoftmax", inputs: [self], savingOutput: true,
+            vjp: { g, saved in [g - exp(saved[0]) * g.sum(alongAxes: [a], keepingDimensions: true)] },
+            jvp: { t, saved in t[0].map { $0 - (exp(saved[0]) * $0).sum(alongAxes: [a], keepingDimensions: true) } })
     }
 }

@@ -39,14 +39,31 @@ extension Tensor {
             }
         }
         let count = Scalar(Swift.max(n, 1))
-        return Tensor(total / count).recorded("softmaxCrossEntropy", inputs: [self]) { g in
-            let scale = g.scalar / count
-            var gradient = probabilities
-            gradient.withUnsafeMutableBufferPointer { d in
-                for row in 0..<n { d[row * classes + labels[row]] -= 1 }
-                for i in 0..<d.count { d[i] *= scale }
-            }
-            return [Tensor(shape: [n, classes], buffer: gradient)]
+        // softmax − onehot, the derivative of the summed loss with respect to the logits.
+        var residual = probabilities
+        for row in 0..<n { residual[row * classes + labels[row]] -= 1 }
+        let fixedResidual = Tensor(shape: [n, classes], buffer: residual)
+        // Recorded rules rebuild the residual from the (tracked) logits, so it can be differentiated again.
+        func differentiableResidual(_ logits: Tensor) -> Tensor {
+            var onehot = [Scalar](repeating: 0, count: n * classes)
+            for row in 0..<n { onehot[row * classes + labels[row]] = 1 }
+            return logits.softmax(alongAxis: 1) - Tensor(shape: [n, classes], buffer: onehot)
         }
+        return Tensor(total / count).recorded(
+            "softmaxCrossEntropy", inputs: [self], saving: [self],
+            vjp: { g, saved in
+                if isRecording { return [differentiableResidual(saved[0]) * (g / count)] }
+                let scale = g.scalar / count
+                var gradient = residual
+                gradient.withUnsafeMutableBufferPointer { d in
+                    for i in 0..<d.count { d[i] *= scale }
+                }
+                return [Tensor(shape: [n, classes], buffer: gradient)]
+            },
+            jvp: { t, saved in
+                guard let t = t[0] else { return nil }
+                let r = isRecording ? differentiableResidual(saved[0]) : fixedResidual
+                return (r * t).sum() / count
+            })
     }
 }

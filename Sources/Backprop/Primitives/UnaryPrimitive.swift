@@ -1,14 +1,21 @@
 /// An elementwise primitive of one argument: its value and its local derivative, side by side.
 ///
-/// The vector-Jacobian product of an elementwise function is `g · f′(x)`.
+/// Both the vector-Jacobian product and the Jacobian-vector product of an elementwise function multiply by
+/// the same local derivative: `g · f′(x)`. The derivative is given twice, side by side: on scalars (the fast
+/// first-order path) and as a tensor built from recorded primitives, so that it can be differentiated again
+/// (second and higher derivatives). Tests check that the two agree.
 @usableFromInline
 protocol UnaryPrimitive {
     /// The name traces and error messages use.
     static var name: String { get }
+    /// The code that identifies the primitive in scalar records.
+    static var code: ScalarPrimitiveCode { get }
     /// y = f(x).
     static func value<S: TensorScalar>(_ x: S) -> S
     /// f′(x), given x and y = f(x) (several derivatives are cheapest in terms of y).
     static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S
+    /// f′(x) as a differentiable tensor, given x and y = f(x) (tracked when they are).
+    static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S>
 }
 
 extension Tensor {
@@ -18,7 +25,7 @@ extension Tensor {
     func applyingToScalar<P: UnaryPrimitive>(_: P.Type) -> Tensor {
         let y = P.value(scalarValue)
         guard isTracked else { return Tensor(y) }
-        return Tensor(y).recordedUnary(self, partial: P.derivative(scalarValue, y))
+        return Tensor(y).recordedUnary(P.code, self, partial: P.derivative(scalarValue, y))
     }
 
     /// Applies a unary primitive elementwise and records it.
@@ -26,23 +33,30 @@ extension Tensor {
     func applying<P: UnaryPrimitive>(_: P.Type) -> Tensor {
         if shape.isEmpty { return applyingToScalar(P.self) }
         if P.self == RectifiedLinear.self { return appliedReLU() }
-        let x = self
         let out = Tensor(shape: shape, buffer: buffer.map { P.value($0) })
         guard isTracked else { return out }
-        return out.recorded(P.name, inputs: [x]) { g in
-            let count = g.scalarCount
-            let grad = [Scalar](unsafeUninitializedCapacity: count) { result, initialized in
-                g.withScalarBuffer { gp in
-                    x.withScalarBuffer { xp in
-                        out.withScalarBuffer { yp in
-                            for i in 0..<count { result[i] = gp[i] * P.derivative(xp[i], yp[i]) }
-                        }
+        return out.recorded(
+            P.name, inputs: [self], saving: [self], savingOutput: true,
+            vjp: { g, saved in [Tensor.scaledByDerivative(P.self, g, saved[0], saved[1])] },
+            jvp: { t, saved in t[0].map { Tensor.scaledByDerivative(P.self, $0, saved[0], saved[1]) } })
+    }
+
+    /// g · f′(x) elementwise: one fused loop for a first-order sweep, recorded primitives when the sweep
+    /// records (derivatives of derivatives).
+    static func scaledByDerivative<P: UnaryPrimitive>(_: P.Type, _ g: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor {
+        if isRecording { return g * P.derivative(at: x, value: y) }
+        let count = g.scalarCount
+        let grad = [Scalar](unsafeUninitializedCapacity: count) { result, initialized in
+            g.withScalarBuffer { gp in
+                x.withScalarBuffer { xp in
+                    y.withScalarBuffer { yp in
+                        for i in 0..<count { result[i] = gp[i] * P.derivative(xp[i], yp[i]) }
                     }
                 }
-                initialized = count
             }
-            return [Tensor(shape: x.shape, buffer: grad)]
+            initialized = count
         }
+        return Tensor(shape: x.shape, buffer: grad)
     }
 }
 
@@ -61,20 +75,28 @@ extension Tensor {
         }
         let out = Tensor(shape: shape, buffer: values)
         guard isTracked else { return out }
-        return out.recorded(RectifiedLinear.name, inputs: [x]) { g in
-            let grad = g.withScalarBuffer { gp in
-                x.withScalarBuffer { xp in
-                    [Scalar](unsafeUninitializedCapacity: count) { result, initialized in
-                        if count > 0 {
-                            vectorReluBackward(gradient: gp.baseAddress!, input: xp.baseAddress!,
-                                               result.baseAddress!, count: count)
-                        }
-                        initialized = count
+        return out.recorded(
+            RectifiedLinear.name, inputs: [x], saving: [x],
+            vjp: { g, saved in [Tensor.reluBackward(g, saved[0])] },
+            jvp: { t, saved in t[0].map { Tensor.reluBackward($0, saved[0]) } })
+    }
+
+    /// g where x > 0, else 0: the vectorised kernel for a first-order sweep, a product with a constant mask
+    /// when the sweep records.
+    static func reluBackward(_ g: Tensor, _ x: Tensor) -> Tensor {
+        if isRecording { return g * (x.detached() .> 0) }
+        let count = g.scalarCount
+        let grad = g.withScalarBuffer { gp in
+            x.withScalarBuffer { xp in
+                [Scalar](unsafeUninitializedCapacity: count) { result, initialized in
+                    if count > 0 {
+                        vectorReluBackward(gradient: gp.baseAddress!, input: xp.baseAddress!, result.baseAddress!, count: count)
                     }
+                    initialized = count
                 }
             }
-            return [Tensor(shape: x.shape, buffer: grad)]
         }
+        return Tensor(shape: x.shape, buffer: grad)
     }
 }
 

@@ -41,6 +41,12 @@ void bp_kernels_set_use_avx2(int enabled);
 /// The calling thread's override: -1 when it has none, else 0 (portable) or 1 (AVX2+FMA).
 int bp_kernels_avx2_override(void);
 
+// MARK: - Diagnostics
+
+/// The calling thread's stack, up to `depth` frames, one frame a line as the C library names them, in a
+/// buffer the caller frees; NULL where the C library cannot tell.
+char *bp_call_stack_symbols(int depth);
+
 // MARK: - Memory
 
 /// Asks the C allocator to keep up to `bytes` of freed memory for reuse instead of returning it to the

@@ -10,10 +10,15 @@ import Darwin
 /// records with no recursion and no sort: linear time and space in the number of nodes.
 ///
 /// Records are kept as a structure of arrays. A *scalar record* (rank-0 inputs and output) stores its
-/// parents and its local partial derivatives ∂out/∂parent, computed during the forward pass (lecture 002:
-/// "compute all derivatives between each input/output pair and store them"), so its backward step is two
-/// multiply-adds with no closure and no heap object. A *tensor record* keeps the primitive's pullback (its
-/// vector-Jacobian product), written next to the primitive's forward definition.
+/// parents, its local partial derivatives ∂out/∂parent computed during the forward pass (lecture 002:
+/// "compute all derivatives between each input/output pair and store them"), its input values and the
+/// code of its primitive: a first-order backward step is two multiply-adds with no closure and no heap
+/// object, and a differentiable (higher-order) step rebuilds the partials from the primitive's rule. A
+/// *tensor record* keeps the primitive's `DerivativeRule` (its vector-Jacobian and Jacobian-vector
+/// products, written next to the primitive's forward definition) and the values that rule needs.
+///
+/// Nested transforms share one tape: an inner transform records after the outer one and sweeps only its
+/// own range of nodes (see `docs/engine.md`).
 public final class Tape<Scalar: TensorScalar>: @unchecked Sendable {
     /// One entry per node, in recording order: a growable buffer of plain records reached through a
     /// constant pointer, so that appending pays no exclusivity check or copy-on-write test.
@@ -48,23 +53,38 @@ public final class Tape<Scalar: TensorScalar>: @unchecked Sendable {
     /// Reserves room for `count` more nodes.
     public func reserveCapacity(_ count: Int) { storage.pointee.reserve(storage.pointee.count + count) }
 
-    /// Appends a scalar record and returns its node.
+    /// Appends a scalar record of primitive `code` with inputs `a` (value `va`) and `b` (value `vb`) and
+    /// returns its node.
     @inlinable
-    func appendScalar(_ a: Int32, _ da: Scalar, _ b: Int32, _ db: Scalar) -> Int32 {
-        return storage.pointee.append(Node(parentA: a, parentB: b, record: -1, partialA: da, partialB: db))
+    func appendScalar(
+        _ code: ScalarPrimitiveCode, _ a: Int32, _ da: Scalar, _ va: Scalar, _ b: Int32, _ db: Scalar, _ vb: Scalar
+    ) -> Int32 {
+        return storage.pointee.append(
+            Node(parentA: a, parentB: b, record: ~code.rawValue, partialA: da, partialB: db, inputA: va, inputB: vb))
     }
 
     /// Appends a tensor record and returns its node.
     func appendRecord(_ record: TensorRecord<Scalar>) -> Int32 {
-        let node = storage.pointee.append(Node(parentA: -1, parentB: -1, record: Int32(records.count), partialA: 0, partialB: 0))
+        let node = storage.pointee.append(
+            Node(parentA: -1, parentB: -1, record: Int32(records.count), partialA: 0, partialB: 0, inputA: 0, inputB: 0))
         records.append(record)
         return node
     }
 
+    /// The node at `index` (read through the current buffer, which appends may move).
+    @inline(__always)
+    func node(_ index: Int) -> Node<Scalar> { storage.pointee.base.unsafelyUnwrapped[index] }
+
     /// Whether `node`'s value is a rank-0 tensor (its gradient is kept as a scalar).
     func isScalarNode(_ node: Int32) -> Bool {
-        let r = storage.pointee.base.unsafelyUnwrapped[Int(node)].record
+        let r = self.node(Int(node)).record
         return r < 0 || records[Int(r)].shape.isEmpty
+    }
+
+    /// The shape of `node`'s value.
+    func shape(of node: Int32) -> [Int] {
+        let r = self.node(Int(node)).record
+        return r < 0 ? [] : records[Int(r)].shape
     }
 
     /// Frees the recorded graph. Tensors that refer to it behave as constants afterwards.
@@ -123,44 +143,60 @@ struct NodeStorage<Scalar: TensorScalar> {
     }
 }
 
-/// One node of the tape: for a scalar record, its parents and local partial derivatives; otherwise the
-/// index of its tensor record.
+/// One node of the tape: for a scalar record, its primitive, parents, local partial derivatives and input
+/// values; otherwise the index of its tensor record.
 @usableFromInline
 struct Node<Scalar: TensorScalar> {
     /// The first parent's node, or -1.
     @usableFromInline var parentA: Int32
     /// The second parent's node, or -1.
     @usableFromInline var parentB: Int32
-    /// -1 for a scalar record; otherwise an index into the tape's tensor records.
+    /// An index into the tape's tensor records when ≥ 0; for a scalar record, the bitwise complement of
+    /// its `ScalarPrimitiveCode`.
     @usableFromInline var record: Int32
     /// ∂node/∂parentA.
     @usableFromInline var partialA: Scalar
     /// ∂node/∂parentB.
     @usableFromInline var partialB: Scalar
+    /// The value of the first input (a constant's value when `parentA` is -1).
+    @usableFromInline var inputA: Scalar
+    /// The value of the second input (a constant's value when `parentB` is -1).
+    @usableFromInline var inputB: Scalar
 
     @inlinable
-    init(parentA: Int32, parentB: Int32, record: Int32, partialA: Scalar, partialB: Scalar) {
+    init(parentA: Int32, parentB: Int32, record: Int32, partialA: Scalar, partialB: Scalar, inputA: Scalar, inputB: Scalar) {
         self.parentA = parentA
         self.parentB = parentB
         self.record = record
         self.partialA = partialA
         self.partialB = partialB
+        self.inputA = inputA
+        self.inputB = inputB
     }
 }
 
-/// A recorded tensor primitive (or a leaf): its parents, its output shape and its pullback.
+/// A recorded tensor primitive (or an input or leaf): its parents, its output shape, its derivative rule
+/// and the values that rule reads.
 @usableFromInline
 struct TensorRecord<Scalar: TensorScalar> {
-    /// The primitive's name, as traces print it (`"matmul"`, `"sin"`, `"leaf"`).
+    /// The primitive's name, as traces and error messages print it (`"matmul"`, `"sin"`, `"leaf"`).
     var name: String
     /// The nodes of the inputs that are tracked; -1 for an input that is a constant.
     var parents: [Int32]
     /// The output's shape.
     @usableFromInline var shape: [Int]
-    /// Maps the output's cotangent to one cotangent per parent (nil where nothing flows).
-    var pullback: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
+    /// The derivative rule; nil for inputs and leaves.
+    var rule: DerivativeRule<Scalar>?
+    /// Values the rule reads, stored untracked, with the node each one was on (-1 for a constant, and
+    /// this record's own node for the output): the sweeps hand them back attached to those nodes when
+    /// they record, so that derivatives of derivatives see them as functions of the inputs.
+    var saved: [Tensor<Scalar>] = []
+    /// The nodes of `saved`.
+    var savedNodes: [Int32] = []
     /// For a leaf that requires a gradient: where its gradient accumulates.
     var leafBox: GradientBox<Scalar>?
+    /// Where the primitive was applied, kept only under anomaly detection.
+    var site: String? = nil
 }
 
 /// Where a tensor that requires a gradient accumulates it across backward passes (PyTorch's `.grad`).
@@ -186,10 +222,18 @@ public final class GradientBox<Scalar: TensorScalar>: @unchecked Sendable {
         return value
     }
 
-    func accumulate(_ g: Tensor<Scalar>) {
+    /// Adds `g` into the gradient: as a constant, or, when `differentiably` (a backward pass that builds
+    /// a graph), as a tracked sum whose own derivatives can be taken.
+    func accumulate(_ g: Tensor<Scalar>, differentiably: Bool = false) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
-        if let old = value { value = add(old, g) } else { value = g.detached() }
+        if differentiably {
+            value = value.map { $0 + g } ?? g
+        } else if let old = value {
+            value = add(old, g)
+        } else {
+            value = g.detached()
+        }
     }
 
     func clear() {

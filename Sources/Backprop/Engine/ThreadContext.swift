@@ -13,6 +13,10 @@ import Darwin
 final class ThreadContext {
     /// Greater than zero inside `withoutRecording`.
     @usableFromInline var recordingDisabled = 0
+    /// Greater than zero inside `withAnomalyDetection`.
+    var anomalyDepth = 0
+    /// Where the innermost `withAnomalyDetection` was opened (file:line).
+    var anomalySite: String?
     /// Tapes made current by the functional API (innermost last).
     var scopedTapes: [AnyObject] = []
     /// The tape that PyTorch-style leaves join when no input of an operation is on a tape yet. Held weakly:
@@ -89,6 +93,29 @@ public var isRecording: Bool { recordingEnabled() }
 @inline(__always) @usableFromInline
 func recordingEnabled() -> Bool {
     bp_recording_disabled_scope_count() == 0 || ThreadContext.current.recordingDisabled == 0
+}
+
+/// Runs `body` with recording switched on for the calling thread, even inside `withoutRecording`: the
+/// transforms record the functions they differentiate whatever scope they are called from.
+func withRecordingEnabled<R>(_ body: () throws -> R) rethrows -> R {
+    let context = ThreadContext.current
+    let disabled = context.recordingDisabled
+    guard disabled > 0 else { return try body() }
+    context.recordingDisabled = 0
+    bp_recording_disabled_scopes_add(-disabled)
+    defer {
+        context.recordingDisabled = disabled
+        bp_recording_disabled_scopes_add(disabled)
+    }
+    return try body()
+}
+
+/// The innermost tape made current by a transform on the calling thread, for `Scalar`, if any.
+func innermostTransformTape<Scalar: TensorScalar>(_: Scalar.Type) -> Tape<Scalar>? {
+    for tape in ThreadContext.current.scopedTapes.reversed() {
+        if let tape = tape as? Tape<Scalar>, !tape.isReleased { return tape }
+    }
+    return nil
 }
 
 /// Runs `body` with `tape` as the calling thread's current tape.

@@ -5,29 +5,19 @@ private func requireScalarResult<Scalar>(_ y: Tensor<Scalar>, _ api: String) {
     precondition(y.scalarCount == 1, "\(api): the function must return a one-element tensor, got shape \(y.shape)")
 }
 
-/// Evaluates `f` on `inputs` recorded on a fresh tape, sweeps backward once, and returns the value and
-/// the gradient with respect to each input.
+/// Evaluates `f` on `inputs` in a new differentiation level, sweeps backward once, and returns the value
+/// and the gradient with respect to each input. Nested inside another transform, the gradients are
+/// tracked functions of that transform's inputs.
 @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
 func valueWithGradients<Scalar>(
     at inputs: [Tensor<Scalar>], api: String, of f: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
 ) rethrows -> (value: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {
-    let tape = Tape<Scalar>(accumulatesIntoLeaves: false)
-    let tracked: [Tensor<Scalar>] = inputs.map { input in
-        var t = input.detached()
-        t.tape = tape
-        t.node = tape.appendRecord(TensorRecord(name: "input", parents: [], shape: input.shape, pullback: nil, leafBox: nil))
-        return t
-    }
-    let y = try withCurrentTape(tape) { try f(tracked) }
+    let level = DifferentiationLevel(arguments: inputs)
+    defer { level.close() }
+    let y = try level.evaluate(f)
     requireScalarResult(y, api)
-    guard let root = y.tape, root === tape, !tape.isReleased else {
-        // The result does not depend on the inputs.
-        return (y.detached(), inputs.map { Tensor.zeros(shape: $0.shape) })
-    }
-    let sweep = tape.sweep(from: y.node, seed: Tensor(repeating: 1, shape: y.shape))
-    let gradients = zip(tracked, inputs).map { t, input in tape.gradient(in: sweep, at: t.node, shape: input.shape) }
-    tape.release()
-    return (y.detached(), gradients)
+    let gradients = level.pullback(of: y, seed: Tensor(repeating: 1, shape: y.shape))
+    return (level.exported(y), gradients)
 }
 
 /// The value of `f` at `x` and its gradient ∂f/∂x, by one forward and one reverse pass.

@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 /// How primitives record themselves on a tape.
 ///
 /// A primitive computes its value without looking at tracking, then calls one of these helpers with its
@@ -73,8 +75,7 @@ extension Tensor {
     func leafNode(on tape: Tape<Scalar>) -> Int32 {
         guard let box = leaf else { return -1 }
         if let cached = box.cachedNode(on: tape) { return cached }
-        let node = tape.appendRecord(
-            TensorRecord(name: "leaf", parents: [], shape: shape, pullback: nil, leafBox: box))
+        let node = tape.appendRecord(TensorRecord(name: "leaf", parents: [], shape: shape, rule: nil, leafBox: box))
         box.cache(node: node, on: tape)
         return node
     }
@@ -82,41 +83,83 @@ extension Tensor {
     /// Records a scalar primitive with one input: `self` is the output value, `input` the argument and
     /// `partial` = ∂output/∂input.
     @inlinable
-    func recordedUnary(_ input: Tensor, partial: Scalar) -> Tensor {
+    func recordedUnary(_ code: ScalarPrimitiveCode, _ input: Tensor, partial: Scalar) -> Tensor {
         guard input.isTracked, recordingEnabled() else { return self }
+        if bp_recording_disabled_scope_count() != 0 { checkForAnomaly(code, [input]) }
         let tape = Tensor.tapeFor(input, nil)
         var out = self
         out.tape = tape
-        out.node = tape.appendScalar(input.nodeOn(tape), partial, -1, 0)
+        out.node = tape.appendScalar(code, input.nodeOn(tape), partial, input.scalarValue, -1, 0, 0)
         return out
     }
 
     /// Records a scalar primitive with two inputs and their local partial derivatives.
     @inlinable
-    func recordedBinary(_ a: Tensor, _ da: Scalar, _ b: Tensor, _ db: Scalar) -> Tensor {
+    func recordedBinary(_ code: ScalarPrimitiveCode, _ a: Tensor, _ da: Scalar, _ b: Tensor, _ db: Scalar) -> Tensor {
         guard a.isTracked || b.isTracked, recordingEnabled() else { return self }
+        if bp_recording_disabled_scope_count() != 0 { checkForAnomaly(code, [a, b]) }
         let tape = Tensor.tapeFor(a, b)
         var out = self
         out.tape = tape
-        out.node = tape.appendScalar(a.nodeOn(tape), da, b.nodeOn(tape), db)
+        out.node = tape.appendScalar(code, a.nodeOn(tape), da, a.scalarValue, b.nodeOn(tape), db, b.scalarValue)
         return out
     }
 
-    /// Records a tensor primitive: `self` is the output value; `pullback` maps the output's cotangent
-    /// to one cotangent per input, each with that input's shape (nil where nothing flows).
+    /// Records a tensor primitive: `self` is the output value of `name` applied to `inputs`.
+    ///
+    /// - Parameters:
+    ///   - saving: values the rule reads (usually some of the inputs); they are handed back to the rule,
+    ///     in this order, followed by the output when `savingOutput` is true.
+    ///   - vjp: the output's cotangent → one cotangent per input, with that input's shape (nil where
+    ///     nothing flows).
+    ///   - jvp: one tangent per input (nil for zero) → the output's tangent (nil for zero).
     func recorded(
-        _ name: String, inputs: [Tensor], pullback: @escaping (Tensor) -> [Tensor?]
+        _ name: String, inputs: [Tensor], saving: [Tensor] = [], savingOutput: Bool = false,
+        vjp: @escaping (_ cotangent: Tensor, _ saved: [Tensor]) -> [Tensor?],
+        jvp: @escaping (_ tangents: [Tensor?], _ saved: [Tensor]) -> Tensor?
     ) -> Tensor {
         guard inputs.contains(where: { $0.isTracked }), recordingEnabled() else {
             return self
         }
+        let anomalySite: String?
+        if AnomalyDetection.isOn {
+            AnomalyDetection.checkValue(self, of: name, inputs: inputs)
+            anomalySite = AnomalyDetection.callSite()
+        } else {
+            anomalySite = nil
+        }
         let tape = Tensor.tapeFor(inputs)
+        let parents = inputs.map { $0.nodeOn(tape) }
+        var savedValues = saving.map { $0.detached() }
+        var savedNodes = saving.map { $0.nodeOn(tape) }
+        let own = Int32(tape.nodeCount)
+        if savingOutput {
+            savedValues.append(self.detached())
+            savedNodes.append(own)
+        }
         var out = self.detached()
         out.tape = tape
         out.node = tape.appendRecord(
             TensorRecord(
-                name: name, parents: inputs.map { $0.nodeOn(tape) }, shape: shape, pullback: pullback, leafBox: nil))
+                name: name, parents: parents, shape: shape, rule: DerivativeRule(vjp: vjp, jvp: jvp),
+                saved: savedValues, savedNodes: savedNodes, leafBox: nil, site: anomalySite))
         return out
+    }
+
+    /// Under anomaly detection, stops if this value of a scalar primitive is not finite.
+    @usableFromInline
+    func checkForAnomaly(_ code: ScalarPrimitiveCode, _ inputs: [Tensor]) {
+        AnomalyDetection.checkValue(self, of: "\(code)", inputs: inputs)
+    }
+
+    /// This value attached to `node` of `tape` (a constant when `node` is -1).
+    func attached(to tape: Tape<Scalar>, node: Int32) -> Tensor {
+        guard node >= 0 else { return self }
+        var t = self
+        t.tape = tape
+        t.node = node
+        t.leaf = nil
+        return t
     }
 }
 
