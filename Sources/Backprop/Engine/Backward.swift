@@ -69,8 +69,9 @@ extension Tape {
             box.accumulate(upstream)
         }
         guard let rule = record.rule else { return }
-        // Intermediate gradients are no longer needed once passed on.
-        tg[r] = nil
+        // Intermediate gradients are no longer needed once passed on (a level's input nodes, whose parents
+        // lie before the range, keep theirs: they are the answer).
+        if record.parents.contains(where: { $0 >= start }) { tg[r] = nil }
         let downstream = withoutRecording { rule.vjp(upstream, record.saved) }
         AnomalyDetection.checkGradients(downstream, of: record, on: self)
         for (parent, gradient) in zip(record.parents, downstream) {
@@ -145,7 +146,7 @@ extension Tape {
                     if let box = record.leafBox, accumulatingLeaves {
                         box.accumulate(g, differentiably: true)
                     }
-                    guard let rule = record.rule else { continue }
+                    guard let rule = record.rule, record.parents.contains(where: { $0 >= start }) else { continue }
                     gradients[i - start] = nil
                     let downstream = rule.vjp(g, attachedSaved(record))
                     AnomalyDetection.checkGradients(downstream, of: record, on: self)
