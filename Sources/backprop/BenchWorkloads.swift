@@ -245,6 +245,7 @@ func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
             for k in 0..<1024 { exact += Double(a[1023 * 1024 + k]) * Double(b[k * 1024 + 1023]) }
             return (Swift.abs(last - exact) <= 1e-4 * exact, "C[1023,1023] = \(last), float64 dot product \(exact)")
         })
+    all.merge(higherOrderWorkloads()) { $1 }
     return all
 }
 
@@ -252,4 +253,6 @@ func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
 let defaultBenchOrder = [
     "mlp-step", "mlp-forward", "chain100000", "chain1000000", "micrograd-mlp", "sgemm-1024",
     "chain1000", "chain10000", "chain3000000",
+    "mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain",
+    "chain100000-d2",
 ]

@@ -7,7 +7,7 @@ import CBackpropKernels
 /// switched off, nothing is recorded and the result is a constant.
 extension Tensor {
     /// Whether this tensor is on a live tape or requires a gradient.
-    @inlinable
+    @inlinable @inline(__always)
     public var isTracked: Bool {
         if let tape, !tape.isReleased { return true }
         return leaf != nil
@@ -23,7 +23,7 @@ extension Tensor {
     }
 
     /// Chooses the tape for an operation on tracked inputs.
-    @inlinable
+    @inlinable @inline(__always)
     static func tapeFor(_ a: Tensor, _ b: Tensor?) -> Tape<Scalar> {
         let ta = a.tape.flatMap { $0.isReleased ? nil : $0 }
         let tb = b?.tape.flatMap { $0.isReleased ? nil : $0 }
@@ -64,7 +64,7 @@ extension Tensor {
 
     /// This tensor's node on `tape`, adding a leaf node for a tensor that requires a gradient; -1 for a
     /// constant.
-    @inlinable
+    @inlinable @inline(__always)
     func nodeOn(_ tape: Tape<Scalar>) -> Int32 {
         if let t = self.tape, t === tape { return node }
         return leaf == nil ? -1 : leafNode(on: tape)
@@ -82,10 +82,13 @@ extension Tensor {
 
     /// Records a scalar primitive with one input: `self` is the output value, `input` the argument and
     /// `partial` = ∂output/∂input.
-    @inlinable
+    ///
+    /// The fast path of scalar graphs, inlined into the caller: while no thread has a `withoutRecording` or
+    /// `withAnomalyDetection` scope open, it reads one global counter and appends one node.
+    @inlinable @inline(__always)
     func recordedUnary(_ code: ScalarPrimitiveCode, _ input: Tensor, partial: Scalar) -> Tensor {
-        guard input.isTracked, recordingEnabled() else { return self }
-        if bp_recording_disabled_scope_count() != 0 { checkForAnomaly(code, [input]) }
+        guard input.isTracked else { return self }
+        if bp_recording_disabled_scope_count() != 0 { return recordedInScope(code, input, partial, Tensor(0), 0) }
         let tape = Tensor.tapeFor(input, nil)
         var out = self
         out.tape = tape
@@ -94,14 +97,30 @@ extension Tensor {
     }
 
     /// Records a scalar primitive with two inputs and their local partial derivatives.
-    @inlinable
+    @inlinable @inline(__always)
     func recordedBinary(_ code: ScalarPrimitiveCode, _ a: Tensor, _ da: Scalar, _ b: Tensor, _ db: Scalar) -> Tensor {
-        guard a.isTracked || b.isTracked, recordingEnabled() else { return self }
-        if bp_recording_disabled_scope_count() != 0 { checkForAnomaly(code, [a, b]) }
+        guard a.isTracked || b.isTracked else { return self }
+        if bp_recording_disabled_scope_count() != 0 { return recordedInScope(code, a, da, b, db) }
         let tape = Tensor.tapeFor(a, b)
         var out = self
         out.tape = tape
         out.node = tape.appendScalar(code, a.nodeOn(tape), da, a.scalarValue, b.nodeOn(tape), db, b.scalarValue)
+        return out
+    }
+
+    /// The slow path of scalar recording, while some thread has a `withoutRecording` or
+    /// `withAnomalyDetection` scope open: honours this thread's scopes, then records (`b` is ignored for a
+    /// unary primitive).
+    @usableFromInline
+    func recordedInScope(_ code: ScalarPrimitiveCode, _ a: Tensor, _ da: Scalar, _ b: Tensor, _ db: Scalar) -> Tensor {
+        guard ThreadContext.current.recordingDisabled == 0 else { return self }
+        AnomalyDetection.checkValue(self, of: "\(code)", inputs: code.unary != nil ? [a] : [a, b])
+        let tape = Tensor.tapeFor(a, code.unary != nil ? nil : b)
+        var out = self
+        out.tape = tape
+        out.node = code.unary != nil
+            ? tape.appendScalar(code, a.nodeOn(tape), da, a.scalarValue, -1, 0, 0)
+            : tape.appendScalar(code, a.nodeOn(tape), da, a.scalarValue, b.nodeOn(tape), db, b.scalarValue)
         return out
     }
 
@@ -146,11 +165,6 @@ extension Tensor {
         return out
     }
 
-    /// Under anomaly detection, stops if this value of a scalar primitive is not finite.
-    @usableFromInline
-    func checkForAnomaly(_ code: ScalarPrimitiveCode, _ inputs: [Tensor]) {
-        AnomalyDetection.checkValue(self, of: "\(code)", inputs: inputs)
-    }
 
     /// This value attached to `node` of `tape` (a constant when `node` is -1).
     func attached(to tape: Tape<Scalar>, node: Int32) -> Tensor {

@@ -55,7 +55,7 @@ public final class Tape<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Appends a scalar record of primitive `code` with inputs `a` (value `va`) and `b` (value `vb`) and
     /// returns its node.
-    @inlinable
+    @inlinable @inline(__always)
     func appendScalar(
         _ code: ScalarPrimitiveCode, _ a: Int32, _ da: Scalar, _ va: Scalar, _ b: Int32, _ db: Scalar, _ vb: Scalar
     ) -> Int32 {

@@ -1,7 +1,7 @@
 // Addition, subtraction, multiplication, division and negation: forward values and local derivatives.
 
 @usableFromInline enum Addition: BinaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .add }
+    @inlinable static var code: ScalarPrimitiveCode { .add }
     @usableFromInline static var name: String { "add" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b }
     // ∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1
@@ -12,7 +12,7 @@
 }
 
 @usableFromInline enum Subtraction: BinaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .subtract }
+    @inlinable static var code: ScalarPrimitiveCode { .subtract }
     @usableFromInline static var name: String { "subtract" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b }
     // ∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1
@@ -23,7 +23,7 @@
 }
 
 @usableFromInline enum Multiplication: BinaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .multiply }
+    @inlinable static var code: ScalarPrimitiveCode { .multiply }
     @usableFromInline static var name: String { "multiply" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b }
     // ∂(ab)/∂a = b, ∂(ab)/∂b = a
@@ -34,7 +34,7 @@
 }
 
 @usableFromInline enum Division: BinaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .divide }
+    @inlinable static var code: ScalarPrimitiveCode { .divide }
     @usableFromInline static var name: String { "divide" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b }
     // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
@@ -58,45 +58,45 @@ extension Tensor {
     }
 
     /// Elementwise sum with broadcasting.
-    @inlinable public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+    @inlinable @inline(__always) public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Addition.self, lhs, rhs) }
         return applyingToTensors(Addition.self, lhs, rhs)
     }
     /// Elementwise difference with broadcasting.
-    @inlinable public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+    @inlinable @inline(__always) public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Subtraction.self, lhs, rhs) }
         return applyingToTensors(Subtraction.self, lhs, rhs)
     }
     /// Elementwise product with broadcasting.
-    @inlinable public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+    @inlinable @inline(__always) public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Multiplication.self, lhs, rhs) }
         return applyingToTensors(Multiplication.self, lhs, rhs)
     }
     /// Elementwise quotient with broadcasting.
-    @inlinable public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+    @inlinable @inline(__always) public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Division.self, lhs, rhs) }
         return applyingToTensors(Division.self, lhs, rhs)
     }
 
     /// Adds a scalar to every element.
-    @inlinable public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
+    @inlinable @inline(__always) public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
     /// Adds a tensor to a scalar.
-    @inlinable public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
+    @inlinable @inline(__always) public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
     /// Subtracts a scalar from every element.
-    @inlinable public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
+    @inlinable @inline(__always) public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
     /// Subtracts every element from a scalar.
-    @inlinable public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
+    @inlinable @inline(__always) public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
     /// Multiplies every element by a scalar.
-    @inlinable public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
+    @inlinable @inline(__always) public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
     /// Multiplies a scalar by every element.
-    @inlinable public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
+    @inlinable @inline(__always) public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
     /// Divides every element by a scalar.
-    @inlinable public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
+    @inlinable @inline(__always) public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
     /// Divides a scalar by every element.
-    @inlinable public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
+    @inlinable @inline(__always) public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
     /// Elementwise negation: ∂(−x)/∂x = −1.
-    @inlinable public static prefix func - (x: Tensor) -> Tensor {
+    @inlinable @inline(__always) public static prefix func - (x: Tensor) -> Tensor {
         x.dimensions.isEmpty ? x.applyingToScalar(Negation.self) : x.applyingToTensor(Negation.self)
     }
 

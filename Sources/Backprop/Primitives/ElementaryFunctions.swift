@@ -1,7 +1,7 @@
 // The elementwise functions of one argument. Each primitive's value and derivative stand together.
 
 @usableFromInline enum Negation: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .negate }
+    @inlinable static var code: ScalarPrimitiveCode { .negate }
     @usableFromInline static var name: String { "negate" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { -x }
     @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { -1 }
@@ -9,7 +9,7 @@
 }
 
 @usableFromInline enum SquareRoot: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .squareRoot }
+    @inlinable static var code: ScalarPrimitiveCode { .squareRoot }
     @usableFromInline static var name: String { "sqrt" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { x.squareRoot() }
     // d√x/dx = 1 / (2√x)
@@ -18,7 +18,7 @@
 }
 
 @usableFromInline enum Exponential: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .exponential }
+    @inlinable static var code: ScalarPrimitiveCode { .exponential }
     @usableFromInline static var name: String { "exp" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
     // d eˣ/dx = eˣ
@@ -27,7 +27,7 @@
 }
 
 @usableFromInline enum Logarithm: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .logarithm }
+    @inlinable static var code: ScalarPrimitiveCode { .logarithm }
     @usableFromInline static var name: String { "log" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.log(x) }
     // d ln x/dx = 1/x
@@ -36,7 +36,7 @@
 }
 
 @usableFromInline enum Sine: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .sine }
+    @inlinable static var code: ScalarPrimitiveCode { .sine }
     @usableFromInline static var name: String { "sin" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.sin(x) }
     // d sin x/dx = cos x
@@ -45,7 +45,7 @@
 }
 
 @usableFromInline enum Cosine: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .cosine }
+    @inlinable static var code: ScalarPrimitiveCode { .cosine }
     @usableFromInline static var name: String { "cos" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.cos(x) }
     // d cos x/dx = −sin x
@@ -54,7 +54,7 @@
 }
 
 @usableFromInline enum Tangent: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .tangent }
+    @inlinable static var code: ScalarPrimitiveCode { .tangent }
     @usableFromInline static var name: String { "tan" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tan(x) }
     // d tan x/dx = 1 + tan² x
@@ -63,7 +63,7 @@
 }
 
 @usableFromInline enum HyperbolicTangent: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .hyperbolicTangent }
+    @inlinable static var code: ScalarPrimitiveCode { .hyperbolicTangent }
     @usableFromInline static var name: String { "tanh" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
     // d tanh x/dx = 1 − tanh² x
@@ -72,7 +72,7 @@
 }
 
 @usableFromInline enum Sigmoid: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .sigmoid }
+    @inlinable static var code: ScalarPrimitiveCode { .sigmoid }
     @usableFromInline static var name: String { "sigmoid" }
     // σ(x) = 1 / (1 + e⁻ˣ), evaluated without overflow for large |x|.
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S {
@@ -86,7 +86,7 @@
 }
 
 @usableFromInline enum RectifiedLinear: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .rectifiedLinear }
+    @inlinable static var code: ScalarPrimitiveCode { .rectifiedLinear }
     @usableFromInline static var name: String { "relu" }
     // NaN stays NaN (as PyTorch, and as the vectorised tensor kernel): !(x <= 0) is true for NaN.
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { !(x <= 0) ? x : 0 }
@@ -96,7 +96,7 @@
 }
 
 @usableFromInline enum AbsoluteValue: UnaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .absoluteValue }
+    @inlinable static var code: ScalarPrimitiveCode { .absoluteValue }
     @usableFromInline static var name: String { "abs" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { Swift.abs(x) }
     // d|x|/dx = sign(x) (0 at 0)
@@ -105,42 +105,42 @@
 }
 
 /// The elementwise square root.
-@inlinable public func sqrt<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func sqrt<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(SquareRoot.self) : x.applyingToTensor(SquareRoot.self)
 }
 /// The elementwise exponential eˣ.
-@inlinable public func exp<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func exp<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(Exponential.self) : x.applyingToTensor(Exponential.self)
 }
 /// The elementwise natural logarithm.
-@inlinable public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(Logarithm.self) : x.applyingToTensor(Logarithm.self)
 }
 /// The elementwise sine.
-@inlinable public func sin<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func sin<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(Sine.self) : x.applyingToTensor(Sine.self)
 }
 /// The elementwise cosine.
-@inlinable public func cos<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func cos<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(Cosine.self) : x.applyingToTensor(Cosine.self)
 }
 /// The elementwise tangent.
-@inlinable public func tan<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func tan<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(Tangent.self) : x.applyingToTensor(Tangent.self)
 }
 /// The elementwise hyperbolic tangent.
-@inlinable public func tanh<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func tanh<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(HyperbolicTangent.self) : x.applyingToTensor(HyperbolicTangent.self)
 }
 /// The elementwise logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
-@inlinable public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(Sigmoid.self) : x.applyingToTensor(Sigmoid.self)
 }
 /// The elementwise rectified linear unit max(x, 0).
-@inlinable public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(RectifiedLinear.self) : x.applyingToTensor(RectifiedLinear.self)
 }
 /// The elementwise absolute value.
-@inlinable public func abs<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func abs<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(AbsoluteValue.self) : x.applyingToTensor(AbsoluteValue.self)
 }

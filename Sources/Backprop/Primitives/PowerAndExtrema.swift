@@ -1,7 +1,7 @@
 // Powers, and the elementwise maximum and minimum of two tensors.
 
 @usableFromInline enum Power: BinaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .power }
+    @inlinable static var code: ScalarPrimitiveCode { .power }
     @usableFromInline static var name: String { "pow" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S {
         // Integral exponents of negative bases are common in formulas ((x+y)^2); pow handles them.
@@ -25,7 +25,7 @@
 }
 
 @usableFromInline enum Maximum: BinaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .maximum }
+    @inlinable static var code: ScalarPrimitiveCode { .maximum }
     @usableFromInline static var name: String { "max" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a >= b ? a : b }
     // The gradient is routed to the larger input (to the first on a tie).
@@ -37,7 +37,7 @@
 }
 
 @usableFromInline enum Minimum: BinaryPrimitive {
-    @usableFromInline static var code: ScalarPrimitiveCode { .minimum }
+    @inlinable static var code: ScalarPrimitiveCode { .minimum }
     @usableFromInline static var name: String { "min" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a <= b ? a : b }
     // The gradient is routed to the smaller input (to the first on a tie).
@@ -49,29 +49,29 @@
 }
 
 /// `base` raised to `exponent`, elementwise with broadcasting.
-@inlinable public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
     if base.dimensions.isEmpty && exponent.dimensions.isEmpty { return Tensor.applyingToScalars(Power.self, base, exponent) }
     return Tensor.applyingToTensors(Power.self, base, exponent)
 }
 /// `base` raised to a constant `exponent`, elementwise.
-@inlinable public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Scalar) -> Tensor<Scalar> { pow(base, Tensor(exponent)) }
+@inlinable @inline(__always) public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Scalar) -> Tensor<Scalar> { pow(base, Tensor(exponent)) }
 /// A constant `base` raised to `exponent`, elementwise.
-@inlinable public func pow<Scalar>(_ base: Scalar, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> { pow(Tensor(base), exponent) }
+@inlinable @inline(__always) public func pow<Scalar>(_ base: Scalar, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> { pow(Tensor(base), exponent) }
 
 /// The elementwise maximum of two tensors, with broadcasting. The gradient goes to the larger input.
-@inlinable public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
     if a.dimensions.isEmpty && b.dimensions.isEmpty { return Tensor.applyingToScalars(Maximum.self, a, b) }
     return Tensor.applyingToTensors(Maximum.self, a, b)
 }
 /// The elementwise minimum of two tensors, with broadcasting. The gradient goes to the smaller input.
-@inlinable public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+@inlinable @inline(__always) public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
     if a.dimensions.isEmpty && b.dimensions.isEmpty { return Tensor.applyingToScalars(Minimum.self, a, b) }
     return Tensor.applyingToTensors(Minimum.self, a, b)
 }
 /// The elementwise maximum of a tensor and a constant.
-@inlinable public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { max(a, Tensor(b)) }
+@inlinable @inline(__always) public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { max(a, Tensor(b)) }
 /// The elementwise minimum of a tensor and a constant.
-@inlinable public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { min(a, Tensor(b)) }
+@inlinable @inline(__always) public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { min(a, Tensor(b)) }
 
 extension Tensor {
     /// The elementwise square, x².
