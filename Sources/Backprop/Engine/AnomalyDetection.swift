@@ -5,9 +5,33 @@ import Glibc
 import Darwin
 #endif
 
+/// The first non-finite value or gradient seen under `withAnomalyDetection`: which primitive produced it,
+/// in which pass, with what input shapes, and where.
+public struct AnomalyDetected: Error, CustomStringConvertible, Sendable {
+    /// The primitive's name (`"log"`, `"matmul"`, `"softmaxCrossEntropy"`, …).
+    public var primitive: String
+    /// `"value"` for the forward pass, `"gradient for input k"` for the backward pass.
+    public var pass: String
+    /// The shapes of the primitive's inputs.
+    public var inputShapes: [[Int]]
+    /// The first offending element, as text (`nan`, `inf`, `-inf`).
+    public var element: String
+    /// Where the primitive was applied: the caller's frames outside the library, as the C library names
+    /// them, when they could be read.
+    public var site: String?
+    /// Where the anomaly-detection scope was opened (file:line).
+    public var scope: String
+
+    /// One line naming all of the above.
+    public var description: String {
+        "non-finite \(pass) (\(element)) from \(primitive) with input shapes \(inputShapes)"
+            + (site.map { ", applied at \($0)" } ?? "") + " (anomaly detection opened at \(scope))"
+    }
+}
+
 /// Anomaly detection (PyTorch's `detect_anomaly`): while it is on, the first primitive whose value or
-/// whose gradient is not finite stops the program with a message naming the primitive, the shapes of its
-/// inputs and the place in the caller's code that applied it.
+/// whose gradient is not finite is remembered, with its name, the shapes of its inputs and the place in the
+/// caller's code that applied it, and `withAnomalyDetection` throws it when its body returns.
 ///
 /// Off by default, and then free: recording already reads one process-wide counter of open
 /// `withoutRecording` and `withAnomalyDetection` scopes, and looks further only when it is not zero.
@@ -15,8 +39,7 @@ enum AnomalyDetection {
     /// Whether the calling thread is inside `withAnomalyDetection`.
     static var isOn: Bool { bp_recording_disabled_scope_count() != 0 && ThreadContext.current.anomalyDepth > 0 }
 
-    /// Where the caller applied a primitive: the first frames of the call stack outside this library, as
-    /// the C library names them (recorded only while anomaly detection is on, for gradient reports).
+    /// Where the caller applied a primitive: the first frames of the call stack outside this library.
     static func callSite() -> String {
         guard let text = bp_call_stack_symbols(24) else { return "unknown" }
         defer { free(text) }
@@ -25,20 +48,35 @@ enum AnomalyDetection {
         return outside.prefix(3).joined(separator: " <- ")
     }
 
-    /// Stops if any element of `value`, the output of `name`, is NaN or infinite.
+    /// Notes an anomaly if any element of `value`, the output of `name`, is NaN or infinite.
     static func checkValue<Scalar>(_ value: Tensor<Scalar>, of name: String, inputs: [Tensor<Scalar>]) {
         guard isOn, let bad = firstNonFinite(value) else { return }
-        report("the value of \(name)", bad, inputs.map(\.shape), value.shape)
+        note(AnomalyDetected(
+            primitive: name, pass: "value", inputShapes: inputs.map(\.shape), element: "\(bad)",
+            site: callSite(), scope: ThreadContext.current.anomalySite ?? "unknown"))
     }
 
-    /// Stops if a gradient a pullback produced has a NaN or infinite element.
+    /// Notes an anomaly if a gradient a pullback produced has a NaN or infinite element.
     static func checkGradients<Scalar>(_ gradients: [Tensor<Scalar>?], of record: TensorRecord<Scalar>, on tape: Tape<Scalar>) {
         guard isOn else { return }
         for (k, g) in gradients.enumerated() {
             guard let g, let bad = firstNonFinite(g) else { continue }
-            let shapes = record.parents.map { $0 >= 0 ? tape.shape(of: $0) : [] }
-            let site = record.site.map { "; recorded at \($0)" } ?? ""
-            report("the gradient of \(record.name) for its input \(k)\(site)", bad, shapes, g.shape)
+            note(AnomalyDetected(
+                primitive: record.name, pass: "gradient for input \(k)",
+                inputShapes: record.parents.map { $0 >= 0 ? tape.shape(of: $0) : [] }, element: "\(bad)",
+                site: record.site, scope: ThreadContext.current.anomalySite ?? "unknown"))
+            return
+        }
+    }
+
+    /// Notes an anomaly if a scalar record's local partial derivative is not finite (its gradient will not be).
+    static func checkScalarPartials<Scalar>(_ partials: [Tensor<Scalar>], of name: String, inputs: [Tensor<Scalar>]) {
+        guard isOn else { return }
+        for (k, (p, input)) in zip(partials, inputs).enumerated() where input.isTracked && !p.scalar.isFinite {
+            note(AnomalyDetected(
+                primitive: name, pass: "gradient for input \(k)", inputShapes: inputs.map(\.shape),
+                element: "\(p.scalar)", site: callSite(), scope: ThreadContext.current.anomalySite ?? "unknown"))
+            return
         }
     }
 
@@ -47,30 +85,41 @@ enum AnomalyDetection {
         t.withScalarBuffer { p in p.first { !$0.isFinite } }
     }
 
-    private static func report<Scalar>(_ what: String, _ bad: Scalar, _ inputShapes: [[Int]], _ shape: [Int]) -> Never {
+    /// Keeps the first anomaly of the innermost scope.
+    private static func note(_ anomaly: AnomalyDetected) {
         let context = ThreadContext.current
-        let site = context.anomalySite.map { " (anomaly detection opened at \($0))" } ?? ""
-        preconditionFailure(
-            "Backprop anomaly: \(what) has a non-finite element (\(bad)) in shape \(shape); input shapes \(inputShapes)\(site)")
+        if context.firstAnomaly == nil { context.firstAnomaly = anomaly }
     }
 }
 
-/// Runs `body` with anomaly detection on for the calling thread: the first primitive whose forward value
-/// or backward gradient has a NaN or an infinite element stops the program with a message naming the
-/// primitive and its input shapes. For debugging a loss that turns into NaN; it makes every operation
-/// scan its result, so leave it off otherwise (off, it costs nothing).
+/// Runs `body` with anomaly detection on for the calling thread, and throws `AnomalyDetected` naming the
+/// first primitive whose forward value or backward gradient had a NaN or an infinite element (its name,
+/// its input shapes, and where it was applied). For debugging a loss that turns into NaN: it makes every
+/// operation scan its result, so leave it off otherwise (off, it costs nothing).
+///
+/// ```swift
+/// do {
+///     try withAnomalyDetection { loss(parameters).backward() }
+/// } catch let anomaly as AnomalyDetected {
+///     print(anomaly)   // non-finite value (nan) from log with input shapes [[3]] …
+/// }
+/// ```
 public func withAnomalyDetection<R>(
     file: StaticString = #fileID, line: UInt = #line, _ body: () throws -> R
-) rethrows -> R {
+) throws -> R {
     let context = ThreadContext.current
-    let previous = context.anomalySite
+    let previousSite = context.anomalySite, previousAnomaly = context.firstAnomaly
     context.anomalyDepth += 1
     context.anomalySite = "\(file):\(line)"
+    context.firstAnomaly = nil
     bp_recording_disabled_scopes_add(1)
     defer {
         context.anomalyDepth -= 1
-        context.anomalySite = previous
+        context.anomalySite = previousSite
+        context.firstAnomaly = previousAnomaly
         bp_recording_disabled_scopes_add(-1)
     }
-    return try body()
+    let result = try body()
+    if let anomaly = context.firstAnomaly { throw anomaly }
+    return result
 }

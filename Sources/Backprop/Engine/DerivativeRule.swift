@@ -66,6 +66,9 @@ enum ScalarPrimitiveCode: Int32 {
 }
 
 extension ScalarPrimitiveCode {
+    /// The primitive's name, as tensor records of it are named.
+    var name: String { unary?.name ?? binary!.name }
+
     /// The primitive's value at (a, b) (b is ignored by unary primitives), recomputed by a differentiable
     /// sweep to stand for the record's output.
     func value<S: TensorScalar>(_ a: S, _ b: S) -> S {

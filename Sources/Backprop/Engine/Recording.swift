@@ -114,7 +114,10 @@ extension Tensor {
     @usableFromInline
     func recordedInScope(_ code: ScalarPrimitiveCode, _ a: Tensor, _ da: Scalar, _ b: Tensor, _ db: Scalar) -> Tensor {
         guard ThreadContext.current.recordingDisabled == 0 else { return self }
-        AnomalyDetection.checkValue(self, of: "\(code)", inputs: code.unary != nil ? [a] : [a, b])
+        let inputs = code.unary != nil ? [a] : [a, b]
+        AnomalyDetection.checkValue(self, of: code.name, inputs: inputs)
+        // A scalar record's local derivatives are computed now: check them as its gradient.
+        AnomalyDetection.checkScalarPartials([da, db].prefix(inputs.count).map { Tensor<Scalar>($0) }, of: code.name, inputs: inputs)
         let tape = Tensor.tapeFor(a, code.unary != nil ? nil : b)
         var out = self
         out.tape = tape

@@ -17,6 +17,8 @@ final class ThreadContext {
     var anomalyDepth = 0
     /// Where the innermost `withAnomalyDetection` was opened (file:line).
     var anomalySite: String?
+    /// The first anomaly seen in the innermost `withAnomalyDetection` scope.
+    var firstAnomaly: AnomalyDetected?
     /// Tapes made current by the functional API (innermost last).
     var scopedTapes: [AnyObject] = []
     /// The tape that PyTorch-style leaves join when no input of an operation is on a tape yet. Held weakly:
