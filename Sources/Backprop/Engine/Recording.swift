@@ -22,16 +22,22 @@ extension Tensor {
         return copy
     }
 
-    /// Chooses the tape for an operation on tracked inputs.
+    /// Chooses the tape for an operation on one tracked input.
     @inlinable @inline(__always)
-    static func tapeFor(_ a: Tensor, _ b: Tensor?) -> Tape<Scalar> {
-        let ta = a.tape.flatMap { $0.isReleased ? nil : $0 }
-        let tb = b?.tape.flatMap { $0.isReleased ? nil : $0 }
-        if let ta {
-            if let tb, ta !== tb { mixedTapes() }
+    static func tapeFor(_ a: Tensor) -> Tape<Scalar> {
+        if let ta = a.tape, !ta.isReleased { return ta }
+        return currentTape()
+    }
+
+    /// Chooses the tape for an operation on two inputs, at least one of them tracked.
+    @inlinable @inline(__always)
+    static func tapeFor(_ a: Tensor, _ b: Tensor) -> Tape<Scalar> {
+        if let ta = a.tape, !ta.isReleased {
+            if let tb = b.tape, tb !== ta, !tb.isReleased { mixedTapes() }
             return ta
         }
-        return tb ?? currentTape()
+        if let tb = b.tape, !tb.isReleased { return tb }
+        return currentTape()
     }
 
     /// Stops with a message: two live tapes in one operation.
@@ -70,8 +76,9 @@ extension Tensor {
         return leaf == nil ? -1 : leafNode(on: tape)
     }
 
-    /// The node of this leaf on `tape`, joining it if needed.
-    @usableFromInline
+    /// The node of this leaf on `tape`, joining it if needed (kept out of line: the inlined fast paths
+    /// only call it for tensors that require a gradient).
+    @usableFromInline @inline(never)
     func leafNode(on tape: Tape<Scalar>) -> Int32 {
         guard let box = leaf else { return -1 }
         if let cached = box.cachedNode(on: tape) { return cached }
@@ -89,7 +96,7 @@ extension Tensor {
     func recordedUnary(_ code: ScalarPrimitiveCode, _ input: Tensor, partial: Scalar) -> Tensor {
         guard input.isTracked else { return self }
         if bp_recording_disabled_scope_count() != 0 { return recordedInScope(code, input, partial, Tensor(0), 0) }
-        let tape = Tensor.tapeFor(input, nil)
+        let tape = Tensor.tapeFor(input)
         var out = self
         out.tape = tape
         out.node = tape.appendScalar(code, input.nodeOn(tape), partial, input.scalarValue, -1, 0, 0)
@@ -118,7 +125,7 @@ extension Tensor {
         AnomalyDetection.checkValue(self, of: code.name, inputs: inputs)
         // A scalar record's local derivatives are computed now: check them as its gradient.
         AnomalyDetection.checkScalarPartials([da, db].prefix(inputs.count).map { Tensor<Scalar>($0) }, of: code.name, inputs: inputs)
-        let tape = Tensor.tapeFor(a, code.unary != nil ? nil : b)
+        let tape = code.unary != nil ? Tensor.tapeFor(a) : Tensor.tapeFor(a, b)
         var out = self
         out.tape = tape
         out.node = code.unary != nil
