@@ -90,3 +90,21 @@ extension Tensor {
         return sum(alongAxes: axes, keepingDimensions: true).reshaped(to: target)
     }
 }
+
+extension Tensor {
+    /// A batch `[k] + s` viewed with 1s inserted after the batch axis so that it has `rank + 1` axes and
+    /// broadcasts against `[k] + shape` for any `shape` of rank `rank` that `s` broadcasts to.
+    func batchAligned(toRank rank: Int) -> Tensor {
+        let inner = Array(shape.dropFirst())
+        guard inner.count < rank else { return self }
+        return reshaped(to: [shape[0]] + [Int](repeating: 1, count: rank - inner.count) + inner)
+    }
+
+    /// Sums a batch of gradients `[k] + broadcast shape` down to `[k] + target`, undoing broadcasting in
+    /// each element of the batch.
+    func summed(toBatchOf target: [Int]) -> Tensor {
+        let k = shape[0], inner = rank - 1
+        let aligned = [k] + [Int](repeating: 1, count: Swift.max(inner - target.count, 0)) + target
+        return summed(toShape: aligned).reshaped(to: [k] + target)
+    }
+}

@@ -16,11 +16,18 @@ struct DerivativeRule<Scalar: TensorScalar> {
     var vjp: (_ cotangent: Tensor<Scalar>, _ saved: [Tensor<Scalar>]) -> [Tensor<Scalar>?]
     /// One tangent per input (nil for a zero tangent) → the output's tangent (nil when it is zero).
     var jvp: (_ tangents: [Tensor<Scalar>?], _ saved: [Tensor<Scalar>]) -> Tensor<Scalar>?
+    /// The VJP of a batch of cotangents stacked along a new leading axis (`[k] + output shape` →
+    /// `[k] + input shape` each), for the batched sweeps that compute many rows of a Jacobian at once.
+    /// Nil: the sweep applies `vjp` to each cotangent of the batch in turn.
+    var batchedVJP: ((_ cotangents: Tensor<Scalar>, _ saved: [Tensor<Scalar>]) -> [Tensor<Scalar>?])? = nil
+    /// The JVP of a batch of tangents stacked along a new leading axis. Nil: `jvp` on each in turn.
+    var batchedJVP: ((_ tangents: [Tensor<Scalar>?], _ saved: [Tensor<Scalar>]) -> Tensor<Scalar>?)? = nil
 
     /// The rule of a primitive whose output is its only input (the nodes by which a nested transform's
     /// inputs join the graph of the transform around it).
     static var identity: DerivativeRule {
-        DerivativeRule(vjp: { g, _ in [g] }, jvp: { t, _ in t[0] })
+        DerivativeRule(
+            vjp: { g, _ in [g] }, jvp: { t, _ in t[0] }, batchedVJP: { g, _ in [g] }, batchedJVP: { t, _ in t[0] })
     }
 }
 

@@ -142,10 +142,14 @@ extension Tensor {
     ///   - vjp: the output's cotangent → one cotangent per input, with that input's shape (nil where
     ///     nothing flows).
     ///   - jvp: one tangent per input (nil for zero) → the output's tangent (nil for zero).
+    ///   - batchedVJP, batchedJVP: the same for cotangents or tangents stacked along a new leading axis
+    ///     (optional: without them, batched sweeps apply `vjp`/`jvp` to each in turn).
     func recorded(
         _ name: String, inputs: [Tensor], saving: [Tensor] = [], savingOutput: Bool = false,
         vjp: @escaping (_ cotangent: Tensor, _ saved: [Tensor]) -> [Tensor?],
-        jvp: @escaping (_ tangents: [Tensor?], _ saved: [Tensor]) -> Tensor?
+        jvp: @escaping (_ tangents: [Tensor?], _ saved: [Tensor]) -> Tensor?,
+        batchedVJP: ((_ cotangents: Tensor, _ saved: [Tensor]) -> [Tensor?])? = nil,
+        batchedJVP: ((_ tangents: [Tensor?], _ saved: [Tensor]) -> Tensor?)? = nil
     ) -> Tensor {
         guard inputs.contains(where: { $0.isTracked }), recordingEnabled() else {
             return self
@@ -170,7 +174,8 @@ extension Tensor {
         out.tape = tape
         out.node = tape.appendRecord(
             TensorRecord(
-                name: name, parents: parents, shape: shape, rule: DerivativeRule(vjp: vjp, jvp: jvp),
+                name: name, parents: parents, shape: shape,
+                rule: DerivativeRule(vjp: vjp, jvp: jvp, batchedVJP: batchedVJP, batchedJVP: batchedJVP),
                 saved: savedValues, savedNodes: savedNodes, leafBox: nil, site: anomalySite))
         return out
     }

@@ -53,6 +53,16 @@ extension Tensor {
                     let tb = t[1].map { sign < 0 ? -$0 : $0 }
                     let sum = t[0].map { ta in tb.map { ta + $0 } ?? ta } ?? tb
                     return sum?.broadcasted(to: shape)
+                },
+                batchedVJP: { g, _ in
+                    [trackA ? g.summed(toBatchOf: shapeA) : nil,
+                     trackB ? (sign < 0 ? -g : g).summed(toBatchOf: shapeB) : nil]
+                },
+                batchedJVP: { t, _ in
+                    let ta = t[0]?.batchAligned(toRank: shape.count)
+                    let tb = t[1].map { ($0 * sign).batchAligned(toRank: shape.count) }
+                    let sum = ta.map { ta in tb.map { ta + $0 } ?? ta } ?? tb
+                    return sum.map { $0.broadcasted(to: [$0.shape[0]] + shape) }
                 })
         }
         return out.recorded(
@@ -72,6 +82,17 @@ extension Tensor {
                 let (pa, _) = ta.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], true, false) } ?? (nil, nil)
                 let (_, pb) = tb.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], false, true) } ?? (nil, nil)
                 return pa.map { pa in pb.map { pa + $0 } ?? pa } ?? pb
+            },
+            batchedVJP: { g, saved in
+                let (da, db) = P.partials(at: saved[0], saved[1], value: saved[2])
+                return [trackA ? (g * da).summed(toBatchOf: shapeA) : nil, trackB ? (g * db).summed(toBatchOf: shapeB) : nil]
+            },
+            batchedJVP: { t, saved in
+                let (da, db) = P.partials(at: saved[0], saved[1], value: saved[2])
+                let pa = t[0].map { $0.batchAligned(toRank: shape.count) * da }
+                let pb = t[1].map { $0.batchAligned(toRank: shape.count) * db }
+                let sum = pa.map { pa in pb.map { pa + $0 } ?? pa } ?? pb
+                return sum.map { $0.broadcasted(to: [$0.shape[0]] + shape) }
             })
     }
 

@@ -58,6 +58,14 @@ public func matmul<Scalar>(
     let k2 = transposeB ? b.shape[rb - 1] : b.shape[rb - 2], n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
     precondition(k == k2, "matmul: inner dimensions differ, shapes \(marks())")
     let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+    if batchB.isEmpty && !batchA.isEmpty && !transposeA {
+        // A batch of matrices times one matrix: the batch folds into the rows of one product, instead of
+        // copying b once per batch element.
+        let rows = batchA.reduce(m, *)
+        return Tensor.matrixProduct(
+            a.reshaped(to: [rows, k]), b, batch: [], m: rows, n: n, k: k, transposeA: false, transposeB: transposeB
+        ).reshaped(to: batchA + [m, n])
+    }
     if batchA == batchB {
         return Tensor.matrixProduct(a, b, batch: batchA, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
     }
@@ -79,31 +87,32 @@ extension Tensor {
             shape: batch + [m, n],
             buffer: batchedProduct(a, b, batch: count, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
         let trackA = a.isTracked, trackB = b.isTracked
-        return out.recorded(
-            "matmul", inputs: [a, b], saving: [a, b],
-            vjp: { g, saved in
-                let a = saved[0], b = saved[1]
-                let gradientA: Tensor? =
-                    !trackA ? nil
-                    : transposeA
-                        // a is stored k×m: ∂a = op(b)·Gᵀ.
-                        ? matmul(b, g, transposeA: transposeB, transposeB: true)
-                        // a is stored m×k: ∂a = G·op(b)ᵀ.
-                        : matmul(g, b, transposeA: false, transposeB: !transposeB)
-                let gradientB: Tensor? =
-                    !trackB ? nil
-                    : transposeB
-                        // b is stored n×k: ∂b = Gᵀ·op(a).
-                        ? matmul(g, a, transposeA: true, transposeB: transposeA)
-                        // b is stored k×n: ∂b = op(a)ᵀ·G.
-                        : matmul(a, g, transposeA: !transposeA, transposeB: false)
-                return [gradientA, gradientB]
-            },
-            jvp: { t, saved in
-                // d(op(a)·op(b)) = op(ȧ)·op(b) + op(a)·op(ḃ).
-                let fromA = t[0].map { matmul($0, saved[1], transposeA: transposeA, transposeB: transposeB) }
-                let fromB = t[1].map { matmul(saved[0], $0, transposeA: transposeA, transposeB: transposeB) }
-                return fromA.map { fa in fromB.map { fa + $0 } ?? fa } ?? fromB
-            })
+        // The formulas below broadcast over leading batch axes, so they serve batches of cotangents and
+        // tangents (a leading seed axis) unchanged.
+        let vjp: (Tensor, [Tensor]) -> [Tensor?] = { g, saved in
+            let a = saved[0], b = saved[1]
+            let gradientA: Tensor? =
+                !trackA ? nil
+                : transposeA
+                    // a is stored k×m: ∂a = op(b)·Gᵀ.
+                    ? matmul(b, g, transposeA: transposeB, transposeB: true)
+                    // a is stored m×k: ∂a = G·op(b)ᵀ.
+                    : matmul(g, b, transposeA: false, transposeB: !transposeB)
+            let gradientB: Tensor? =
+                !trackB ? nil
+                : transposeB
+                    // b is stored n×k: ∂b = Gᵀ·op(a).
+                    ? matmul(g, a, transposeA: true, transposeB: transposeA)
+                    // b is stored k×n: ∂b = op(a)ᵀ·G.
+                    : matmul(a, g, transposeA: !transposeA, transposeB: false)
+            return [gradientA, gradientB]
+        }
+        let jvp: ([Tensor?], [Tensor]) -> Tensor? = { t, saved in
+            // d(op(a)·op(b)) = op(ȧ)·op(b) + op(a)·op(ḃ).
+            let fromA = t[0].map { matmul($0, saved[1], transposeA: transposeA, transposeB: transposeB) }
+            let fromB = t[1].map { matmul(saved[0], $0, transposeA: transposeA, transposeB: transposeB) }
+            return fromA.map { fa in fromB.map { fa + $0 } ?? fa } ?? fromB
+        }
+        return out.recorded("matmul", inputs: [a, b], saving: [a, b], vjp: vjp, jvp: jvp, batchedVJP: vjp, batchedJVP: jvp)
     }
 }

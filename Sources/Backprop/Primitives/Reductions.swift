@@ -35,7 +35,11 @@ extension Tensor {
         return Tensor(total).recorded(
             "sum", inputs: [self],
             vjp: { g, _ in [isRecording ? g.broadcasted(to: inputShape) : Tensor(repeating: g.scalar, shape: inputShape)] },
-            jvp: { t, _ in t[0]?.sum() })
+            jvp: { t, _ in t[0]?.sum() },
+            batchedVJP: { g, _ in
+                [g.reshaped(to: [g.shape[0]] + [Int](repeating: 1, count: inputShape.count)).broadcasted(to: [g.shape[0]] + inputShape)]
+            },
+            batchedJVP: { t, _ in t[0]?.sum(alongAxes: Array(1...Swift.max(inputShape.count, 1))).reshaped(to: [t[0]!.shape[0]]) })
     }
 
     /// The sum along `axes` (negative axes count from the end); reduced axes are kept with size 1 when
@@ -70,7 +74,9 @@ extension Tensor {
         let result = Tensor(shape: kept, buffer: out).recorded(
             "sum", inputs: [self],
             vjp: { g, _ in [g.broadcasted(to: inputShape)] },
-            jvp: { t, _ in t[0]?.sum(alongAxes: axes, keepingDimensions: true) })
+            jvp: { t, _ in t[0]?.sum(alongAxes: axes, keepingDimensions: true) },
+            batchedVJP: { g, _ in [g.broadcasted(to: [g.shape[0]] + inputShape)] },
+            batchedJVP: { t, _ in t[0]?.sum(alongAxes: axes.map { $0 + 1 }, keepingDimensions: true) })
         return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
     }
 

@@ -19,7 +19,9 @@ extension Tensor {
         return out.recorded(
             "reshape", inputs: [self],
             vjp: { g, _ in [g.reshaped(to: inputShape)] },
-            jvp: { t, _ in t[0]?.reshaped(to: target) })
+            jvp: { t, _ in t[0]?.reshaped(to: target) },
+            batchedVJP: { g, _ in [g.reshaped(to: [g.shape[0]] + inputShape)] },
+            batchedJVP: { t, _ in t[0].map { $0.reshaped(to: [$0.shape[0]] + target) } })
     }
 
     /// The same values with a new shape; one dimension may be -1 and is then inferred.
@@ -44,7 +46,9 @@ extension Tensor {
         return Tensor(shape: target, buffer: values).recorded(
             "broadcast", inputs: [self],
             vjp: { g, _ in [g.summed(toShape: inputShape)] },
-            jvp: { t, _ in t[0]?.broadcasted(to: target) })
+            jvp: { t, _ in t[0]?.broadcasted(to: target) },
+            batchedVJP: { g, _ in [g.summed(toBatchOf: inputShape)] },
+            batchedJVP: { t, _ in t[0].map { $0.batchAligned(toRank: target.count).broadcasted(to: [$0.shape[0]] + target) } })
     }
 
     /// The axes in reverse order (for a matrix, its transpose).
@@ -84,7 +88,9 @@ extension Tensor {
         return Tensor(shape: outShape, buffer: values).recorded(
             "transpose", inputs: [self],
             vjp: { g, _ in [g.transposed(permutation: inverse)] },
-            jvp: { t, _ in t[0]?.transposed(permutation: permutation) })
+            jvp: { t, _ in t[0]?.transposed(permutation: permutation) },
+            batchedVJP: { g, _ in [g.transposed(permutation: [0] + inverse.map { $0 + 1 })] },
+            batchedJVP: { t, _ in t[0]?.transposed(permutation: [0] + permutation.map { $0 + 1 }) })
     }
 
     /// Removes the given axes, each of which must have size 1; with no axes, removes every axis of size 1.

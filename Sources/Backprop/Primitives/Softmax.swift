@@ -42,14 +42,16 @@ extension Tensor {
         let a = softmaxAxis(axis, "softmax(alongAxis:)")
         let y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a).map { Scalar.exp($0) })
         // The Jacobian y ⊙ (I − 1 yᵀ) along the axis is symmetric: VJP and JVP have one formula.
-        func apply(_ v: Tensor, _ y: Tensor) -> Tensor {
+        func apply(_ v: Tensor, _ y: Tensor, axis: Int) -> Tensor {
             let vy = v * y
-            return vy - y * vy.sum(alongAxes: [a], keepingDimensions: true)
+            return vy - y * vy.sum(alongAxes: [axis], keepingDimensions: true)
         }
         return y.recorded(
             "softmax", inputs: [self], savingOutput: true,
-            vjp: { g, saved in [apply(g, saved[0])] },
-            jvp: { t, saved in t[0].map { apply($0, saved[0]) } })
+            vjp: { g, saved in [apply(g, saved[0], axis: a)] },
+            jvp: { t, saved in t[0].map { apply($0, saved[0], axis: a) } },
+            batchedVJP: { g, saved in [apply(g, saved[0], axis: a + 1)] },
+            batchedJVP: { t, saved in t[0].map { apply($0, saved[0], axis: a + 1) } })
     }
 
     /// Log-softmax along `axis`: xᵢ − log Σⱼ exp(xⱼ), computed stably.
@@ -62,6 +64,8 @@ extension Tensor {
         return y.recorded(
             "logSoftmax", inputs: [self], savingOutput: true,
             vjp: { g, saved in [g - exp(saved[0]) * g.sum(alongAxes: [a], keepingDimensions: true)] },
-            jvp: { t, saved in t[0].map { $0 - (exp(saved[0]) * $0).sum(alongAxes: [a], keepingDimensions: true) } })
+            jvp: { t, saved in t[0].map { $0 - (exp(saved[0]) * $0).sum(alongAxes: [a], keepingDimensions: true) } },
+            batchedVJP: { g, saved in [g - exp(saved[0]) * g.sum(alongAxes: [a + 1], keepingDimensions: true)] },
+            batchedJVP: { t, saved in t[0].map { $0 - (exp(saved[0]) * $0).sum(alongAxes: [a + 1], keepingDimensions: true) } })
     }
 }

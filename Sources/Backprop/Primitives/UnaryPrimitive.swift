@@ -38,7 +38,9 @@ extension Tensor {
         return out.recorded(
             P.name, inputs: [self], saving: [self], savingOutput: true,
             vjp: { g, saved in [Tensor.scaledByDerivative(P.self, g, saved[0], saved[1])] },
-            jvp: { t, saved in t[0].map { Tensor.scaledByDerivative(P.self, $0, saved[0], saved[1]) } })
+            jvp: { t, saved in t[0].map { Tensor.scaledByDerivative(P.self, $0, saved[0], saved[1]) } },
+            batchedVJP: { g, saved in [g * P.derivative(at: saved[0], value: saved[1])] },
+            batchedJVP: { t, saved in t[0].map { $0 * P.derivative(at: saved[0], value: saved[1]) } })
     }
 
     /// g · f′(x) elementwise: one fused loop for a first-order sweep, recorded primitives when the sweep
@@ -78,7 +80,9 @@ extension Tensor {
         return out.recorded(
             RectifiedLinear.name, inputs: [x], saving: [x],
             vjp: { g, saved in [Tensor.reluBackward(g, saved[0])] },
-            jvp: { t, saved in t[0].map { Tensor.reluBackward($0, saved[0]) } })
+            jvp: { t, saved in t[0].map { Tensor.reluBackward($0, saved[0]) } },
+            batchedVJP: { g, saved in [g * (saved[0].detached() .> 0)] },
+            batchedJVP: { t, saved in t[0].map { $0 * (saved[0].detached() .> 0) } })
     }
 
     /// g where x > 0, else 0: the vectorised kernel for a first-order sweep, a product with a constant mask

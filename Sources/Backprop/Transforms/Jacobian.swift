@@ -32,6 +32,9 @@ public func jacobian<Scalar>(
     let outputCount = y.scalarCount
     let inputCount = xs.reduce(0) { $0 + $1.scalarCount }
     let chosen = mode ?? (inputCount < outputCount ? .forward : .reverse)
+    if !level.isNested && outputCount > 0 && inputCount > 0 {
+        return batchedJacobian(level: level, y: y, inputs: xs, mode: chosen)
+    }
     switch chosen {
     case .reverse:
         // Row j: the cotangent one-hot at output j pulled back to every input.
@@ -51,6 +54,57 @@ public func jacobian<Scalar>(
                 return level.tangent(of: y, along: directions).reshaped(to: [outputCount])
             }
             return Tensor(stacking: columns, alongAxis: 1).reshaped(to: y.shape + xs[i].shape)
+        }
+    }
+}
+
+/// How many seeds one batched sweep carries at most: bounds the memory of `[k] + shape` values.
+let jacobianBatchElements = 1 << 24
+
+/// A top-level Jacobian by batched sweeps: identity seeds in chunks, one sweep per chunk.
+private func batchedJacobian<Scalar>(
+    level: DifferentiationLevel<Scalar>, y: Tensor<Scalar>, inputs xs: [Tensor<Scalar>], mode: JacobianMode
+) -> [Tensor<Scalar>] {
+    let tape = level.tape
+    let outputCount = y.scalarCount
+    guard level.dependsOnInputs(y) else { return xs.map { Tensor.zeros(shape: y.shape + $0.shape) } }
+    var largest = 1
+    for i in level.start...Int(y.node) { largest = Swift.max(largest, tape.shape(of: Int32(i)).reduce(1, *)) }
+    let chunk = Swift.max(1, jacobianBatchElements / largest)
+    /// Rows `range` of the identity matrix of size `n`, shaped `[rows] + shape`.
+    func identityRows(_ range: Range<Int>, _ n: Int, _ shape: [Int]) -> Tensor<Scalar> {
+        var values = [Scalar](repeating: 0, count: range.count * n)
+        for (r, j) in range.enumerated() { values[r * n + j] = 1 }
+        return Tensor(shape: [range.count] + shape, scalars: values)
+    }
+    switch mode {
+    case .reverse:
+        var blocks = xs.map { _ in [Tensor<Scalar>]() }
+        for lower in stride(from: 0, to: outputCount, by: chunk) {
+            let range = lower..<Swift.min(lower + chunk, outputCount)
+            let gradients = tape.batchedReverseSweep(
+                from: y.node, seeds: identityRows(range, outputCount, y.shape), downTo: level.start)
+            for (i, input) in level.inputs.enumerated() {
+                blocks[i].append(
+                    gradients[Int(input.node) - level.start]?.reshaped(to: [range.count, xs[i].scalarCount])
+                        ?? Tensor.zeros(shape: [range.count, xs[i].scalarCount]))
+            }
+        }
+        return xs.indices.map { i in
+            (blocks[i].count == 1 ? blocks[i][0] : Tensor(concatenating: blocks[i])).reshaped(to: y.shape + xs[i].shape)
+        }
+    case .forward:
+        return xs.indices.map { i in
+            let n = xs[i].scalarCount
+            var blocks: [Tensor<Scalar>] = []
+            for lower in stride(from: 0, to: n, by: chunk) {
+                let range = lower..<Swift.min(lower + chunk, n)
+                let seeds = [level.inputs[i].node: identityRows(range, n, xs[i].shape)]
+                let t = tape.batchedForwardSweep(from: level.start, outputs: [y.node], seeds: seeds, count: range.count)[0]
+                blocks.append(t?.reshaped(to: [range.count, outputCount]) ?? Tensor.zeros(shape: [range.count, outputCount]))
+            }
+            let columns = blocks.count == 1 ? blocks[0] : Tensor(concatenating: blocks)
+            return columns.transposed().reshaped(to: y.shape + xs[i].shape)
         }
     }
 }

@@ -90,4 +90,33 @@ func directions(like tensors: [Tensor<Double>], seed: UInt64) -> [Tensor<Double>
         let hv = matmul(h.reshaped(to: [n, n]), v.reshaped(to: [n, 1])).reshaped(to: x.shape)
         #expect(largestError([hv], [hessianVectorProduct(at: x, along: v, of: g)]) < 1e-10, "\(c.name)")
     }
+
+    @Test(arguments: primitiveCases)
+    func batchedJacobiansMatchOneSeedAtATime(_ c: PrimitiveCase) {
+        // jacobian(at:) runs batched sweeps (every seed at once); the reference runs one pullback per output
+        // element and one JVP per input element.
+        let y = withoutRecording { c.f(c.inputs) }
+        let (_, pullback) = valueWithPullback(at: c.inputs, of: c.f)
+        let reverse = jacobian(at: c.inputs, mode: .reverse, of: c.f)
+        let forward = jacobian(at: c.inputs, mode: .forward, of: c.f)
+        for (i, x) in c.inputs.enumerated() {
+            let rows = (0..<y.scalarCount).map { j -> Tensor<Double> in
+                var seed = [Double](repeating: 0, count: y.scalarCount)
+                seed[j] = 1
+                return pullback(Tensor(shape: y.shape, scalars: seed))[i].reshaped(to: [x.scalarCount])
+            }
+            let byRows = Tensor(stacking: rows).reshaped(to: y.shape + x.shape)
+            #expect(largestError([reverse[i]], [byRows]) < 1e-13, "\(c.name) reverse, input \(i)")
+            let columns = (0..<x.scalarCount).map { k -> Tensor<Double> in
+                let directions = c.inputs.enumerated().map { m, t -> Tensor<Double> in
+                    var v = [Double](repeating: 0, count: t.scalarCount)
+                    if m == i { v[k] = 1 }
+                    return Tensor(shape: t.shape, scalars: v)
+                }
+                return jvp(at: c.inputs, along: directions, of: c.f).reshaped(to: [y.scalarCount])
+            }
+            let byColumns = Tensor(stacking: columns, alongAxis: 1).reshaped(to: y.shape + x.shape)
+            #expect(largestError([forward[i]], [byColumns]) < 1e-13, "\(c.name) forward, input \(i)")
+        }
+    }
 }
