@@ -20,6 +20,7 @@ parser.add_argument("--shared", default=shared, help="the folder holding peers.p
 parser.add_argument("workloads", nargs="*",
                     default=["mlp-step", "mlp-forward", "sgemm-1024", "chain100000", "chain1000000", "micrograd-mlp"])
 args = parser.parse_args()
+HIGHER_ORDER = {"mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain"}
 
 binary = os.path.join(root, ".build", "release", "backprop")
 lad = "/tmp/backprop_language_ad_chain"
@@ -33,13 +34,21 @@ for _ in range(args.rounds):
         if not r["check"]:
             sys.exit(f"backprop bench {r['workload']}: its own check failed")
         ours[r["workload"]] = min(ours.get(r["workload"], float("inf")), r["ms"])
-    lines = subprocess.run([sys.executable, os.path.join(args.shared, "peers.py"), *args.workloads],
-                           capture_output=True, text=True).stdout.splitlines()
+    # The shared peers know the first-order workloads; scripts/peers_higher_order.py the later ones.
+    higher = [w for w in args.workloads if w in HIGHER_ORDER]
+    shared_workloads = [w for w in args.workloads if w not in HIGHER_ORDER]
+    lines = []
+    if shared_workloads:
+        lines += subprocess.run([sys.executable, os.path.join(args.shared, "peers.py"), *shared_workloads],
+                                capture_output=True, text=True).stdout.splitlines()
+    if higher:
+        lines += subprocess.run([sys.executable, os.path.join(here, "peers_higher_order.py"), *higher],
+                                capture_output=True, text=True).stdout.splitlines()
     if any(w.startswith("chain") for w in args.workloads):
         lines += subprocess.run([lad], capture_output=True, text=True).stdout.splitlines()
     for line in lines:
         parts = line.split()
-        if len(parts) == 3 and parts[1] in args.workloads:
+        if len(parts) == 3 and parts[1].removesuffix("-peak-mb") in args.workloads:
             try:
                 ms = float(parts[2])
             except ValueError:
