@@ -138,8 +138,8 @@ extension Tape {
                     let n = node(i)
                     if n.record < 0 {
                         let (da, db) = differentiableScalarStep(i)
-                        if n.parentA >= start { add(g * da, into: n.parentA) }
-                        if n.parentB >= start { add(g * db, into: n.parentB) }
+                        if n.parentA >= start { add(g.scaled(by: da), into: n.parentA) }
+                        if n.parentB >= start { add(g.scaled(by: db), into: n.parentB) }
                         continue
                     }
                     let record = records[Int(n.record)]
@@ -174,5 +174,17 @@ extension Tape {
             return Tensor(shape: shape, scalars: [gradients.scalarGradients[index]])
         }
         return gradients.tensorGradients[r] ?? Tensor.zeros(shape: shape)
+    }
+}
+
+extension Tensor {
+    /// self · factor, without recording a product when the factor is the constant 1 or −1 (the partials
+    /// of sums and differences), which keeps recorded sweeps of scalar graphs small.
+    func scaled(by factor: Tensor) -> Tensor {
+        if !factor.isTracked && factor.rank == 0 {
+            if factor.scalarValue == 1 { return self }
+            if factor.scalarValue == -1 { return -self }
+        }
+        return self * factor
     }
 }

@@ -78,15 +78,55 @@ extension ScalarPrimitiveCode {
 
     /// The primitive's value at (a, b) (b is ignored by unary primitives), recomputed by a differentiable
     /// sweep to stand for the record's output.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func value<S: TensorScalar>(_ a: S, _ b: S) -> S {
-        if let p = unary { return p.value(a) }
-        return binary!.value(a, b)
+        switch self {
+        case .negate: Negation.value(a)
+        case .squareRoot: SquareRoot.value(a)
+        case .exponential: Exponential.value(a)
+        case .logarithm: Logarithm.value(a)
+        case .sine: Sine.value(a)
+        case .cosine: Cosine.value(a)
+        case .tangent: Tangent.value(a)
+        case .hyperbolicTangent: HyperbolicTangent.value(a)
+        case .sigmoid: Sigmoid.value(a)
+        case .rectifiedLinear: RectifiedLinear.value(a)
+        case .absoluteValue: AbsoluteValue.value(a)
+        case .add: Addition.value(a, b)
+        case .subtract: Subtraction.value(a, b)
+        case .multiply: Multiplication.value(a, b)
+        case .divide: Division.value(a, b)
+        case .power: Power.value(a, b)
+        case .maximum: Maximum.value(a, b)
+        case .minimum: Minimum.value(a, b)
+        }
     }
 
     /// The local partial derivatives as tensors built from tracked operations (so that they can be
-    /// differentiated again): ∂y/∂a and, for a binary primitive, ∂y/∂b.
+    /// differentiated again): ∂y/∂a and, for a binary primitive, ∂y/∂b. A switch over the concrete
+    /// primitives, so that each rule is specialised rather than called through an existential.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func partials<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, _ y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
-        if let p = unary { return (p.derivative(at: a, value: y), Tensor(0)) }
-        return binary!.partials(at: a, b, value: y)
+        let none = Tensor<S>(0)
+        switch self {
+        case .negate: return (Negation.derivative(at: a, value: y), none)
+        case .squareRoot: return (SquareRoot.derivative(at: a, value: y), none)
+        case .exponential: return (Exponential.derivative(at: a, value: y), none)
+        case .logarithm: return (Logarithm.derivative(at: a, value: y), none)
+        case .sine: return (Sine.derivative(at: a, value: y), none)
+        case .cosine: return (Cosine.derivative(at: a, value: y), none)
+        case .tangent: return (Tangent.derivative(at: a, value: y), none)
+        case .hyperbolicTangent: return (HyperbolicTangent.derivative(at: a, value: y), none)
+        case .sigmoid: return (Sigmoid.derivative(at: a, value: y), none)
+        case .rectifiedLinear: return (RectifiedLinear.derivative(at: a, value: y), none)
+        case .absoluteValue: return (AbsoluteValue.derivative(at: a, value: y), none)
+        case .add: return Addition.partials(at: a, b, value: y)
+        case .subtract: return Subtraction.partials(at: a, b, value: y)
+        case .multiply: return Multiplication.partials(at: a, b, value: y)
+        case .divide: return Division.partials(at: a, b, value: y)
+        case .power: return Power.partials(at: a, b, value: y)
+        case .maximum: return Maximum.partials(at: a, b, value: y)
+        case .minimum: return Minimum.partials(at: a, b, value: y)
+        }
     }
 }

@@ -78,7 +78,7 @@ extension Tape {
                 let ta = tangent(n.parentA), tb = tangent(n.parentB)
                 guard ta != nil || tb != nil else { continue }
                 let (da, db) = differentiableScalarStep(i)
-                let parts = [ta.map { $0 * da }, tb.map { $0 * db }].compactMap { $0 }
+                let parts = [ta.map { $0.scaled(by: da) }, tb.map { $0.scaled(by: db) }].compactMap { $0 }
                 tangents[i - start] = parts.count == 2 ? parts[0] + parts[1] : parts[0]
                 continue
             }
