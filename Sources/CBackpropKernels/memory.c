@@ -1,14 +1,23 @@
-// Allocator tuning for training loops: keeps freed memory in the process instead of returning it to the
-// operating system after every step (glibc only; elsewhere a no-op that reports it did nothing).
+// Allocator settings for tensor memory: keep freed blocks for later tensors instead of returning them to
+// the operating system (glibc only; elsewhere the system allocator's defaults stay).
 #include "CBackpropKernels.h"
-
+#include <stdlib.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
+/// The bound last applied by bp_retain_freed_memory (0 when freed memory is given back as usual).
+static long bp_retained_limit = 0;
+
 int bp_retain_freed_memory(long bytes) {
 #if defined(__GLIBC__)
-    if (bytes <= 0) return 0;
+    if (bytes <= 0) {
+        // glibc's own thresholds (128 kB); setting them fixes them instead of letting glibc adapt them,
+        // which is as close to "as if never changed" as mallopt allows.
+        int ok = mallopt(M_MMAP_THRESHOLD, 128 * 1024) && mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+        if (ok) bp_retained_limit = 0;
+        return 0;
+    }
     // glibc serves blocks above M_MMAP_THRESHOLD with mmap (fresh zeroed pages on every allocation) and
     // hands the top of the heap back once more than M_TRIM_THRESHOLD is free. A step that frees a few MB
     // of gradients then pays page faults for all of them on the next step. Raise both: blocks up to
@@ -17,9 +26,29 @@ int bp_retain_freed_memory(long bytes) {
     int ok = mallopt(M_MMAP_THRESHOLD, (int)mmapThreshold);
     int trim = bytes > 0x7fffffffL ? 0x7fffffff : (int)bytes;
     ok = mallopt(M_TRIM_THRESHOLD, trim) && ok;
+    if (ok) bp_retained_limit = bytes;
     return ok ? 1 : 0;
 #else
     (void)bytes;
     return 0;
 #endif
+}
+
+long bp_retained_memory_limit(void) { return bp_retained_limit; }
+
+int bp_release_free_memory(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}
+
+/// Applied when the library is loaded, so that every program using it reuses tensor memory without
+/// asking: BACKPROP_RETAINED_MEMORY (bytes; 0 keeps the C library's behaviour) or 512 MB.
+__attribute__((constructor)) static void bp_memory_defaults(void) {
+    long bytes = 512L << 20;
+    const char *setting = getenv("BACKPROP_RETAINED_MEMORY");
+    if (setting && *setting) bytes = atol(setting);
+    if (bytes > 0) bp_retain_freed_memory(bytes);
 }

@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "End with one JSON object holding every result.")
     var json = false
 
-    @Flag(help: "Keep the C allocator's default settings instead of calling retainReleasedMemory().")
+    @Flag(help: "Give freed memory back to the system as the C library does by default, instead of the library's default reuse (TensorMemory).")
     var defaultAllocator = false
 
     @Option(help: "The moons data set for micrograd-mlp.")
@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         // Training loops free and reallocate the same large arrays every step; keep that memory in the
         // process (the library's opt-in allocator setting) rather than re-faulting fresh pages each step.
-        if !defaultAllocator { retainReleasedMemory() }
+        if defaultAllocator { TensorMemory.retainFreedMemory(upTo: 0) }
         let all = benchWorkloads(moonsPath: moons)
         let names = workloads.isEmpty ? defaultBenchOrder.filter { all[$0] != nil } : workloads
         for name in names where all[name] == nil {

@@ -112,8 +112,6 @@ struct TrainCommand: ParsableCommand {
         try checkDataFits(train, named: "training", trainer)
         try checkDataFits(test, named: "test", trainer)
 
-        // This process is a training loop: keep freed step buffers for the next step (see the function).
-        retainReleasedMemory()
         let display = ProgressDisplay(enabled: !quiet)
         let configuration = trainer.configuration
         if !quiet {

@@ -1,22 +1,25 @@
 import Backprop
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// `retainReleasedMemory(upTo:)` takes effect on glibc and leaves tensor arithmetic unchanged.
-@Suite struct MemoryRetentionTests {
-    @Test func retainingFreedMemoryKeepsResultsCorrect() {
-        let applied = retainReleasedMemory(upTo: 64 << 20)
+/// Freed tensor memory is reused by default, the bound can be changed and the memory released, and none
+/// of it changes what tensors compute.
+@Suite(.serialized) struct MemoryRetentionTests {
+    @Test func retentionIsOnByDefaultAndCanBeBoundedOrReleased() {
         #if canImport(Glibc)
-        #expect(applied)
+        // Loaded with the default (the test runner does not set BACKPROP_RETAINED_MEMORY).
+        #expect(TensorMemory.retainedLimit == 512 << 20)
+        #expect(TensorMemory.retainFreedMemory(upTo: 64 << 20))
+        #expect(TensorMemory.retainedLimit == 64 << 20)
+        #expect(!TensorMemory.retainFreedMemory(upTo: 0))
+        #expect(TensorMemory.retainedLimit == 0)
+        #expect(TensorMemory.retainFreedMemory(upTo: 512 << 20))
         #endif
-        #expect(!retainReleasedMemory(upTo: 0))
         let a = Tensor<Double>.randomNormal(shape: [300, 300], seed: 7)
         for _ in 0..<3 {
             let s = (a + a).sum().scalar
             #expect(Swift.abs(s - 2 * a.sum().scalar) <= 1e-9)
         }
+        _ = TensorMemory.releaseFreedMemory()
+        #expect((a * 2).sum().scalar == 2 * a.sum().scalar)
     }
 }

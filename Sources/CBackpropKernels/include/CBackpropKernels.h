@@ -51,9 +51,17 @@ char *bp_call_stack_symbols(int depth);
 
 /// Asks the C allocator to keep up to `bytes` of freed memory for reuse instead of returning it to the
 /// operating system, and to serve blocks up to 32 MB from that pool rather than from fresh mmap pages
-/// (glibc's M_TRIM_THRESHOLD and M_MMAP_THRESHOLD; process-wide). Returns 1 when applied, 0 when the C
-/// library has no such settings (not glibc) or `bytes` is not positive.
+/// (glibc's M_TRIM_THRESHOLD and M_MMAP_THRESHOLD; process-wide). `bytes` <= 0 sets glibc's usual 128 kB
+/// thresholds back. Returns 1 when retention is on afterwards, 0 otherwise (also when the C library has no
+/// such settings). Applied at load time with BACKPROP_RETAINED_MEMORY bytes (default 512 MB).
 int bp_retain_freed_memory(long bytes);
+
+/// The bound in force (0 when freed memory is returned as usual).
+long bp_retained_memory_limit(void);
+
+/// Returns free memory the allocator holds to the operating system now (glibc's malloc_trim); returns 1
+/// when some was returned.
+int bp_release_free_memory(void);
 
 // MARK: - Matrix multiplication
 
