@@ -99,6 +99,10 @@ nonisolated(unsafe) let primitiveCases: [PrimitiveCase] = {
             return sin(s * s)
         },
         .init(name: "softmax", inputs: [signed]) { $0[0].softmax(alongAxis: 1) },
+        .init(name: "logSumExp", inputs: [uniform([2, 3, 4], -2, 2, seed: 23)]) { $0[0].logSumExp(alongAxes: 2) },
+        .init(name: "logSumExp kept, two axes", inputs: [uniform([2, 3, 4], -2, 2, seed: 24)]) {
+            $0[0].logSumExp(alongAxes: [0, 2], keepingDimensions: true) * 2
+        },
         .init(name: "softmax axis 0", inputs: [signed]) { $0[0].softmax(alongAxis: 0) },
         .init(name: "logSoftmax", inputs: [signed]) { $0[0].logSoftmax(alongAxis: 1) },
         .init(name: "softmaxCrossEntropy", inputs: [signed]) { $0[0].softmaxCrossEntropy(labels: [3, 0, 1]) },
