@@ -21,6 +21,7 @@ parser.add_argument("workloads", nargs="*",
                     default=["mlp-step", "mlp-forward", "sgemm-1024", "chain100000", "chain1000000", "micrograd-mlp"])
 args = parser.parse_args()
 HIGHER_ORDER = {"mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain"}
+GENERAL = {"broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024"}
 
 binary = os.path.join(root, ".build", "release", "backprop")
 lad = "/tmp/backprop_language_ad_chain"
@@ -36,10 +37,14 @@ for _ in range(args.rounds):
         ours[r["workload"]] = min(ours.get(r["workload"], float("inf")), r["ms"])
     # The shared peers know the first-order workloads; scripts/peers_higher_order.py the later ones.
     higher = [w for w in args.workloads if w in HIGHER_ORDER]
-    shared_workloads = [w for w in args.workloads if w not in HIGHER_ORDER]
+    general = [w for w in args.workloads if w in GENERAL]
+    shared_workloads = [w for w in args.workloads if w not in HIGHER_ORDER and w not in GENERAL]
     lines = []
     if shared_workloads:
         lines += subprocess.run([sys.executable, os.path.join(args.shared, "peers.py"), *shared_workloads],
+                                capture_output=True, text=True).stdout.splitlines()
+    if general:
+        lines += subprocess.run([sys.executable, os.path.join(here, "peers_general.py"), *general],
                                 capture_output=True, text=True).stdout.splitlines()
     if higher:
         lines += subprocess.run([sys.executable, os.path.join(here, "peers_higher_order.py"), *higher],

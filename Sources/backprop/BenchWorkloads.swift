@@ -246,6 +246,7 @@ func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
             return (Swift.abs(last - exact) <= 1e-4 * exact, "C[1023,1023] = \(last), float64 dot product \(exact)")
         })
     all.merge(higherOrderWorkloads()) { $1 }
+    all.merge(generalWorkloads()) { $1 }
     return all
 }
 
@@ -254,5 +255,5 @@ let defaultBenchOrder = [
     "mlp-step", "mlp-forward", "chain100000", "chain1000000", "micrograd-mlp", "sgemm-1024",
     "chain1000", "chain10000", "chain3000000",
     "mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain",
-    "chain100000-d2",
+    "chain100000-d2", "broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024",
 ]
