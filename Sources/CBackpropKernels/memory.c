@@ -14,7 +14,8 @@ int bp_retain_freed_memory(long bytes) {
     if (bytes <= 0) {
         // glibc's own thresholds (128 kB); setting them fixes them instead of letting glibc adapt them,
         // which is as close to "as if never changed" as mallopt allows.
-        int ok = mallopt(M_MMAP_THRESHOLD, 128 * 1024) && mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+        int ok = mallopt(M_MMAP_THRESHOLD, 128 * 1024) && mallopt(M_TRIM_THRESHOLD, 128 * 1024)
+            && mallopt(M_MMAP_MAX, 65536);
         if (ok) bp_retained_limit = 0;
         return 0;
     }
@@ -23,7 +24,9 @@ int bp_retain_freed_memory(long bytes) {
     // of gradients then pays page faults for all of them on the next step. Raise both: blocks up to
     // 32 MB (glibc's largest allowed threshold) come from the heap, and up to `bytes` of free heap is kept.
     long mmapThreshold = 32L * 1024 * 1024;
-    int ok = mallopt(M_MMAP_THRESHOLD, (int)mmapThreshold);
+    // glibc's threshold cannot exceed 32 MB, so tensors of 50 MB and more still got fresh mmap pages on every
+    // allocation: M_MMAP_MAX 0 stops mmap for large blocks, and every block comes from the heap.
+    int ok = mallopt(M_MMAP_THRESHOLD, (int)mmapThreshold) && mallopt(M_MMAP_MAX, 0);
     int trim = bytes > 0x7fffffffL ? 0x7fffffff : (int)bytes;
     ok = mallopt(M_TRIM_THRESHOLD, trim) && ok;
     if (ok) bp_retained_limit = bytes;
