@@ -1,3 +1,6 @@
+import CBackpropKernels
+import Dispatch
+
 // Matrix products, 2-D and batched over leading axes, with their pullbacks
 // ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G (transposes are read in place by the kernel, never materialised).
 
@@ -14,12 +17,29 @@ extension Tensor {
             if count > 0 {
                 a.withScalarBuffer { ap in
                     b.withScalarBuffer { bp in
-                        for i in 0..<batch {
+                        let pointers = BatchPointers(a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!)
+                        @Sendable func multiply(_ i: Int) {
                             gemm(
                                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-                                a: ap.baseAddress! + i * m * k, lda: transposeA ? m : k,
-                                b: bp.baseAddress! + i * k * n, ldb: transposeB ? k : n,
-                                beta: 0, c: cp.baseAddress! + i * m * n, ldc: n)
+                                a: pointers.a + i * m * k, lda: transposeA ? m : k,
+                                b: pointers.b + i * k * n, ldb: transposeB ? k : n,
+                                beta: 0, c: pointers.c + i * m * n, ldc: n)
+                        }
+                        // Each product below the threshold runs on one thread (gemm does not split it): split
+                        // the batch across the cores instead, when there is enough work in all.
+                        let (each, overflow) = m.multipliedReportingOverflow(by: n * k)
+                        let parts = Swift.min(gemmThreadCount, batch)
+                        if !overflow && each < gemmParallelThreshold && each * batch >= gemmParallelThreshold && parts >= 2 {
+                            // A kernel-path override is per thread (tests): the workers compute with the caller's.
+                            let override = bp_kernels_avx2_override()
+                            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                                let previous = bp_kernels_avx2_override()
+                                if override != previous { bp_kernels_set_use_avx2(override) }
+                                defer { if override != previous { bp_kernels_set_use_avx2(previous) } }
+                                for i in stride(from: part, to: batch, by: parts) { multiply(i) }
+                            }
+                        } else {
+                            for i in 0..<batch { multiply(i) }
                         }
                     }
                 }
@@ -27,6 +47,13 @@ extension Tensor {
             initialized = count
         }
     }
+}
+
+/// The operand addresses of a batched product, shared with worker threads.
+private struct BatchPointers<Scalar>: @unchecked Sendable {
+    let a: UnsafePointer<Scalar>
+    let b: UnsafePointer<Scalar>
+    let c: UnsafeMutablePointer<Scalar>
 }
 
 /// The matrix product of `a` and `b`.

@@ -56,16 +56,23 @@ extension Tensor {
         let kept = keptShape(reducing: axes)
         var out = [Scalar](repeating: 0, count: kept.reduce(1, *))
         let outStrides = broadcastStrides(kept, to: shape)
-        let leading = axes == Array(0..<axes.count)
+        // A contiguous block of axes a0...a1 splits the tensor into outer × n × inner: each output is a sum
+        // of n rows of `inner` values, which the vectorised kernels do (per-row sums when inner is 1).
+        let contiguous = !axes.isEmpty && axes == Array(axes[0]...axes[axes.count - 1]) && !shape.isEmpty
         withScalarBuffer { p in
             out.withUnsafeMutableBufferPointer { o in
-                if leading {
-                    // Reducing leading axes (bias gradients, undoing row broadcasts): add whole rows.
-                    let width = o.count, rows = p.count / Swift.max(width, 1)
-                    if width > 0 && rows > 0 {
-                        columnSums(p.baseAddress!, o.baseAddress!, rows: rows, columns: width)
+                if contiguous && p.count > 0 {
+                    let outer = shape[..<axes[0]].reduce(1, *)
+                    let n = shape[axes[0]...axes[axes.count - 1]].reduce(1, *)
+                    let inner = shape[(axes[axes.count - 1] + 1)...].reduce(1, *)
+                    for b in 0..<outer {
+                        if inner == 1 {
+                            o[b] = vectorSum(p.baseAddress! + b * n, count: n)
+                        } else {
+                            columnSums(p.baseAddress! + b * n * inner, o.baseAddress! + b * inner, rows: n, columns: inner)
+                        }
                     }
-                } else {
+                } else if p.count > 0 {
                     forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in o[io] += p[i] }
                 }
             }
