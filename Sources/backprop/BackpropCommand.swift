@@ -4,8 +4,9 @@ import Foundation
 /// The `backprop` command-line tool: trains networks, differentiates formulas and benchmarks the engine.
 ///
 /// Exit status: 0 on success; 2 with a message on stderr for any user error (a bad flag, formula, file or
-/// value), whatever raised it; a command may throw `ExitCode` itself for other outcomes (for example 1 when
-/// `check` finds gradients that disagree).
+/// value), whatever raised it; 1 with a message on stderr when a run fails for another reason
+/// (`RunFailure`: training diverged, anomaly detection found a NaN); a command may throw `ExitCode` itself
+/// for other outcomes (for example 1 when `check` finds gradients that disagree).
 @main
 struct BackpropCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,9 @@ struct BackpropCommand: ParsableCommand {
             Foundation.exit(code.rawValue)
         } catch let error as UserError {
             reportUserError(error.message)
+        } catch let failure as RunFailure {
+            FileHandle.standardError.write(Data(("error: " + failure.message + "\n").utf8))
+            Foundation.exit(1)
         } catch {
             // Help and version requests are "errors" that exit successfully: let the parser print them.
             if exitCode(for: error) == .success { exit(withError: error) }
@@ -53,6 +57,18 @@ struct UserError: Error, CustomStringConvertible {
     let message: String
 
     /// Creates an error with the message to show.
+    init(_ message: String) { self.message = message }
+
+    var description: String { message }
+}
+
+/// A run that started correctly but could not finish (training diverged, anomaly detection stopped it): the
+/// tool prints `message` on stderr and exits with status 1.
+struct RunFailure: Error, CustomStringConvertible {
+    /// What happened and what to try.
+    let message: String
+
+    /// Creates a failure with the message to show.
     init(_ message: String) { self.message = message }
 
     var description: String { message }

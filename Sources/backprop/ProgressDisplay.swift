@@ -44,6 +44,12 @@ final class ProgressDisplay {
         print((isTerminal ? "\r\u{1B}[2K" : "") + line)
     }
 
+    /// Ends an unfinished bar's line (before an error message), so the message starts on a line of its own.
+    func finish() {
+        guard enabled, isTerminal else { return }
+        print("")
+    }
+
     /// Seconds as `1.2s` or `3m04s`.
     func formatSeconds(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "?" }

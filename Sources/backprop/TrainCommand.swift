@@ -64,6 +64,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "End with one JSON object on the last line (test_accuracy, train_seconds, epochs, checkpoint, ...).")
     var json = false
 
+    @Flag(help: "Stop at the first operation whose value or gradient is NaN or infinite and name it (slower; for debugging a diverging run).")
+    var detectAnomaly = false
+
     @Flag(help: "Print only the results (no per-epoch progress).")
     var quiet = false
 
@@ -125,13 +128,32 @@ struct TrainCommand: ParsableCommand {
         let saveURL = URL(fileURLWithPath: savePath)
         var trainSeconds = 0.0
         var saved = false
-        while trainer.completedEpochs < configuration.epochs {
-            let record = trainer.trainEpoch(on: train, evaluatingOn: test, progress: display.batch)
-            trainSeconds += record.seconds
-            let left = record.seconds * Double(configuration.epochs - trainer.completedEpochs)
-            display.epoch(record, epochs: configuration.epochs, runSecondsLeft: left)
-            try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL)
-            saved = true
+        var lastSavedEpoch: Int? = nil
+        func trainRemainingEpochs() throws {
+            while trainer.completedEpochs < configuration.epochs {
+                let record = try trainer.trainEpoch(on: train, evaluatingOn: test, progress: display.batch)
+                trainSeconds += record.seconds
+                let left = record.seconds * Double(configuration.epochs - trainer.completedEpochs)
+                display.epoch(record, epochs: configuration.epochs, runSecondsLeft: left)
+                try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL)
+                saved = true
+                lastSavedEpoch = trainer.completedEpochs
+            }
+        }
+        do {
+            if detectAnomaly { try withAnomalyDetection { try trainRemainingEpochs() } } else { try trainRemainingEpochs() }
+        } catch let diverged as TrainingDiverged {
+            display.finish()
+            throw divergenceFailure(String(describing: diverged), savePath: savePath, lastSavedEpoch: lastSavedEpoch,
+                                    configuration: configuration,
+                                    details: ["epoch": diverged.epoch, "batch": diverged.batch, "batches": diverged.batches,
+                                              "loss": diverged.loss.isFinite ? diverged.loss : "\(diverged.loss)" as Any,
+                                              "gradient_diverged": diverged.gradientDiverged])
+        } catch let anomaly as AnomalyDetected {
+            display.finish()
+            throw divergenceFailure("anomaly detection: " + anomaly.description, savePath: savePath, lastSavedEpoch: lastSavedEpoch,
+                                    configuration: configuration,
+                                    details: ["anomaly": anomaly.description, "primitive": anomaly.primitive, "pass": anomaly.pass])
         }
         // A resumed run that had already finished trains nothing; its checkpoint is still written where asked.
         if !saved { try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL) }
@@ -155,6 +177,28 @@ struct TrainCommand: ParsableCommand {
             ]
             print(try jsonLine(object))
         }
+    }
+
+    /// The failure a diverged run ends with: what happened, which checkpoint is kept, and what to try; with
+    /// `--json`, the same as a JSON line on stdout first.
+    func divergenceFailure(
+        _ what: String, savePath: String, lastSavedEpoch: Int?, configuration: TrainingConfiguration,
+        details: [String: Any]
+    ) -> Error {
+        let kept = lastSavedEpoch.map { "the checkpoint of epoch \($0) in \(savePath) is the last finite one" }
+            ?? (FileManager.default.fileExists(atPath: savePath)
+                ? "\(savePath) was left as it was" : "no checkpoint was written")
+        let advice = "try a smaller --lr (now \(configuration.learningRate))"
+            + (configuration.maxGradientNorm == nil ? " or --clip-norm 1" : " or a smaller --clip-norm")
+            + (detectAnomaly ? "" : ", or --detect-anomaly to find the first operation that produced a NaN")
+        if json {
+            var object = details
+            object["diverged"] = true
+            object["checkpoint"] = lastSavedEpoch == nil ? nil : savePath
+            object["message"] = what
+            if let line = try? jsonLine(object) { print(line) }
+        }
+        return RunFailure("\(what); \(kept); \(advice)")
     }
 
     /// A trainer with a fresh model sized for the data.

@@ -30,6 +30,30 @@ struct TrainCommandTests {
         }
     }
 
+    @Test func divergenceStopsWithoutOverwritingTheCheckpoint() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checkpoint = folder.appendingPathComponent("good.safetensors").path
+        let plot = folder.appendingPathComponent("curves.svg").path
+        var good = try BackpropCommand.parseAsRoot(["train", "--epochs", "1", "--layers", "16", "--quiet", "--save", checkpoint, "--plot", plot])
+        try good.run()
+        let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+        for extra in [[String](), ["--detect-anomaly"], ["--json"]] {
+            do {
+                var diverging = try BackpropCommand.parseAsRoot(
+                    ["train", "--lr", "1e30", "--epochs", "2", "--layers", "16", "--quiet", "--save", checkpoint, "--plot", plot] + extra)
+                try diverging.run()
+                Issue.record("train --lr 1e30 \(extra) succeeded")
+            } catch let failure as RunFailure {
+                let expected = extra == ["--detect-anomaly"] ? "anomaly detection" : "training diverged at epoch 1"
+                #expect(failure.message.contains(expected), "\(failure.message)")
+                #expect(failure.message.contains("--lr"), "\(failure.message)")
+                #expect(failure.message.contains("was left as it was"), "\(failure.message)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before)
+        }
+    }
+
     @Test func trainWritesCheckpointPlotAndResumes() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

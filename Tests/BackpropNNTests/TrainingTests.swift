@@ -79,15 +79,15 @@ struct TrainingTests {
         let configuration = TrainingConfiguration(hiddenWidths: [16], dropout: 0.1, epochs: 3, seed: 11)
         var first = ClassifierTrainer<Float>(configuration: configuration, inputSize: 64, classCount: 10)
         var second = first
-        first.train(on: train, evaluatingOn: test)
-        second.train(on: train, evaluatingOn: test)
+        try first.train(on: train, evaluatingOn: test)
+        try second.train(on: train, evaluatingOn: test)
         #expect(first.model.parameters.map(\.scalars) == second.model.parameters.map(\.scalars))
         #expect(first.history.map(\.trainLoss) == second.history.map(\.trainLoss))
         #expect(first.history.last!.trainLoss < first.history.first!.trainLoss)
         var other = ClassifierTrainer<Float>(
             configuration: TrainingConfiguration(hiddenWidths: [16], dropout: 0.1, epochs: 3, seed: 12),
             inputSize: 64, classCount: 10)
-        other.train(on: train)
+        try other.train(on: train)
         #expect(other.model.parameters.map(\.scalars) != first.model.parameters.map(\.scalars))
     }
 
@@ -98,18 +98,18 @@ struct TrainingTests {
             hiddenWidths: [16], dropout: 0.1, epochs: 4, optimizer: optimizer, learningRate: 0.003,
             schedule: .step(epochs: 2, factor: 0.5), seed: 21)
         var uninterrupted = ClassifierTrainer<Float>(configuration: configuration, inputSize: 64, classCount: 10)
-        uninterrupted.train(on: train, evaluatingOn: test)
+        try uninterrupted.train(on: train, evaluatingOn: test)
 
         var interrupted = ClassifierTrainer<Float>(configuration: configuration, inputSize: 64, classCount: 10)
-        interrupted.trainEpoch(on: train, evaluatingOn: test)
-        interrupted.trainEpoch(on: train, evaluatingOn: test)
+        try interrupted.trainEpoch(on: train, evaluatingOn: test)
+        try interrupted.trainEpoch(on: train, evaluatingOn: test)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try interrupted.checkpoint().save(to: url)
         var resumed = try ClassifierTrainer<Float>(resumingFrom: Checkpoint.load(from: url))
         #expect(resumed.completedEpochs == 2)
         #expect(resumed.optimizer.state.step == interrupted.optimizer.state.step)
-        resumed.train(on: train, evaluatingOn: test)
+        try resumed.train(on: train, evaluatingOn: test)
         #expect(resumed.model.parameters.map(\.scalars) == uninterrupted.model.parameters.map(\.scalars))
         #expect(resumed.history.map(\.trainLoss) == uninterrupted.history.map(\.trainLoss))
         #expect(resumed.history.map(\.learningRate) == uninterrupted.history.map(\.learningRate))
@@ -132,5 +132,38 @@ struct TrainingTests {
         #expect(svg.hasPrefix("<svg"))
         #expect(svg.components(separatedBy: "<polyline").count == 5)
         #expect(svg.contains("Accuracy") && svg.contains("Loss"))
+    }
+}
+
+/// A run whose loss or gradients stop being finite stops at that batch, without applying its update.
+@Suite struct DivergenceTests {
+    @Test func hugeLearningRateStopsAtTheFirstNonFiniteBatch() throws {
+        let (train, _) = try Dataset<Float>.digits().subset(Array(0..<200)).split(testFraction: 0.2, seed: 0)
+        var trainer = ClassifierTrainer<Float>(
+            configuration: TrainingConfiguration(hiddenWidths: [16], epochs: 2, batchSize: 32, optimizer: .sgd, learningRate: 1e30),
+            inputSize: 64, classCount: 10)
+        do {
+            try trainer.train(on: train)
+            Issue.record("training with lr 1e30 did not report a divergence")
+        } catch let diverged as TrainingDiverged {
+            #expect(diverged.epoch == 1)
+            #expect(diverged.batch >= 2 && diverged.batch <= diverged.batches)
+            #expect(trainer.history.isEmpty)
+            #expect(String(describing: diverged).contains("epoch 1, batch \(diverged.batch)"))
+        }
+    }
+
+    @Test func anomalyDetectionNamesThePrimitiveBehindIt() throws {
+        let (train, _) = try Dataset<Float>.digits().subset(Array(0..<200)).split(testFraction: 0.2, seed: 0)
+        var trainer = ClassifierTrainer<Float>(
+            configuration: TrainingConfiguration(hiddenWidths: [16], epochs: 1, batchSize: 32, optimizer: .sgd, learningRate: 1e30),
+            inputSize: 64, classCount: 10)
+        do {
+            try withAnomalyDetection { try trainer.train(on: train) }
+            Issue.record("no anomaly reported")
+        } catch let anomaly as AnomalyDetected {
+            #expect(!anomaly.primitive.isEmpty)
+            #expect(anomaly.description.contains("non-finite"))
+        }
     }
 }

@@ -39,13 +39,19 @@ enum AnomalyDetection {
     /// Whether the calling thread is inside `withAnomalyDetection`.
     static var isOn: Bool { bp_recording_disabled_scope_count() != 0 && ThreadContext.current.anomalyDepth > 0 }
 
-    /// Where the caller applied a primitive: the first frames of the call stack outside this library.
-    static func callSite() -> String {
-        guard let text = bp_call_stack_symbols(24) else { return "unknown" }
+    /// Where the caller applied a primitive: the first named frames of the call stack outside this library
+    /// (nil where the binary has no symbols to name them, as in a stripped release build).
+    static func callSite() -> String? {
+        guard let text = bp_call_stack_symbols(24) else { return nil }
         defer { free(text) }
-        let names = String(cString: text).split(separator: "\n").map(String.init)
-        let outside = names.filter { !$0.contains("Backprop") && !$0.contains("libswiftCore") }
-        return outside.prefix(3).joined(separator: " <- ")
+        let frames = String(cString: text).split(separator: "\n").map(String.init)
+        // "binary(symbol+0x1f) [address]": keep frames with a symbol, outside the library and the runtime.
+        let named = frames.filter { frame in
+            guard let open = frame.firstIndex(of: "("), frame.index(after: open) < frame.endIndex else { return false }
+            return frame[frame.index(after: open)] != "+" && frame[frame.index(after: open)] != ")"
+        }
+        let outside = named.filter { !$0.contains("8Backprop") && !$0.contains("libswiftCore") && !$0.contains("libc.so") }
+        return outside.isEmpty ? nil : outside.prefix(3).joined(separator: " <- ")
     }
 
     /// Notes an anomaly if any element of `value`, the output of `name`, is NaN or infinite.
@@ -94,7 +100,7 @@ enum AnomalyDetection {
 
 /// Runs `body` with anomaly detection on for the calling thread, and throws `AnomalyDetected` naming the
 /// first primitive whose forward value or backward gradient had a NaN or an infinite element (its name,
-/// its input shapes, and where it was applied). For debugging a loss that turns into NaN: it makes every
+/// its input shapes, and where it was applied), also when `body` itself throws after that. For debugging a loss that turns into NaN: it makes every
 /// operation scan its result, so leave it off otherwise (off, it costs nothing).
 ///
 /// ```swift
@@ -119,7 +125,14 @@ public func withAnomalyDetection<R>(
         context.firstAnomaly = previousAnomaly
         bp_recording_disabled_scopes_add(-1)
     }
-    let result = try body()
+    let result: R
+    do {
+        result = try body()
+    } catch {
+        // An error the anomaly led to (a divergence check, say): the anomaly is the cause to report.
+        if let anomaly = context.firstAnomaly { throw anomaly }
+        throw error
+    }
     if let anomaly = context.firstAnomaly { throw anomaly }
     return result
 }

@@ -4,7 +4,7 @@
 /// ```swift
 /// let (train, test) = try Dataset<Float>.digits().split(testFraction: 0.2, seed: 0)
 /// var trainer = ClassifierTrainer<Float>(configuration: TrainingConfiguration(), inputSize: 64, classCount: 10)
-/// trainer.train(on: train, evaluatingOn: test)
+/// try trainer.train(on: train, evaluatingOn: test)
 /// print(trainer.evaluate(on: test).accuracy)
 /// ```
 ///
@@ -49,14 +49,17 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
 
     /// Trains the remaining epochs (up to `configuration.epochs`), evaluating on `test` after each, and
     /// returns their records. `progress` is called after every batch.
+    ///
+    /// - Throws: `TrainingDiverged` at the first batch whose loss or gradient is not finite; the epochs
+    ///   completed before it stay in `history`.
     @discardableResult
     public mutating func train(
         on train: Dataset<Scalar>, evaluatingOn test: Dataset<Scalar>? = nil,
         progress: ((TrainingProgress) -> Void)? = nil
-    ) -> [EpochRecord] {
+    ) throws -> [EpochRecord] {
         var records: [EpochRecord] = []
         while completedEpochs < configuration.epochs {
-            records.append(trainEpoch(on: train, evaluatingOn: test, progress: progress))
+            records.append(try trainEpoch(on: train, evaluatingOn: test, progress: progress))
         }
         return records
     }
@@ -65,11 +68,13 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// evaluates on `test` when given.
     ///
     /// - Precondition: the data's feature count is `inputSize` and its labels lie in `0..<classCount`.
+    /// - Throws: `TrainingDiverged` at the first batch whose loss or gradient is not finite, before that
+    ///   batch's update; the epoch is then not recorded.
     @discardableResult
     public mutating func trainEpoch(
         on train: Dataset<Scalar>, evaluatingOn test: Dataset<Scalar>? = nil,
         progress: ((TrainingProgress) -> Void)? = nil
-    ) -> EpochRecord {
+    ) throws -> EpochRecord {
         precondition(
             train.featureCount == inputSize,
             "ClassifierTrainer.trainEpoch: data has \(train.featureCount) features, model expects \(inputSize)")
@@ -83,7 +88,11 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         var lossSum = 0.0, correct = 0, seen = 0
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
             let context = ForwardContext(mode: .training, seed: batchSeed(epoch: epoch, batch: index))
-            let (loss, logits) = step(features: batch.features, labels: batch.labels, context: context)
+            let (loss, logits, finite) = step(features: batch.features, labels: batch.labels, context: context)
+            guard finite else {
+                throw TrainingDiverged(
+                    epoch: epoch + 1, batch: index + 1, batches: batches, loss: loss, gradientDiverged: loss.isFinite)
+            }
             lossSum += loss * Double(batch.labels.count)
             correct += zip(predictedClasses(logits), batch.labels).filter { $0 == $1 }.count
             seen += batch.labels.count
@@ -106,8 +115,9 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         return record
     }
 
-    /// One gradient step on a batch; returns the batch's loss and logits (before the update).
-    mutating func step(features: Tensor<Scalar>, labels: [Int], context: ForwardContext) -> (Double, Tensor<Scalar>) {
+    /// One gradient step on a batch; returns the batch's loss and logits (before the update), and whether
+    /// the loss and gradients were finite. When they were not, the update is not applied.
+    mutating func step(features: Tensor<Scalar>, labels: [Int], context: ForwardContext) -> (Double, Tensor<Scalar>, Bool) {
         let model = self.model
         var logits = Tensor<Scalar>(0)
         var (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
@@ -117,9 +127,10 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
             logits = output
             return softmaxCrossEntropy(logits: output, labels: labels)
         }
+        guard loss.scalar.isFinite, allFinite(gradients) else { return (Double(loss.scalar), logits.detached(), false) }
         if let maxNorm = configuration.maxGradientNorm { clipByGlobalNorm(&gradients, maxNorm: maxNorm) }
         optimizer.update(&self.model.parameters, along: gradients)
-        return (Double(loss.scalar), logits.detached())
+        return (Double(loss.scalar), logits.detached(), true)
     }
 
     /// The model's loss, accuracy and predicted classes on `data`, in evaluation mode (no dropout, no
