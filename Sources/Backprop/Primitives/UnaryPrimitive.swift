@@ -33,7 +33,19 @@ extension Tensor {
     func applying<P: UnaryPrimitive>(_: P.Type) -> Tensor {
         if shape.isEmpty { return applyingToScalar(P.self) }
         if P.self == RectifiedLinear.self { return appliedReLU() }
-        let out = Tensor(shape: shape, buffer: buffer.map { P.value($0) })
+        let count = scalarCount
+        let values = [Scalar](unsafeUninitializedCapacity: count) { result, initialized in
+            buffer.withUnsafeBufferPointer { xp in
+                guard count > 0 else { return }
+                let pointers = LoopPointers(inputs: [xp.baseAddress!], output: result.baseAddress!)
+                forEachChunk(count: count) { range in
+                    let x = pointers.inputs[0], y = pointers.output
+                    for i in range { y[i] = P.value(x[i]) }
+                }
+            }
+            initialized = count
+        }
+        let out = Tensor(shape: shape, buffer: values)
         guard isTracked else { return out }
         return out.recorded(
             P.name, inputs: [self], saving: [self], savingOutput: true,
@@ -52,7 +64,13 @@ extension Tensor {
             g.withScalarBuffer { gp in
                 x.withScalarBuffer { xp in
                     y.withScalarBuffer { yp in
-                        for i in 0..<count { result[i] = gp[i] * P.derivative(xp[i], yp[i]) }
+                        guard count > 0 else { return }
+                        let pointers = LoopPointers(
+                            inputs: [gp.baseAddress!, xp.baseAddress!, yp.baseAddress!], output: result.baseAddress!)
+                        forEachChunk(count: count) { range in
+                            let g = pointers.inputs[0], x = pointers.inputs[1], y = pointers.inputs[2], out = pointers.output
+                            for i in range { out[i] = g[i] * P.derivative(x[i], y[i]) }
+                        }
                     }
                 }
             }

@@ -144,3 +144,18 @@ import Testing
         #expect(jvp(at: Tensor<Float>(2), along: Tensor(1)) { $0 * $0 }.scalar == 4)
     }
 }
+
+/// Elementwise functions split across threads on large tensors give the same numbers as element by element,
+/// and empty tensors pass through.
+@Suite struct ParallelElementwiseTests {
+    @Test func largeAndEmptyTensors() {
+        let x = Tensor<Double>.randomUniform(shape: [300, 700], lowerBound: -2, upperBound: 2, seed: 3)
+        let y = tanh(x)
+        #expect(zip(y.scalars, x.scalars).allSatisfy { $0 == Double.tanh($1) })
+        let g = gradient(at: x) { tanh($0).sum() }
+        #expect(zip(g.scalars, y.scalars).allSatisfy { $0 == 1 - $1 * $1 })
+        let empty = Tensor<Float>(shape: [0, 3], scalars: [])
+        #expect(exp(empty).shape == [0, 3])
+        #expect(gradient(at: empty) { exp($0).sum() }.shape == [0, 3])
+    }
+}

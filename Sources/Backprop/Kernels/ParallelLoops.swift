@@ -1,0 +1,33 @@
+// Large elementwise loops split across the cores, as GEMM splits large products.
+import CBackpropKernels
+import Dispatch
+
+/// Loops over at least this many elements are split across threads; shorter ones run on the calling thread
+/// because waking workers costs more than it saves.
+let elementwiseParallelThreshold = 1 << 16
+
+/// Calls `body(range)` on consecutive chunks covering `0..<count`, on all cores when `count` is large.
+/// `body` must only touch the elements of its range. The calling thread's kernel-path override (tests) is
+/// carried to the workers.
+func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let parts = Swift.min(gemmThreadCount, count / Swift.max(elementwiseParallelThreshold / 2, 1))
+    guard count >= elementwiseParallelThreshold, parts >= 2 else {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    let chunk = (count + parts - 1) / parts
+    let override = bp_kernels_avx2_override()
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let previous = bp_kernels_avx2_override()
+        if override != previous { bp_kernels_set_use_avx2(override) }
+        defer { if override != previous { bp_kernels_set_use_avx2(previous) } }
+        let lower = part * chunk
+        if lower < count { body(lower..<Swift.min(lower + chunk, count)) }
+    }
+}
+
+/// Raw addresses of a loop's operands, shared with worker threads (each writes only its own range).
+struct LoopPointers<Scalar>: @unchecked Sendable {
+    let inputs: [UnsafePointer<Scalar>]
+    let output: UnsafeMutablePointer<Scalar>
+}
