@@ -96,9 +96,18 @@ def csv_fixtures():
     write("moons.csv", ("\n".join(lines) + "\n").encode())
 
 
+def idx_bomb():
+    """A gzip IDX file whose header promises 10 images of 28x28 (7 856 bytes) but whose stream inflates to
+    20 MB of zeros (20 kB compressed): readers must stop at the declared size (Tests/.../IDXTests)."""
+    header = struct.pack(">I", 0x00000803) + struct.pack(">III", 10, 28, 28)
+    blob = gzip.compress(header + bytes(20 * 1024 * 1024), compresslevel=9, mtime=0)
+    write("idx/bomb-images-idx3-ubyte.gz", blob)
+
+
 if __name__ == "__main__":
     gzip_fixtures()
     mnist_fixtures()
     npy_fixtures()
     csv_fixtures()
+    idx_bomb()
     print("wrote fixtures to", os.path.normpath(ROOT))

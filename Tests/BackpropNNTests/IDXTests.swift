@@ -63,3 +63,26 @@ import Testing
         }
     }
 }
+
+/// A compressed IDX file whose stream holds far more than its header declares stops at the declared size.
+@Suite struct IDXBombTests {
+    @Test func decompressionStopsAtTheDeclaredSize() throws {
+        // 20 kB of gzip whose header promises 10 images of 28×28 (7 856 bytes) and inflates to 20 MB.
+        let url = fixture("idx/bomb-images-idx3-ubyte.gz")
+        do {
+            _ = try IDXArray.read(from: url)
+            Issue.record("a stream larger than its header declares was accepted")
+        } catch let error as DataError {
+            #expect(error.message.contains("IDX size mismatch"), "\(error.message)")
+            #expect(error.message.contains("7856 bytes"), "\(error.message)")
+        }
+        // The header alone is read from a prefix, without inflating the rest.
+        let prefix = try Gzip.decompressedPrefix(try bytes(of: url), count: 16)
+        #expect(prefix == [0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28])
+    }
+
+    @Test func wellFormedFilesStillRead() throws {
+        let images = try IDXArray.read(from: fixture("mnist/train-images-idx3-ubyte.gz"))
+        #expect(images.shape.count == 3)
+    }
+}

@@ -24,10 +24,37 @@ public enum Gzip {
         return output
     }
 
+    /// The first `count` decompressed bytes of the first member (fewer if it is shorter), decoding no
+    /// further: enough to read a header before deciding how much output to allow. The CRC is not checked.
+    public static func decompressedPrefix(_ bytes: [UInt8], count: Int) throws -> [UInt8] {
+        try Inflate.inflatedPrefix(bytes, from: try dataStart(of: bytes, member: 0), count: count)
+    }
+
     static func corrupt(_ message: String) -> DataError { DataError(.corrupt, "gzip: \(message)") }
 
     /// Decompresses the member at `start`, returning the index just past it.
     private static func member(_ bytes: [UInt8], at start: Int, appendingTo output: inout [UInt8], limit: Int) throws -> Int {
+        let position = try dataStart(of: bytes, member: start)
+        let before = output.count
+        let (data, end) = try Inflate.inflate(bytes, from: position, maximumOutputCount: limit - before)
+        guard end + 8 <= bytes.count else { throw corrupt("truncated: missing the CRC-32 and size trailer") }
+        func littleEndian32(_ at: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) }
+        }
+        let expectedCRC = littleEndian32(end), expectedSize = littleEndian32(end + 4)
+        let actualCRC = CRC32.checksum(data)
+        guard actualCRC == expectedCRC else {
+            throw corrupt("CRC-32 mismatch (stored \(hex(expectedCRC)), computed \(hex(actualCRC))): the data is corrupt")
+        }
+        guard UInt32(truncatingIfNeeded: data.count) == expectedSize else {
+            throw corrupt("size mismatch (stored \(expectedSize), decompressed \(data.count))")
+        }
+        output.append(contentsOf: data)
+        return end + 8
+    }
+
+    /// Checks the header of the member at `start` and returns where its deflate data begins.
+    private static func dataStart(of bytes: [UInt8], member start: Int) throws -> Int {
         guard bytes.count - start >= 18 else {
             throw start == 0 && bytes.isEmpty ? corrupt("empty data") : corrupt("truncated (\(bytes.count - start) bytes, a member needs at least 18)")
         }
@@ -46,23 +73,7 @@ public enum Gzip {
         }
         if flags & 0x02 != 0 { position += 2 }  // FHCRC
         guard position < bytes.count else { throw corrupt("truncated header") }
-
-        let before = output.count
-        let (data, end) = try Inflate.inflate(bytes, from: position, maximumOutputCount: limit - before)
-        guard end + 8 <= bytes.count else { throw corrupt("truncated: missing the CRC-32 and size trailer") }
-        func littleEndian32(_ at: Int) -> UInt32 {
-            (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) }
-        }
-        let expectedCRC = littleEndian32(end), expectedSize = littleEndian32(end + 4)
-        let actualCRC = CRC32.checksum(data)
-        guard actualCRC == expectedCRC else {
-            throw corrupt("CRC-32 mismatch (stored \(hex(expectedCRC)), computed \(hex(actualCRC))): the data is corrupt")
-        }
-        guard UInt32(truncatingIfNeeded: data.count) == expectedSize else {
-            throw corrupt("size mismatch (stored \(expectedSize), decompressed \(data.count))")
-        }
-        output.append(contentsOf: data)
-        return end + 8
+        return position
     }
 
     private static func hex(_ value: UInt32) -> String {

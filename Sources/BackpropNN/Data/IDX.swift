@@ -43,9 +43,36 @@ public struct IDXArray: Sendable {
 
     /// Parses IDX data, decompressing it first if it is gzip data.
     ///
+    /// Compressed data is decompressed in two steps, so that memory stays bounded by what the header
+    /// declares whatever the stream holds: first just the header, then the rest with the header's size as
+    /// the limit (a stream that inflates past it stops there with an error).
+    ///
     /// - Throws: `DataError` for a bad magic number, unknown type, or a size that does not match the dimensions.
     public init(bytes input: [UInt8]) throws {
-        let bytes = Gzip.isCompressed(input) ? try Gzip.decompress(input) : input
+        let bytes: [UInt8]
+        if Gzip.isCompressed(input) {
+            // The longest header: 4 bytes of magic number and 255 dimensions of 4 bytes.
+            let head = try IDXArray.header(of: try Gzip.decompressedPrefix(input, count: 4 + 4 * 255), complete: false)
+            do {
+                bytes = try Gzip.decompress(input, maximumOutputCount: head.headerCount + head.dataCount)
+            } catch let error as DataError where error.message.contains("output exceeds") {
+                throw DataError(
+                    .corrupt,
+                    "IDX size mismatch: the header declares shape \(head.shape) of \(head.type) (\(head.headerCount + head.dataCount) bytes), "
+                        + "the compressed data holds more; decompression stopped there")
+            }
+        } else {
+            bytes = input
+        }
+        let head = try IDXArray.header(of: bytes, complete: true)
+        elementType = head.type
+        shape = head.shape
+        payload = Array(bytes[head.headerCount...])
+    }
+
+    /// Reads the header at the start of `bytes`; with `complete`, also checks that the data that follows has
+    /// exactly the size the header declares.
+    private static func header(of bytes: [UInt8], complete: Bool) throws -> (type: ElementType, shape: [Int], headerCount: Int, dataCount: Int) {
         guard !bytes.isEmpty else { throw DataError(.empty, "the IDX data is empty") }
         guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
             throw DataError(.corrupt, "not an IDX file (the magic number must start with two zero bytes)")
@@ -69,14 +96,15 @@ public struct IDXArray: Sendable {
             count = product
         }
         let (dataCount, overflow) = count.multipliedReportingOverflow(by: type.byteCount)
-        guard !overflow, bytes.count - headerCount == dataCount else {
+        guard !overflow, dataCount <= Int.max - headerCount else {
+            throw DataError(.corrupt, "IDX size mismatch: shape \(shape) of \(type) needs too many data bytes")
+        }
+        guard !complete || bytes.count - headerCount == dataCount else {
             throw DataError(
                 .corrupt,
-                "IDX size mismatch: shape \(shape) of \(type) needs \(overflow ? "too many" : String(dataCount)) data bytes, found \(bytes.count - headerCount)")
+                "IDX size mismatch: shape \(shape) of \(type) needs \(dataCount) data bytes, found \(bytes.count - headerCount)")
         }
-        elementType = type
-        self.shape = shape
-        payload = Array(bytes[headerCount...])
+        return (type, shape, headerCount, dataCount)
     }
 
     /// Reads an IDX file (plain or gzip-compressed).

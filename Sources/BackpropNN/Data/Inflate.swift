@@ -14,19 +14,49 @@ public enum Inflate {
     public static func inflate(
         _ bytes: [UInt8], from start: Int = 0, maximumOutputCount: Int = Int.max
     ) throws -> (output: [UInt8], end: Int) {
+        do {
+            return try decode(bytes, from: start, limit: maximumOutputCount)
+        } catch let reached as LimitReached {
+            throw corrupt("output exceeds \(reached.limit) bytes")
+        }
+    }
+
+    /// The first `count` bytes of the decompressed stream starting at `bytes[start]` (all of it when it
+    /// is shorter), decoding no further than needed: for reading a header without decompressing the rest.
+    public static func inflatedPrefix(_ bytes: [UInt8], from start: Int = 0, count: Int) throws -> [UInt8] {
+        // Decoding stops before a symbol that would pass the limit, so allow one more stored block
+        // (65 535 bytes) or match (258) past `count`, then cut.
+        let (limit, overflow) = count.addingReportingOverflow(65_535 + 258)
+        do {
+            return Array(try decode(bytes, from: start, limit: overflow ? Int.max : limit).output.prefix(count))
+        } catch let reached as LimitReached {
+            return Array(reached.output.bytes().prefix(count))
+        }
+    }
+
+    /// Decodes blocks until the last one, or until the next symbol would take the output past `limit`
+    /// (then throws `LimitReached` with the output so far).
+    private static func decode(_ bytes: [UInt8], from start: Int, limit: Int) throws -> (output: [UInt8], end: Int) {
         var reader = BitReader(bytes: bytes, position: start)
-        let output = InflateOutput(capacity: Swift.min(maximumOutputCount, Swift.max(1024, (bytes.count - start) * 4)))
+        // The buffer starts from the compressed size, never from a size the data claims.
+        let output = InflateOutput(capacity: Swift.min(limit, Swift.max(1024, (bytes.count - start) * 4)))
         var isLast = false
         while !isLast {
             isLast = try reader.bits(1) == 1
             switch try reader.bits(2) {
-            case 0: try storedBlock(&reader, into: output, limit: maximumOutputCount)
-            case 1: try huffmanBlock(&reader, into: output, codes: fixedCodes, limit: maximumOutputCount)
-            case 2: try huffmanBlock(&reader, into: output, codes: try dynamicCodes(&reader), limit: maximumOutputCount)
+            case 0: try storedBlock(&reader, into: output, limit: limit)
+            case 1: try huffmanBlock(&reader, into: output, codes: fixedCodes, limit: limit)
+            case 2: try huffmanBlock(&reader, into: output, codes: try dynamicCodes(&reader), limit: limit)
             default: throw corrupt("invalid block type 3")
             }
         }
         return (output.bytes(), reader.bytePositionAfterAligning())
+    }
+
+    /// Decoding stopped because the output would pass its limit.
+    private struct LimitReached: Error {
+        let output: InflateOutput
+        let limit: Int
     }
 
     static func corrupt(_ message: String) -> DataError { DataError(.corrupt, "deflate data: \(message)") }
@@ -40,7 +70,7 @@ public enum Inflate {
         guard length == ~complement & 0xFFFF else { throw corrupt("stored block length does not match its complement") }
         let dataStart = position + 4
         guard dataStart + length <= reader.bytes.count else { throw corrupt("truncated stored block") }
-        guard output.count + length <= limit else { throw corrupt("output exceeds \(limit) bytes") }
+        guard output.count + length <= limit else { throw LimitReached(output: output, limit: limit) }
         reader.bytes.withUnsafeBufferPointer { output.append($0, from: dataStart, count: length) }
         reader = BitReader(bytes: reader.bytes, position: dataStart + length)
     }
@@ -122,7 +152,7 @@ public enum Inflate {
         while true {
             let symbol = try codes.literals.decode(&reader)
             if symbol < 256 {
-                guard output.count < limit else { throw corrupt("output exceeds \(limit) bytes") }
+                guard output.count < limit else { throw LimitReached(output: output, limit: limit) }
                 output.append(UInt8(truncatingIfNeeded: symbol))
                 continue
             }
@@ -136,7 +166,7 @@ public enum Inflate {
             guard distance <= output.count else {
                 throw corrupt("distance \(distance) reaches before the start of the output (\(output.count) bytes)")
             }
-            guard output.count + length <= limit else { throw corrupt("output exceeds \(limit) bytes") }
+            guard output.count + length <= limit else { throw LimitReached(output: output, limit: limit) }
             output.copyBack(distance: distance, length: length)
         }
     }
