@@ -66,12 +66,7 @@ private func runGemm<Scalar: Sendable>(
     let blockLength = (length + parts - 1) / parts
     let block = (blockLength + unit - 1) / unit * unit
     let operands = GemmOperands(a: UnsafeRawPointer(a), b: UnsafeRawPointer(b), c: UnsafeMutableRawPointer(c))
-    // A kernel-path override is per thread (tests): the workers compute with the caller's.
-    let override = bp_kernels_avx2_override()
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-        let previous = bp_kernels_avx2_override()
-        if override != previous { bp_kernels_set_use_avx2(override) }
-        defer { if override != previous { bp_kernels_set_use_avx2(previous) } }
+    concurrentPerformKeepingKernelPath(iterations: parts) { part in
         let start = part * block
         let count = min(block, length - start)
         guard count > 0 else { return }

@@ -16,13 +16,22 @@ func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
         return
     }
     let chunk = (count + parts - 1) / parts
+    concurrentPerformKeepingKernelPath(iterations: parts) { part in
+        let lower = part * chunk
+        if lower < count { body(lower..<Swift.min(lower + chunk, count)) }
+    }
+}
+
+/// `DispatchQueue.concurrentPerform`, with the calling thread's kernel-path override (set by tests to
+/// exercise the portable or the AVX2 path) applied on every worker, so that a split computation rounds as
+/// the caller's would.
+func concurrentPerformKeepingKernelPath(iterations: Int, _ body: @Sendable (Int) -> Void) {
     let override = bp_kernels_avx2_override()
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
+    DispatchQueue.concurrentPerform(iterations: iterations) { iteration in
         let previous = bp_kernels_avx2_override()
         if override != previous { bp_kernels_set_use_avx2(override) }
         defer { if override != previous { bp_kernels_set_use_avx2(previous) } }
-        let lower = part * chunk
-        if lower < count { body(lower..<Swift.min(lower + chunk, count)) }
+        body(iteration)
     }
 }
 

@@ -1,6 +1,3 @@
-import CBackpropKernels
-import Dispatch
-
 // Matrix products, 2-D and batched over leading axes, with their pullbacks
 // ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G (transposes are read in place by the kernel, never materialised).
 
@@ -30,12 +27,7 @@ extension Tensor {
                         let (each, overflow) = m.multipliedReportingOverflow(by: n * k)
                         let parts = Swift.min(gemmThreadCount, batch)
                         if !overflow && each < gemmParallelThreshold && each * batch >= gemmParallelThreshold && parts >= 2 {
-                            // A kernel-path override is per thread (tests): the workers compute with the caller's.
-                            let override = bp_kernels_avx2_override()
-                            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                                let previous = bp_kernels_avx2_override()
-                                if override != previous { bp_kernels_set_use_avx2(override) }
-                                defer { if override != previous { bp_kernels_set_use_avx2(previous) } }
+                            concurrentPerformKeepingKernelPath(iterations: parts) { part in
                                 for i in stride(from: part, to: batch, by: parts) { multiply(i) }
                             }
                         } else {
