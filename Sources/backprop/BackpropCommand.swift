@@ -16,7 +16,7 @@ struct BackpropCommand: ParsableCommand {
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
             GradCommand.self, CheckCommand.self, MinimizeCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, SoakCommand.self,
         ],
         defaultSubcommand: nil
     )
