@@ -1,0 +1,26 @@
+import BackpropNN
+
+/// libFuzzer's entry point: any bytes read as an IDX file (gzip-compressed or not); errors are fine.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+    if let array = try? IDXArray(bytes: Array(UnsafeBufferPointer(start: data, count: count))), array.count < 1 << 20 {
+        _ = array.tensor(as: Float.self)
+        _ = array.integers()
+    }
+    return 0
+}
+
+/// libFuzzer's driver (in the fuzzer runtime linked by -sanitize=fuzzer).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+/// The executable's entry point as SwiftPM names it: hands the command line to libFuzzer.
+@_cdecl("FuzzIDX_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runFuzzerDriver(&count, &arguments, fuzz)
+}
