@@ -7,9 +7,10 @@ let package = Package(
     name: "BackpropDistributed",
     products: [
         .library(name: "BackpropDistributed", targets: ["BackpropDistributed"]),
+        .executable(name: "backprop-mpi", targets: ["backprop-mpi"]),
     ],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "Backprop", path: ".."),
     ],
     targets: [
         // Debian's Open MPI (libopenmpi-dev): headers and libmpi found through pkg-config's ompi-c.
@@ -20,5 +21,9 @@ let package = Package(
         .target(
             name: "BackpropDistributed",
             dependencies: ["CMPI", .product(name: "BackpropNN", package: "Backprop")]),
+        // The MPI executable: sharded training check and the allreduce benchmark.
+        .executableTarget(
+            name: "backprop-mpi",
+            dependencies: ["BackpropDistributed", .product(name: "BackpropNN", package: "Backprop")]),
     ]
 )
