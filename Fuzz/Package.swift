@@ -9,10 +9,11 @@ let package = Package(
     name: "BackpropFuzz",
     platforms: [.macOS(.v13)],
     dependencies: [.package(name: "Backprop", path: "..")],
-    targets: targets.map { name in
+    targets: [.target(name: "FuzzSupport")] + targets.map { name in
         .executableTarget(
             name: name,
             dependencies: [
+                "FuzzSupport",
                 .product(name: "BackpropNN", package: "Backprop"),
                 .product(name: "BackpropTeaching", package: "Backprop"),
             ])

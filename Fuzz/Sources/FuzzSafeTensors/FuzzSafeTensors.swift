@@ -1,4 +1,5 @@
 import BackpropNN
+import FuzzSupport
 
 /// libFuzzer's entry point: any bytes read as a safetensors file; errors are fine, traps are not.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -9,17 +10,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     return 0
 }
 
-/// libFuzzer's driver (in the fuzzer runtime linked by -sanitize=fuzzer).
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 /// The executable's entry point as SwiftPM names it: hands the command line to libFuzzer.
 @_cdecl("FuzzSafeTensors_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
