@@ -37,10 +37,17 @@ public struct ContourPlot: Sendable {
     ///
     /// - Throws: `ContourPlotError` when the formula does not have exactly two variables.
     public func svg(of expression: Formula, path: [[Double]], title: String) throws -> String {
+        try svg(of: expression, paths: [(label: "", points: path)], title: title)
+    }
+
+    /// The SVG document with several labelled paths over the same contours (each in its own colour, with a
+    /// legend when labelled), for comparing methods from the same start.
+    public func svg(of expression: Formula, paths: [(label: String, points: [[Double]])], title: String) throws -> String {
         guard expression.variables.count == 2 else {
             throw ContourPlotError(message: "a contour plot needs a formula of two variables; \(expression.source) has \(expression.variables.count)")
         }
-        let finite = path.filter { $0.count == 2 && $0.allSatisfy(\.isFinite) }
+        let finitePaths = paths.map { ($0.label, $0.points.filter { $0.count == 2 && $0.allSatisfy(\.isFinite) }) }
+        let finite = finitePaths.flatMap(\.1)
         guard !finite.isEmpty else { throw ContourPlotError(message: "the path has no finite point to plot") }
         // The box: the path's extent, padded by a quarter on each side.
         var lo = [finite.map { $0[0] }.min()!, finite.map { $0[1] }.min()!]
@@ -97,15 +104,29 @@ public struct ContourPlot: Sendable {
                 }
             }
         }
-        // The path, thinned to at most about 2000 points (always keeping the last).
-        let stride = Swift.max(1, finite.count / 2000)
-        var shown = Swift.stride(from: 0, to: finite.count, by: stride).map { finite[$0] }
-        if shown.last! != finite.last! { shown.append(finite.last!) }
-        let polyline = shown.map { "\(svgNumber(sx($0[0]))),\(svgNumber(sy($0[1])))" }.joined(separator: " ")
-        body.append("<polyline points=\"\(polyline)\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\"/>")
-        let start = finite.first!, end = finite.last!
-        body.append("<circle cx=\"\(svgNumber(sx(start[0])))\" cy=\"\(svgNumber(sy(start[1])))\" r=\"5\" fill=\"#d62728\"/>")
-        body.append("<circle cx=\"\(svgNumber(sx(end[0])))\" cy=\"\(svgNumber(sy(end[1])))\" r=\"6\" fill=\"white\" stroke=\"#d62728\" stroke-width=\"2.5\"/>")
+        // Each path, thinned to at most about 2000 points (always keeping the last), with its start and end.
+        let colors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+        var legend: [String] = []
+        for (k, (label, points)) in finitePaths.enumerated() where !points.isEmpty {
+            let color = colors[k % colors.count]
+            let stride = Swift.max(1, points.count / 2000)
+            var shown = Swift.stride(from: 0, to: points.count, by: stride).map { points[$0] }
+            if shown.last! != points.last! { shown.append(points.last!) }
+            let polyline = shown.map { "\(svgNumber(sx($0[0]))),\(svgNumber(sy($0[1])))" }.joined(separator: " ")
+            body.append("<polyline points=\"\(polyline)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>")
+            if points.count <= 200 {
+                for p in shown { body.append("<circle cx=\"\(svgNumber(sx(p[0])))\" cy=\"\(svgNumber(sy(p[1])))\" r=\"2.5\" fill=\"\(color)\"/>") }
+            }
+            let start = points.first!, end = points.last!
+            body.append("<circle cx=\"\(svgNumber(sx(start[0])))\" cy=\"\(svgNumber(sy(start[1])))\" r=\"5\" fill=\"\(color)\"/>")
+            body.append("<circle cx=\"\(svgNumber(sx(end[0])))\" cy=\"\(svgNumber(sy(end[1])))\" r=\"6\" fill=\"white\" stroke=\"\(color)\" stroke-width=\"2.5\"/>")
+            if !label.isEmpty {
+                let y = Double(height) - margin.bottom - 12 - 18 * Double(finitePaths.count - 1 - k)
+                legend.append("<rect x=\"\(svgNumber(margin.left + 10))\" y=\"\(svgNumber(y - 11))\" width=\"14\" height=\"4\" fill=\"\(color)\"/>")
+                legend.append("<text x=\"\(svgNumber(margin.left + 30))\" y=\"\(svgNumber(y - 5))\">\(xmlEscaped(label))</text>")
+            }
+        }
+        body += legend
 
         // Frame, ticks and labels.
         var axes: [String] = []

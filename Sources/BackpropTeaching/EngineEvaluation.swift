@@ -13,6 +13,14 @@ public struct GradientResult: Equatable, Sendable {
     /// ∂value/∂variable, one per variable.
     public var gradient: [Double]
 
+    /// A result of `value` and `gradient` at `point`, one entry per variable of `variables`.
+    public init(variables: [String], point: [Double], value: Double, gradient: [Double]) {
+        self.variables = variables
+        self.point = point
+        self.value = value
+        self.gradient = gradient
+    }
+
     /// The partial derivative with respect to `name`, or nil if the formula has no such variable.
     public func partial(_ name: String) -> Double? {
         variables.firstIndex(of: name).map { gradient[$0] }
@@ -118,6 +126,16 @@ extension Formula {
     public func value(at point: [Double]) -> Double {
         withoutRecording { engineValues(variables: point.map { Tensor($0) }, probes: nil).last!.scalar }
     }
+
+    /// The formula's value at `point`, adding to `operationCount` the operations the evaluation executed
+    /// (one per operation node: the engine primitive it calls).
+    public func value(at point: [Double], operationCount: inout Int) -> Double {
+        operationCount += operationNodeCount
+        return value(at: point)
+    }
+
+    /// The number of nodes that are operations (not numbers or variables): the primitives one evaluation runs.
+    public var operationNodeCount: Int { nodes.reduce(0) { $0 + ($1.inputs.isEmpty ? 0 : 1) } }
 
     /// Every node's value and gradient at `point` (one value per variable), all from the engine.
     public func graph(at point: [Double]) -> ComputationGraph {

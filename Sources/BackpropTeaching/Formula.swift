@@ -16,7 +16,7 @@ public enum ElementaryFunction: String, CaseIterable, Sendable {
 }
 
 /// What one node of a formula computes.
-public enum Operation: Equatable, Sendable {
+public enum Operation: Hashable, Sendable {
     /// A number written in the formula.
     case constant(Double)
     /// A named input; each name is one node however often the formula uses it.
@@ -91,10 +91,14 @@ public struct Formula: Sendable {
     /// The index of the result node.
     public var root: Int { nodes.count - 1 }
 
+    /// The names the formula gives to intermediate nodes (`a` of `a = x*y; …`), by node index.
+    public let intermediateNames: [Int: String]
+
     /// Creates a formula from nodes already in evaluation order.
-    init(source: String, nodes: [FormulaNode]) {
+    init(source: String, nodes: [FormulaNode], intermediateNames: [Int: String] = [:]) {
         self.source = source
         self.nodes = nodes
+        self.intermediateNames = intermediateNames
         variables = nodes.compactMap { node in
             if case .variable(let name) = node.operation { return name }
             return nil

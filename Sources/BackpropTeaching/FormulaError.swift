@@ -18,6 +18,12 @@ public struct FormulaError: Error, Equatable, CustomStringConvertible, Sendable 
         case wrongArgumentCount(function: String, expected: Int, found: Int)
         /// A variable of the formula that was given no value.
         case missingValue(String)
+        /// `name = …` for a name that already stands for a variable, an earlier intermediate or a function.
+        case redefinition(String)
+        /// An intermediate `name = …;` that nothing after it reads.
+        case unusedIntermediate(String)
+        /// The formula ends with `name = …` instead of the expression to evaluate.
+        case missingResult
     }
 
     /// What went wrong.
@@ -49,6 +55,10 @@ public struct FormulaError: Error, Equatable, CustomStringConvertible, Sendable 
         case .wrongArgumentCount(let function, let expected, let found):
             "wrong number of arguments: \(function) takes \(expected), got \(found) (column \(column))"
         case .missingValue(let name): "variable '\(name)' has no value (first used at column \(column))"
+        case .redefinition(let name): "'\(name)' at column \(column) cannot be defined: it already names a variable, an intermediate or a function (each name is defined once)"
+        case .unusedIntermediate(let name): "'\(name)' is defined at column \(column) but never used"
+        case .missingResult:
+            "the formula ends with an assignment at column \(column): end it with the expression to evaluate, as in a = x*y; a + a"
         }
     }
 

@@ -8,6 +8,10 @@ struct Token: Equatable {
         /// One of + - * / ^ (`**` becomes ^).
         case symbol(Character)
         case leftParenthesis, rightParenthesis, comma, end
+        /// `=` of an intermediate's definition.
+        case equals
+        /// `;` ending an intermediate's definition.
+        case semicolon
     }
 
     var kind: Kind
@@ -61,6 +65,9 @@ func tokenize(_ source: String) throws(FormulaError) -> [Token] {
             // The typographic minus sign, as the lectures print it.
             i += 1
             tokens.append(Token(kind: .symbol("-"), text: String(c), column: start + 1))
+        } else if c == "=" || c == ";" {
+            i += 1
+            tokens.append(Token(kind: c == "=" ? .equals : .semicolon, text: String(c), column: start + 1))
         } else if c == "(" || c == ")" || c == "," {
             i += 1
             let kind: Token.Kind = c == "(" ? .leftParenthesis : c == ")" ? .rightParenthesis : .comma
@@ -121,7 +128,8 @@ private let negationPrecedence = 3
 
 extension Formula {
     /// Parses a formula: numbers, variables, `+ - * / ^` (`**` too), unary minus, parentheses and calls of
-    /// `sin cos tan exp log sqrt tanh sigmoid σ relu abs max min`.
+    /// `sin cos tan exp log sqrt tanh sigmoid σ relu abs max min`, optionally after intermediates
+    /// `name = expression;` that later statements read by name (`a = x*y; b = a*a; b + a`).
     ///
     /// - Throws: `FormulaError` naming the problem and its column.
     public init(parsing source: String) throws(FormulaError) {
@@ -175,6 +183,19 @@ extension Formula {
 
         var expectOperand = true
         var index = 0
+        // Intermediates (`name = expression;` before the result, as lecture 004's a, b, c): the name being
+        // defined, the names defined but not yet read (with their columns), and every intermediate's node.
+        var binding: (name: String, column: Int)?
+        var unread: [String: Int] = [:]
+        var intermediateNames: [Int: String] = [:]
+        var lastDefinitionColumn: Int?
+        func startStatement() throws(FormulaError) {
+            guard case .identifier(let name) = tokens[index].kind, tokens[index + 1].kind == .equals else { return }
+            if variableNodes[name] != nil || Callee(name: name) != nil { throw fail(.redefinition(name), tokens[index].column) }
+            binding = (name, tokens[index].column)
+            index += 2
+        }
+        try startStatement()
         while index < tokens.count {
             let token = tokens[index]
             index += 1
@@ -191,6 +212,7 @@ extension Formula {
                     } else if Callee(name: name) != nil {
                         throw unexpected(tokens[index])
                     } else if let existing = variableNodes[name] {
+                        unread[name] = nil
                         operands.append(existing)
                         expectOperand = false
                     } else {
@@ -202,6 +224,8 @@ extension Formula {
                     pending.append(.open(column: token.column, call: nil))
                 case .symbol("-"):
                     pending.append(.negate(column: token.column))
+                case .end where nodes.count > 0 && operands.isEmpty && pending.isEmpty:
+                    throw fail(.missingResult, lastDefinitionColumn ?? token.column)
                 case .rightParenthesis:
                     if case .open(_, let call?) = pending.last, call.arguments == 0, tokens[index - 2].kind == .leftParenthesis {
                         throw fail(.wrongArgumentCount(function: call.name, expected: call.callee.arity, found: 0), call.column)
@@ -259,13 +283,29 @@ extension Formula {
                     }
                     pending[pending.count - 1] = .open(column: column, call: call)
                     expectOperand = true
+                case .semicolon:
+                    if case .open(let column, _)? = reduceToOpen() { throw fail(.unbalancedParenthesis, column) }
+                    guard let defined = binding else { throw unexpected(token) }
+                    if variableNodes[defined.name] != nil { throw fail(.redefinition(defined.name), defined.column) }
+                    let node = operands.removeLast()
+                    variableNodes[defined.name] = node
+                    if intermediateNames[node] == nil, nodes[node].arity > 0 { intermediateNames[node] = defined.name }
+                    unread[defined.name] = defined.column
+                    lastDefinitionColumn = defined.column
+                    binding = nil
+                    expectOperand = true
+                    try startStatement()
                 case .end:
                     if case .open(let column, _)? = reduceToOpen() { throw fail(.unbalancedParenthesis, column) }
+                    if let defined = binding { throw fail(.missingResult, defined.column) }
+                    if let (name, column) = unread.min(by: { $0.value < $1.value }) {
+                        throw fail(.unusedIntermediate(name), column)
+                    }
                 default:
                     throw unexpected(token)
                 }
             }
         }
-        self.init(source: source, nodes: nodes)
+        self.init(source: source, nodes: nodes, intermediateNames: intermediateNames)
     }
 }

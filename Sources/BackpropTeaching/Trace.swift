@@ -82,6 +82,23 @@ public struct Trace: Sendable {
         self.backward = backward
     }
 
+    /// The operations reverse mode executes, counted as the tables list them: each operation node's value
+    /// (1) in the forward pass, each local derivative along an edge from a non-constant input (1 each), in
+    /// the backward pass each product ∂f/∂o · ∂o/∂i (1 per such edge), and the additions that sum the
+    /// arrivals where a value fans out.
+    public var operationCount: Int {
+        let nodes = graph.formula.nodes
+        var count = 0
+        for step in forward where !nodes[step.node].inputs.isEmpty {
+            count += 1 + nodes[step.node].inputs.filter { !nodes[$0].isConstant }.count
+        }
+        for step in backward {
+            count += nodes[step.node].inputs.filter { !nodes[$0].isConstant }.count
+            count += Swift.max(0, step.upstream.count - 1)
+        }
+        return count
+    }
+
     /// The gradient ∂f/∂node that the backward table arrives at for each node (nil for constants).
     public var gradients: [Double?] {
         var result = [Double?](repeating: nil, count: graph.values.count)
@@ -148,6 +165,9 @@ public struct Trace: Sendable {
             """
     }
 }
+
+/// Rows of cells as an aligned table (the first row a header), as the CLI prints them.
+public func renderTableForCLI(_ rows: [[String]]) -> String { renderTable(rows) }
 
 /// Rows of cells as text with every column padded to its widest line; the first row is a header,
 /// underlined. A cell may hold several lines (separated by newlines); its row grows to fit.
@@ -222,7 +242,7 @@ extension Formula {
             case .constant(let value): names.append(formatShort(value))
             default:
                 counter += 1
-                names.append(index == root ? "f" : "v\(counter)")
+                names.append(index == root ? "f" : intermediateNames[index] ?? "v\(counter)")
             }
         }
         return names

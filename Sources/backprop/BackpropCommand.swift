@@ -15,7 +15,8 @@ struct BackpropCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-            GradCommand.self, CheckCommand.self, MinimizeCommand.self,
+            GradCommand.self, CompareCommand.self, JacobianCommand.self, HessianCommand.self,
+            CheckCommand.self, MinimizeCommand.self,
             BenchCommand.self, SoakCommand.self,
         ],
         defaultSubcommand: nil

@@ -22,8 +22,14 @@ struct GradCommand: ParsableCommand {
     @Flag(help: "Print one JSON object {\"value\": V, \"gradient\": {...}} with 17 significant digits.")
     var json = false
 
-    @Flag(help: "Print lecture 002's forward and backward tables, node by node.")
+    @Flag(help: "Print the tables node by node: lecture 002's forward and backward passes, or with --mode forward one forward-mode pass per input.")
     var trace = false
+
+    @Option(help: "How to differentiate: reverse (one forward and one backward pass) or forward (one pass per input).")
+    var mode: DifferentiationMode = .reverse
+
+    @Flag(help: "Print each partial derivative as a formula (symbolic differentiation), its size against the graph's, and its value beside reverse mode's.")
+    var symbolic = false
 
     @Option(help: "Significant digits in the tables and the graph.")
     var digits: Int = 6
@@ -37,13 +43,18 @@ struct GradCommand: ParsableCommand {
     func run() throws {
         guard (1...17).contains(digits) else { throw UserError("--digits must be between 1 and 17, got \(digits)") }
         guard !(json && trace) else { throw UserError("--json and --trace cannot be combined: --json prints one JSON object") }
+        guard !(symbolic && (json || trace)) else { throw UserError("--symbolic cannot be combined with --json or --trace") }
+        guard !(symbolic && mode == .forward) else { throw UserError("--symbolic prints symbolic derivatives; it cannot be combined with --mode forward") }
         let graph: ComputationGraph
+        let values: VariableValues
         do {
             let expression = try Formula(parsing: formula)
-            graph = try expression.graph(at: try VariableValues(parsing: at))
+            values = try VariableValues(parsing: at)
+            graph = try expression.graph(at: values)
         } catch {
             throw UserError(String(describing: error))
         }
+        let point = graph.formula.variables.map { values[$0]! }
         // Write files first, so a bad path fails before anything is printed.
         do {
             if let dot { try writeText(graph.dot(digits: digits), to: dot) }
@@ -51,12 +62,38 @@ struct GradCommand: ParsableCommand {
         } catch {
             throw UserError(String(describing: error))
         }
-        if json {
-            print(graph.result.json)
+        var result = graph.result
+        if mode == .forward {
+            let forward = ForwardModeTrace(formula: graph.formula, at: point)
+            result = GradientResult(variables: graph.formula.variables, point: point, value: graph.value, gradient: forward.gradient)
+                .ordered(as: values.names)
+            if trace {
+                print(forward.render(digits: digits))
+            } else if !json {
+                print(result.report(formula: formula))
+                let n = point.count
+                print("\nforward mode: \(n) pass\(n == 1 ? "" : "es"), one per input (reverse mode needs 1 for all of them)")
+            }
+        } else if symbolic {
+            let derivatives = graph.formula.symbolicDerivatives(at: point)
+            print(derivatives.render(at: point, reference: graph.formula.gradient(at: point).gradient, digits: digits))
         } else if trace {
             print(Trace(graph: graph).render(digits: digits))
-        } else {
-            print(graph.result.report(formula: formula))
+        } else if !json {
+            print(result.report(formula: formula))
+        }
+        if json { print(result.json) }
+        if !json, !(result.value.isFinite && result.gradient.allSatisfy(\.isFinite)) {
+            print("\nnote: " + (graph.formula.nonFiniteExplanation(at: point)
+                ?? "a value or partial derivative is not finite at this point (an overflow in an intermediate value)"))
         }
     }
+}
+
+/// Reverse or forward mode, as `--mode` names them.
+enum DifferentiationMode: String, ExpressibleByArgument, CaseIterable {
+    /// One forward pass and one backward sweep for every partial.
+    case reverse
+    /// One forward pass per input.
+    case forward
 }

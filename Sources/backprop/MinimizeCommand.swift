@@ -20,23 +20,29 @@ struct MinimizeCommand: ParsableCommand {
     @Option(name: .customLong("lr"), parsing: .unconditional, help: "The step size η (learning rate).")
     var learningRate: Double = 1e-3
 
-    @Option(parsing: .unconditional, help: "The most steps to take.")
-    var steps: Int = 1000
+    @Option(parsing: .unconditional, help: "The most steps to take (default 1000 for gd, 100 for newton).")
+    var steps: Int?
 
-    @Option(parsing: .unconditional, help: "Decrease the step size as η / (1 + decay·k) at step k.")
+    @Option(parsing: .unconditional, help: "Decrease the step size as η / (1 + decay·k) at step k (gd only).")
     var decay: Double = 0
 
-    @Option(parsing: .unconditional, help: "Stop once ‖∇f‖ is at most this.")
-    var tolerance: Double = 0
+    @Option(parsing: .unconditional, help: "Stop once ‖∇f‖ is at most this (default 0 for gd, 1e-8 for newton and --compare).")
+    var tolerance: Double?
+
+    @Option(help: "gd (gradient descent, the default) or newton (Newton's method with the engine's Hessian, a shift for indefinite Hessians and a backtracking line search).")
+    var method: MinimizationMethod = .gd
+
+    @Flag(help: "Run both gradient descent and Newton's method from the same start, compare them, and with --plot draw both paths.")
+    var compare = false
 
     @Option(help: ArgumentHelp("Draw the contours of a two-variable formula and the path to this SVG file.", valueName: "file.svg"))
     var plot: String?
 
     func run() throws {
-        guard steps >= 0 else { throw UserError("--steps must not be negative, got \(steps)") }
+        if let steps, steps < 0 { throw UserError("--steps must not be negative, got \(steps)") }
         guard learningRate > 0, learningRate.isFinite else { throw UserError("--lr must be a positive number, got \(learningRate)") }
         guard decay >= 0, decay.isFinite else { throw UserError("--decay must not be negative, got \(decay)") }
-        guard tolerance >= 0 else { throw UserError("--tolerance must not be negative, got \(tolerance)") }
+        if let tolerance, !(tolerance >= 0) { throw UserError("--tolerance must not be negative, got \(tolerance)") }
         let expression: Formula
         let start: [Double]
         do {
@@ -52,28 +58,76 @@ struct MinimizeCommand: ParsableCommand {
             // Fail on an unwritable file before the descent rather than after it.
             do { try writeText("", to: plot) } catch { throw UserError(String(describing: error)) }
         }
-        let descent = GradientDescent(learningRate: learningRate, steps: steps, decay: decay, tolerance: tolerance)
-        print(GradientDescentStep.progressHeader(variables: expression.variables))
-        var lastPrinted = -1
-        var last: GradientDescentStep?
-        let result = descent.minimize(expression, from: start) { step in
-            last = step
-            if descent.reportsProgress(atStep: step.iteration) {
-                print(step.progressLine)
-                lastPrinted = step.iteration
+        var paths: [(label: String, points: [[Double]])] = []
+        var summaries: [[String]] = [["method", "steps", "final point", "f", "‖∇f‖", "stopped"]]
+        var title = ""
+        if method == .gd || compare {
+            let descent = GradientDescent(
+                learningRate: learningRate, steps: steps ?? 1000, decay: decay, tolerance: tolerance ?? (compare ? 1e-8 : 0))
+            if compare { print("Gradient descent, η = \(learningRate)" + (decay > 0 ? ", decay \(decay)" : "") + "\n") }
+            print(GradientDescentStep.progressHeader(variables: expression.variables))
+            var lastPrinted = -1
+            var last: GradientDescentStep?
+            let result = descent.minimize(expression, from: start) { step in
+                last = step
+                if descent.reportsProgress(atStep: step.iteration) {
+                    print(step.progressLine)
+                    lastPrinted = step.iteration
+                }
             }
+            if let last, last.iteration != lastPrinted { print(last.progressLine) }
+            print("")
+            print(result.summary(settings: descent))
+            paths.append(("gradient descent: \(result.stepCount) steps", result.path))
+            summaries.append(summaryRow("gradient descent", result, gradientNorm: last?.gradientNorm ?? .nan))
+            title = "\(formula): \(result.stepCount) steps of gradient descent, η = \(learningRate)" + (decay > 0 ? ", decay \(decay)" : "")
         }
-        if let last, last.iteration != lastPrinted { print(last.progressLine) }
-        print("")
-        print(result.summary(settings: descent))
+        if method == .newton || compare {
+            if compare { print("\nNewton's method\n") }
+            let newton = NewtonMethod(steps: steps ?? 100, tolerance: tolerance ?? 1e-8)
+            print(NewtonStep.progressHeader(variables: expression.variables))
+            var lastNorm = Double.nan
+            let result = newton.minimize(expression, from: start) { step in
+                print(step.progressLine)
+                lastNorm = step.gradientNorm
+            }
+            print("")
+            print(result.newtonSummary(settings: newton))
+            paths.append(("Newton's method: \(result.stepCount) steps", result.path))
+            summaries.append(summaryRow("Newton's method", result, gradientNorm: lastNorm))
+            title = "\(formula): \(result.stepCount) Newton steps"
+        }
+        if compare {
+            print("\n" + renderTableForCLI(summaries))
+            title = "\(formula): gradient descent against Newton's method"
+        }
         if let plot {
-            let title = "\(formula): \(result.stepCount) steps of gradient descent, η = \(learningRate)" + (decay > 0 ? ", decay \(decay)" : "")
             do {
-                try writeText(try ContourPlot().svg(of: expression, path: result.path, title: title), to: plot)
+                try writeText(try ContourPlot().svg(of: expression, paths: compare ? paths : paths.map { ("", $0.points) }, title: title), to: plot)
             } catch {
                 throw UserError(String(describing: error))
             }
             print("plot: \(plot)")
         }
     }
+
+    /// One row of the comparison table.
+    private func summaryRow(_ name: String, _ result: GradientDescentResult, gradientNorm: Double) -> [String] {
+        let point = "(" + result.point.map { formatSignificant($0, digits: 10) }.joined(separator: ", ") + ")"
+        let reason: String
+        switch result.outcome {
+        case .converged: reason = "converged"
+        case .stepLimitReached: reason = "step limit"
+        case .diverged: reason = "diverged"
+        }
+        return [name, "\(result.stepCount)", point, formatSignificant(result.value, digits: 6), formatSignificant(gradientNorm, digits: 3), reason]
+    }
+}
+
+/// gd or newton, as `--method` names them.
+enum MinimizationMethod: String, ExpressibleByArgument, CaseIterable {
+    /// Gradient descent.
+    case gd
+    /// Newton's method.
+    case newton
 }
