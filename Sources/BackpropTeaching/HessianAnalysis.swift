@@ -18,6 +18,16 @@ public struct HessianAnalysis: Sendable {
     /// The eigenvalues of the (symmetrised) Hessian, ascending; empty when an entry is not finite.
     public let eigenvalues: [Double]
 
+    /// The same analysis with the variables in the order of `names` (names it lacks skipped, its variables
+    /// that `names` lacks after them): the gradient and the matrix's rows and columns permuted alike.
+    public func ordered(as names: [String]) -> HessianAnalysis {
+        let order = names.compactMap { variables.firstIndex(of: $0) } + variables.indices.filter { !names.contains(variables[$0]) }
+        return HessianAnalysis(
+            variables: order.map { variables[$0] }, point: order.map { point[$0] }, value: value,
+            gradient: order.map { gradient[$0] }, matrix: order.map { i in order.map { j in matrix[i][j] } },
+            eigenvalues: eigenvalues)
+    }
+
     /// ‖∇f‖.
     public var gradientNorm: Double { gradient.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 

@@ -30,6 +30,8 @@ public struct MethodComparison: Sendable {
     public let paths: GraphPaths
     /// Whether symbolic differentiation used the branches taken at the point.
     public let symbolicUsesBranches: Bool
+    /// The size of each symbolic partial written out, repeats included.
+    public let symbolicTreeSizes: [UnboundedCount]
 
     /// Runs every method at `point`, timing each over repeated runs (at least `repeats`, or until about
     /// `budget` seconds have passed) and reporting the median.
@@ -64,6 +66,7 @@ public struct MethodComparison: Sendable {
         let values = Dictionary(uniqueKeysWithValues: zip(formula.variables, point))
         let symbolic = formula.symbolicDerivatives(at: point)
         symbolicUsesBranches = symbolic.usesBranchesAtPoint
+        symbolicTreeSizes = symbolic.partials.map(\.treeSize)
         let (evaluated, symbolicTime) = timed { symbolic.partials.map { $0.evaluate(at: values) } }
         let symbolicOperations = evaluated.allSatisfy { $0 != nil } ? evaluated.reduce(0) { $0 + $1!.operations } : nil
         rows.append(MethodResult(
@@ -103,11 +106,17 @@ public struct MethodComparison: Sendable {
             var cells = [row.method]
             if showPartials { cells += row.partials.map { $0.map { formatSignificant($0, digits: digits) } ?? "—" } }
             let error = k == 0 ? "(reference)" : largestError(row).map { formatSignificant($0, digits: 2) } ?? "—"
-            cells += [error, row.work, row.operations.map(String.init) ?? "—", formatDuration(row.seconds)]
+            if row.operations == nil, row.method == "symbolic" {
+                // Too large to write out and run: say how large instead.
+                let nodes = symbolicTreeSizes.dropFirst().reduce(symbolicTreeSizes.first ?? UnboundedCount(0), +)
+                cells += [error, "\(nodes) nodes written out", "not run", "—"]
+            } else {
+                cells += [error, row.work, row.operations.map(String.init) ?? "—", formatDuration(row.seconds)]
+            }
             table.append(cells)
         }
         let point = zip(formula.variables, point).map { "\($0) = \(formatShort($1))" }.joined(separator: ", ")
-        var lines = ["Differentiation methods for f = \(formula.source)" + (point.isEmpty ? "" : " at \(point)"), "", renderTable(table), ""]
+        var lines = ["Differentiation methods for f = \(abbreviated(formula.source))" + (point.isEmpty ? "" : " at \(point)"), "", renderTable(table), ""]
         lines.append("graph: \(paths.nodeCount) nodes, \(paths.edgeCount) edges; input-to-output paths (terms of the sum over paths of influence): \(paths.totalPaths)")
         let perVariable = zip(formula.variables, paths.pathsPerVariable).map { "\($0): \($1)" }.joined(separator: ", ")
         if !perVariable.isEmpty { lines.append("paths per input: \(perVariable)") }
@@ -127,4 +136,10 @@ func formatDuration(_ seconds: Double) -> String {
     if seconds < 1e-3 { return String(format: "%.1f µs", seconds * 1e6) }
     if seconds < 1 { return String(format: "%.1f ms", seconds * 1e3) }
     return String(format: "%.2f s", seconds)
+}
+
+/// `text` cut to about `limit` characters with an ellipsis in the middle, for titles of long formulas.
+func abbreviated(_ text: String, limit: Int = 100) -> String {
+    guard text.count > limit else { return text }
+    return String(text.prefix(limit * 2 / 3)) + " … " + String(text.suffix(limit / 3))
 }

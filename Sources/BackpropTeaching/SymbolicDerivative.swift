@@ -387,7 +387,7 @@ extension SymbolicDerivatives {
         let values = Dictionary(uniqueKeysWithValues: zip(formula.variables, point))
         let paths = formula.paths
         var lines: [String] = [
-            "Symbolic differentiation of f = \(formula.source)",
+            "Symbolic differentiation of f = \(abbreviated(formula.source))",
             "the graph: \(paths.nodeCount) nodes (every shared value once)", "",
         ]
         for (index, partial) in partials.enumerated() {

@@ -10,6 +10,7 @@ struct GradCommand: ParsableCommand {
         discussion: """
             Formulas use numbers, variables, + - * / ^ (** too), unary minus, parentheses and \
             sin cos tan exp log sqrt tanh sigmoid (σ) relu abs max(a, b) min(a, b). \
+            Intermediates share a value: "a = x*y; b = a*a + a; b*b". \
             Example: backprop grad "(x + σ(x)) / (σ(x) + (x + y)^2)" --at x=4,y=3 --trace
             """)
 

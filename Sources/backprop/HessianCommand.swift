@@ -27,13 +27,15 @@ struct HessianCommand: ParsableCommand {
         guard (1...17).contains(digits) else { throw UserError("--digits must be between 1 and 17, got \(digits)") }
         let expression: Formula
         let point: [Double]
+        let values: VariableValues
         do {
             expression = try Formula(parsing: formula)
-            point = try VariableValues(parsing: at).values(for: expression)
+            values = try VariableValues(parsing: at)
+            point = try values.values(for: expression)
         } catch {
             throw UserError(String(describing: error))
         }
-        let analysis = expression.hessianAnalysis(at: point)
+        let analysis = expression.hessianAnalysis(at: point).ordered(as: values.names)
         if json {
             print(analysis.json)
             return
