@@ -119,5 +119,32 @@ nonisolated(unsafe) let primitiveCases: [PrimitiveCase] = {
     cases.append(.init(name: "lecture 004", inputs: [Tensor(2), Tensor(-1), Tensor(0)]) { v in
         v[2] + sin(v[0] * v[0] + v[1] * exp(v[2]))
     })
+    cases += convolutionPrimitiveCases()
     return cases
 }()
+
+/// Convolution and pooling (issue #12): small NCHW batches, every option that changes the index maths.
+func convolutionPrimitiveCases() -> [PrimitiveCase] {
+    let image = uniform([2, 2, 5, 6], -1, 1, seed: 40)
+    let filters = uniform([3, 2, 3, 2], -1, 1, seed: 41)
+    let bias = uniform([3], -1, 1, seed: 42)
+    return [
+        .init(name: "conv2d", inputs: [image, filters, bias]) { conv2d($0[0], weight: $0[1], bias: $0[2]) * $0[0].sum() },
+        .init(name: "conv2d stride padding dilation", inputs: [image, filters]) {
+            sin(conv2d($0[0], weight: $0[1], stride: (2, 1), padding: (1, 2), dilation: (2, 1)))
+        },
+        .init(name: "conv2d groups", inputs: [uniform([1, 4, 4, 3], -1, 1, seed: 43), uniform([2, 2, 2, 2], -1, 1, seed: 44)]) {
+            conv2d($0[0], weight: $0[1], padding: (1, 0), groups: 2).squared()
+        },
+        .init(name: "unfold and fold", inputs: [image]) { v in
+            let geometry = WindowGeometry(kernel: (2, 3), stride: (1, 2), padding: (1, 1))
+            let patches = v[0].unfoldingPatches(geometry)
+            return (patches * patches).foldingPatches(geometry, into: v[0].shape)
+        },
+        .init(name: "maxPool2d", inputs: [awayFromZero([2, 2, 5, 6], seed: 45)]) { maxPool2d($0[0] * $0[0], kernel: (2, 2)) },
+        .init(name: "maxPool2d stride padding", inputs: [awayFromZero([1, 2, 5, 5], seed: 46)]) {
+            maxPool2d(exp($0[0]), kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        },
+        .init(name: "avgPool2d", inputs: [image]) { avgPool2d($0[0] * $0[0], kernel: (2, 3), stride: (1, 2), padding: (1, 1)) },
+    ]
+}
