@@ -247,6 +247,7 @@ func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
         })
     all.merge(higherOrderWorkloads()) { $1 }
     all.merge(generalWorkloads()) { $1 }
+    all.merge(convolutionWorkloads()) { $1 }
     return all
 }
 
@@ -255,5 +256,5 @@ let defaultBenchOrder = [
     "mlp-step", "mlp-forward", "chain100000", "chain1000000", "micrograd-mlp", "sgemm-1024",
     "chain1000", "chain10000", "chain3000000",
     "mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain",
-    "chain100000-d2", "broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024",
+    "chain100000-d2", "broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024", "cnn-step",
 ]

@@ -1,6 +1,9 @@
-// Max and average pooling over NCHW images: each channel's windows unfolded into columns
-// (`unfoldingPatches`), then reduced by `max` or `mean` along the taps. The derivative comes from the
-// reduction (max routes the gradient to the largest tap, the first on a tie) and the unfolding's adjoint.
+import CBackpropKernels
+
+// Max and average pooling over NCHW images. Max pooling finds each window's largest input directly and
+// gathers it (`gatheringFlat`, whose adjoint scatters the gradient back to that position: the first largest on
+// a tie); average pooling unfolds each channel's windows into columns (`unfoldingPatches`) and takes their
+// mean. Both are therefore differentiable to any order without rules of their own.
 
 extension Tensor {
     /// The window taps of every channel as rows: `[kh·kw, N·C·Ho·Wo]`, padding read as `paddingValue`.
@@ -26,18 +29,60 @@ public func maxPool2d<Scalar>(
     padding: (height: Int, width: Int) = (0, 0), dilation: (height: Int, width: Int) = (1, 1)
 ) -> Tensor<Scalar> {
     let geometry = WindowGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation)
-    let (patches, shape) = input.channelPatches(geometry, paddingValue: -Scalar.infinity, operation: "maxPool2d")
-    return patches.max(alongAxes: [0]).reshaped(to: shape)
+    precondition(input.rank == 4, "maxPool2d: the input must be NCHW (rank 4), got shape \(input.shape)")
+    let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    guard let (oh, ow) = geometry.outputSize(height: h, width: w) else {
+        preconditionFailure("maxPool2d: the window (\(geometry)) does not fit an input of shape \(input.shape)")
+    }
+    precondition(
+        geometry.padding.height * 2 <= geometry.kernel.height && geometry.padding.width * 2 <= geometry.kernel.width,
+        "maxPool2d: padding must be at most half the kernel size, got \(geometry)")
+    // Where each window's maximum is (the first of equal values, NaN winning), found directly; the result is
+    // then a differentiable gather of those positions, whose adjoint scatters the gradient back.
+    var positions = [Int](repeating: 0, count: n * c * oh * ow)
+    input.withScalarBuffer { p in
+        positions.withUnsafeMutableBufferPointer { out in
+            let pointers = PoolPointers(source: p.baseAddress!, positions: out.baseAddress!)
+            let planes = n * c
+            let work = planes * oh * ow * geometry.kernel.height * geometry.kernel.width
+            let parts = work >= elementwiseParallelThreshold ? Swift.min(gemmThreadCount, planes) : 1
+            let chunk = (planes + parts - 1) / Swift.max(parts, 1)
+            let body: @Sendable (Int) -> Void = { part in
+                for plane in (part * chunk)..<Swift.min(planes, (part + 1) * chunk) {
+                    maximumPositions(pointers, plane: plane, h: h, w: w, oh: oh, ow: ow, geometry: geometry)
+                }
+            }
+            if parts > 1 { concurrentPerformKeepingKernelPath(iterations: parts, body) } else if planes > 0 { body(0) }
+        }
+    }
+    return input.gatheringFlat(at: positions, shape: [n, c, oh, ow])
 }
 
-/// Average pooling of an NCHW batch, as PyTorch's `avg_pool2d` (floor mode, padding counted in the
-/// average): the mean of each window. `stride` defaults to the kernel size.
-@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-public func avgPool2d<Scalar>(
-    _ input: Tensor<Scalar>, kernel: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil,
-    padding: (height: Int, width: Int) = (0, 0)
-) -> Tensor<Scalar> {
-    let geometry = WindowGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding)
-    let (patches, shape) = input.channelPatches(geometry, paddingValue: 0, operation: "avgPool2d")
-    return patches.mean(alongAxes: [0]).reshaped(to: shape)
+/// Raw addresses for the max-pooling search, shared with worker threads (each writes its own planes).
+private struct PoolPointers<Scalar>: @unchecked Sendable {
+    let source: UnsafePointer<Scalar>
+    let positions: UnsafeMutablePointer<Int>
+}
+
+/// The flat input position of each window's maximum in one channel plane, by the C kernel.
+private func maximumPositions<Scalar: TensorScalar>(
+    _ p: PoolPointers<Scalar>, plane: Int, h: Int, w: Int, oh: Int, ow: Int, geometry g: WindowGeometry
+) {
+    let out = p.positions + plane * oh * ow
+    if Scalar.self == Float.self {
+        bp_smax_pool_positions(
+            UnsafeRawPointer(p.source + plane * h * w).assumingMemoryBound(to: Float.self), out, 1, h, w, oh, ow,
+            g.kernel.height, g.kernel.width, g.stride.height, g.stride.width, g.padding.height, g.padding.width,
+            g.dilation.height, g.dilation.width)
+    } else if Scalar.self == Double.self {
+        bp_dmax_pool_positions(
+            UnsafeRawPointer(p.source + plane * h * w).assumingMemoryBound(to: Double.self), out, 1, h, w, oh, ow,
+            g.kernel.height, g.kernel.width, g.stride.height, g.stride.width, g.padding.height, g.padding.width,
+            g.dilation.height, g.dilation.width)
+    } else {
+        unsupportedKernelScalar(Scalar.self)
+    }
+    // The kernel saw one plane starting at its own origin: shift to positions in the whole tensor.
+    let offset = plane * h * w
+    if offset != 0 { for k in 0..<(oh * ow) { out[k] += offset } }
 }

@@ -73,7 +73,16 @@ extension Tensor {
                         }
                     }
                 } else if p.count > 0 {
-                    forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in o[io] += p[i] }
+                    // Reduced and kept axes interleave (NCHW's [0, 2, 3]): whole rows at a time.
+                    forEachReductionRow(shape, axes) { input, output, length, rowReduced in
+                        let row = p.baseAddress! + input
+                        if rowReduced {
+                            o[output] += vectorSum(row, count: length)
+                        } else {
+                            let target = o.baseAddress! + output
+                            for j in 0..<length { target[j] += row[j] }
+                        }
+                    }
                 }
             }
         }
@@ -123,12 +132,27 @@ extension Tensor {
         let outCount = kept.reduce(1, *)
         var out = [Scalar](repeating: -.infinity, count: outCount)
         var argmax = [Int](repeating: -1, count: outCount)
-        let outStrides = broadcastStrides(kept, to: shape)
         withScalarBuffer { p in
-            forEachBroadcastOffset(shape, outStrides, outStrides) { i, io, _ in
-                if argmax[io] < 0 || p[i] > out[io] || (p[i].isNaN && !out[io].isNaN) {
-                    out[io] = p[i]
-                    argmax[io] = i
+            out.withUnsafeMutableBufferPointer { o in
+                argmax.withUnsafeMutableBufferPointer { a in
+                    // Rows in increasing input order, so a strict comparison keeps the first maximum.
+                    forEachReductionRow(shape, axes) { input, output, length, rowReduced in
+                        let row = p.baseAddress! + input
+                        if rowReduced {
+                            var best = o[output], at = a[output]
+                            for j in 0..<length where at < 0 || row[j] > best || (row[j].isNaN && !best.isNaN) {
+                                best = row[j]
+                                at = input + j
+                            }
+                            o[output] = best
+                            a[output] = at
+                        } else {
+                            for j in 0..<length where a[output + j] < 0 || row[j] > o[output + j] || (row[j].isNaN && !o[output + j].isNaN) {
+                                o[output + j] = row[j]
+                                a[output + j] = input + j
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -140,5 +164,51 @@ extension Tensor {
             vjp: { g, _ in [g.scatteringFlat(to: argmax, shape: inputShape)] },
             jvp: { t, _ in t[0]?.gatheringFlat(at: argmax, shape: kept) })
         return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+    }
+}
+
+/// Visits a tensor of `shape` row by row for a reduction along `axes` (sorted, distinct): adjacent axes that
+/// are all reduced or all kept are merged, axes of size 1 dropped, and the last merged run is the row. For
+/// each row, `body(inputOffset, outputOffset, length, reduced)` gets the row's first element, the output
+/// element it reduces into (`reduced`: the whole row into one output) or the output row it combines with
+/// element by element (`!reduced`), and the row's length. Rows come in increasing input order.
+func forEachReductionRow(_ shape: [Int], _ axes: [Int], _ body: (Int, Int, Int, Bool) -> Void) {
+    var groups: [(size: Int, reduced: Bool)] = []
+    for (axis, size) in shape.enumerated() where size != 1 {
+        let reduced = axes.contains(axis)
+        if let last = groups.last, last.reduced == reduced {
+            groups[groups.count - 1].size *= size
+        } else {
+            groups.append((size, reduced))
+        }
+    }
+    guard let row = groups.last else {
+        body(0, 0, 1, true)
+        return
+    }
+    guard shape.reduce(1, *) > 0 else { return }
+    let outer = Array(groups.dropLast())
+    // The output stride of each kept group: kept groups laid out row-major in order, the row's run last.
+    var strides = [Int](repeating: 0, count: outer.count)
+    var stride = row.reduced ? 1 : row.size
+    for g in outer.indices.reversed() where !outer[g].reduced {
+        strides[g] = stride
+        stride *= outer[g].size
+    }
+    let rows = outer.reduce(1) { $0 * $1.size }
+    var index = [Int](repeating: 0, count: outer.count)
+    var output = 0
+    for r in 0..<rows {
+        body(r * row.size, output, row.size, row.reduced)
+        // Advance the mixed-radix counter and the output offset with it.
+        var g = outer.count - 1
+        while g >= 0 {
+            index[g] += 1
+            output += strides[g]
+            if index[g] < outer[g].size { break }
+            output -= strides[g] * outer[g].size
+            index[g] = 0
+            g -= 1
+        }
     }
 }
