@@ -86,3 +86,15 @@ private func maximumPositions<Scalar: TensorScalar>(
     let offset = plane * h * w
     if offset != 0 { for k in 0..<(oh * ow) { out[k] += offset } }
 }
+
+/// Average pooling of an NCHW batch, as PyTorch's `avg_pool2d` (floor mode, padding counted in the
+/// average): the mean of each window. `stride` defaults to the kernel size.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+public func avgPool2d<Scalar>(
+    _ input: Tensor<Scalar>, kernel: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil,
+    padding: (height: Int, width: Int) = (0, 0)
+) -> Tensor<Scalar> {
+    let geometry = WindowGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding)
+    let (patches, shape) = input.channelPatches(geometry, paddingValue: 0, operation: "avgPool2d")
+    return patches.mean(alongAxes: [0]).reshaped(to: shape)
+}
