@@ -22,12 +22,22 @@ public struct Checkpoint: Sendable {
         file = SafeTensorsFile(metadata: metadata)
     }
 
-    /// Creates a checkpoint of a model's parameters.
+    /// Creates a checkpoint of a model's parameters and buffers (`num_batches_tracked` as PyTorch's 0-d int64).
     public init<L: Layer>(model: L, metadata: [String: String] = [:]) {
         self.init(metadata: metadata)
         for (name, value) in model.namedParameters {
             // Layer parameter names are unique by construction; a duplicate keeps the first value.
             try? file.append(value, named: name)
+        }
+        for (name, value) in model.namedBuffers {
+            if name.hasSuffix("num_batches_tracked"), value.scalarCount == 1 {
+                // PyTorch keeps this counter as a 0-d int64 tensor; store it the same way.
+                let count = Int64(value.scalars[0])
+                let bytes = (0..<8).map { UInt8(truncatingIfNeeded: count >> (8 * $0)) }
+                if let tensor = try? SafeTensor(dtype: .int64, shape: [], bytes: bytes) { try? file.append(tensor, named: name) }
+            } else {
+                try? file.append(value, named: name)
+            }
         }
     }
 
@@ -88,7 +98,8 @@ public struct Checkpoint: Sendable {
         try Normalization(namedTensors: tensors(withPrefix: prefix + ".", as: type), prefix: prefix)
     }
 
-    /// Copies the stored parameters into `model`, converting F32/F64/F16/BF16 to the model's scalar type.
+    /// Copies the stored parameters and buffers (BatchNorm's running statistics) into `model`, converting
+    /// F32/F64/F16/BF16 (and the integer `num_batches_tracked`) to the model's scalar type.
     ///
     /// Tensors the model does not have (optimizer state, …) are ignored.
     ///
@@ -107,7 +118,18 @@ public struct Checkpoint: Sendable {
             }
             values.append(stored.tensor(as: L.Scalar.self))
         }
+        var buffers: [Tensor<L.Scalar>] = []
+        for (name, current) in model.namedBuffers {
+            guard let stored = file.tensors[name] else {
+                throw CheckpointError("checkpoint has no buffer \(name) of shape \(current.shape)")
+            }
+            guard stored.shape == current.shape else {
+                throw CheckpointError("checkpoint has \(name) of shape \(stored.shape), model expects \(current.shape)")
+            }
+            buffers.append(stored.tensor(as: L.Scalar.self))
+        }
         model.parameters = values
+        model.buffers = buffers
     }
 
     /// Saves the checkpoint atomically (temporary file, fsync, rename), so an interrupted save leaves

@@ -16,6 +16,13 @@ public protocol Layer<Scalar> {
     /// The parameter values, in the order of `parameterNames`.
     var parameters: [Tensor<Scalar>] { get set }
 
+    /// The names of the layer's buffers: state that is saved with the parameters but not trained (BatchNorm's
+    /// `running_mean`, `running_var`, `num_batches_tracked`), PyTorch's buffers. Empty by default.
+    var bufferNames: [String] { get }
+
+    /// The buffers' values, in the order of `bufferNames`. Empty by default.
+    var buffers: [Tensor<Scalar>] { get set }
+
     /// Applies the layer to a batch of inputs.
     ///
     /// - Parameters:
@@ -26,6 +33,20 @@ public protocol Layer<Scalar> {
 }
 
 extension Layer {
+    /// No buffers.
+    public var bufferNames: [String] { [] }
+
+    /// No buffers.
+    public var buffers: [Tensor<Scalar>] {
+        get { [] }
+        set { precondition(newValue.isEmpty, "\(Self.self) has no buffers, got \(newValue.count)") }
+    }
+
+    /// The buffers as (name, value) pairs, in order.
+    public var namedBuffers: [(name: String, value: Tensor<Scalar>)] {
+        Array(zip(bufferNames, buffers)).map { (name: $0.0, value: $0.1) }
+    }
+
     /// Applies the layer in evaluation mode (dropout off).
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         callAsFunction(input, context: ForwardContext(mode: .evaluation))

@@ -33,6 +33,25 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
         }
     }
 
+    /// Each layer's buffer names prefixed by its index (`1.running_mean`).
+    public var bufferNames: [String] {
+        layers.enumerated().flatMap { index, layer in layer.bufferNames.map { "\(index).\($0)" } }
+    }
+
+    /// Every layer's buffers, in layer order.
+    public var buffers: [Tensor<Scalar>] {
+        get { layers.flatMap { $0.buffers } }
+        set {
+            precondition(newValue.count == bufferNames.count, "Sequential: expected \(bufferNames.count) buffers, got \(newValue.count)")
+            var start = 0
+            for index in layers.indices {
+                let count = layers[index].bufferNames.count
+                if count > 0 { layers[index].buffers = Array(newValue[start..<(start + count)]) }
+                start += count
+            }
+        }
+    }
+
     /// Applies the layers in order.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         layers.reduce(input) { x, layer in layer(x, context: context) }
