@@ -76,6 +76,17 @@ func convolutionWorkloads() -> [String: BenchWorkload] {
                 time("unfold1") { _ = withoutRecording { cnn.x.unfoldingPatches(WindowGeometry(kernel: (3, 3), padding: (1, 1))) } }
                 time("pool1") { _ = withoutRecording { maxPool2d(a, kernel: (2, 2)) } }
                 time("relu1") { _ = withoutRecording { relu(a) } }
+                let w1 = Tensor<Float>.randomNormal(shape: [16, 9], seed: 1), p1 = Tensor<Float>.randomNormal(shape: [9, 50176], seed: 2)
+                let g1 = Tensor<Float>.randomNormal(shape: [16, 50176], seed: 3)
+                let w2 = Tensor<Float>.randomNormal(shape: [32, 144], seed: 4), p2 = Tensor<Float>.randomNormal(shape: [144, 12544], seed: 5)
+                let g2 = Tensor<Float>.randomNormal(shape: [32, 12544], seed: 6)
+                time("gemm conv1 fwd") { _ = matmul(w1, p1) }
+                time("gemm conv1 dW") { _ = matmul(g1, p1, transposeB: true) }
+                time("gemm conv2 fwd") { _ = matmul(w2, p2) }
+                time("gemm conv2 dW") { _ = matmul(g2, p2, transposeB: true) }
+                time("gemm conv2 dP") { _ = matmul(w2, g2, transposeA: true) }
+                time("transpose conv2 out") { _ = g2.reshaped(to: [32, 64, 196]).transposed(permutation: [1, 0, 2]) }
+                time("transpose conv1 out") { _ = g1.reshaped(to: [16, 64, 784]).transposed(permutation: [1, 0, 2]) }
                 print(times.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: "  "))
                 return 0
             }

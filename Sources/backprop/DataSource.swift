@@ -49,6 +49,27 @@ enum DataSource {
         }
     }
 
+    /// The shape of one example as an image (channels, height, width), when the source knows it: 1×8×8 for
+    /// the digits, and for MNIST the IDX file's own dimensions (one channel); nil for a CSV file.
+    func imageShape() throws -> [Int]? {
+        switch self {
+        case .bundledDigits: return [1, 8, 8]
+        case .csv: return nil
+        case .mnist(let url):
+            for name in ["train-images-idx3-ubyte", "train-images.idx3-ubyte", "train-images-idx3-ubyte.gz", "train-images.idx3-ubyte.gz"] {
+                let file = url.appendingPathComponent(name)
+                guard FileManager.default.fileExists(atPath: file.path) else { continue }
+                do {
+                    let images = try IDXArray.read(from: file)
+                    return images.shape.count == 3 ? [1] + Array(images.shape.dropFirst()) : nil
+                } catch let error as DataError {
+                    throw UserError(error.description)
+                }
+            }
+            return nil
+        }
+    }
+
     /// Whether the source comes with its own test part (MNIST's t10k files).
     var hasSeparateTestPart: Bool {
         if case .mnist = self { return true }

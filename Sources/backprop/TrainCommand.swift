@@ -19,6 +19,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The CSV label column, 0-based; negative counts from the end. Default: the last.")
     var labelColumn: Int?
 
+    @Option(help: "mlp (hidden widths from --layers) or cnn (the built-in small CNN: conv 3x3 to 16, ReLU, max-pool 2, conv 3x3 to 32, ReLU, max-pool 2, linear 128, ReLU).")
+    var model: ModelKind = .mlp
+
+    @Option(help: ArgumentHelp("A network as comma-separated layers, e.g. conv:16:3:p1,relu,maxpool:2,flatten,linear:64,relu (conv:OUT:K[:sS][:pP][:dD][:gG][:nobias], maxpool:K, avgpool:K, bn, gap, flatten, linear:OUT, relu, tanh, sigmoid, dropout:P); the classifier layer is added.", valueName: "spec"))
+    var architecture: String?
+
+    @Option(help: ArgumentHelp("The shape of one example for a convolutional network, CxHxW (e.g. 1x8x8). IDX files and the bundled digits carry theirs.", valueName: "CxHxW"))
+    var imageShape: String?
+
     @Option(help: "Hidden layer widths, comma-separated (e.g. 128,64).")
     var layers: String = "128"
 
@@ -97,10 +106,15 @@ struct TrainCommand: ParsableCommand {
             // The resumed run must see the same split as the run it continues.
             if let fraction = checkpoint.metadata["test_fraction"].flatMap(Double.init) { heldOutFraction = fraction }
         } else {
-            let configuration = TrainingConfiguration(
+            var configuration = TrainingConfiguration(
                 hiddenWidths: try parseWidths(layers), activation: try parseActivation(activation), dropout: dropout,
                 epochs: epochs ?? 30, batchSize: batchSize, optimizer: try parseOptimizer(optimizer), learningRate: lr,
                 schedule: try parseSchedule(schedule, epochs: epochs ?? 30), maxGradientNorm: clipNorm, seed: seed)
+            if let (network, shape) = try chosenArchitecture(source: source, featureCount: all.featureCount) {
+                configuration.architecture = network
+                configuration.exampleShape = shape
+                configuration.hiddenWidths = []
+            }
             trainer = try freshTrainer(configuration, all: all, testPart: testPart)
         }
         var (train, test) = try splitData(all, testPart: testPart, seed: trainer.configuration.seed, testFraction: heldOutFraction)
@@ -118,9 +132,8 @@ struct TrainCommand: ParsableCommand {
         let display = ProgressDisplay(enabled: !quiet)
         let configuration = trainer.configuration
         if !quiet {
-            let widths = ([trainer.inputSize] + configuration.hiddenWidths + [trainer.classCount]).map(String.init).joined(separator: "-")
             print("data: \(source.name): \(train.count) training, \(test.count) test examples")
-            print("model: MLP \(widths) (\(configuration.activation.rawValue)), \(trainer.model.parameterCount) parameters; "
+            print("model: \(configuration.modelDescription(inputSize: trainer.inputSize, classCount: trainer.classCount)), \(trainer.model.parameterCount) parameters; "
                 + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), "
                 + "\(configuration.epochs) epochs, seed \(configuration.seed)"
                 + (trainer.completedEpochs > 0 ? "; resuming after epoch \(trainer.completedEpochs)" : ""))
@@ -201,6 +214,48 @@ struct TrainCommand: ParsableCommand {
         return RunFailure("\(what); \(kept); \(advice)")
     }
 
+    /// The network `--model cnn` or `--architecture` asks for and the example shape it gets, checked against
+    /// the data; nil for the MLP.
+    func chosenArchitecture(source: DataSource, featureCount: Int) throws -> (ArchitectureSpecification, [Int])? {
+        let network: ArchitectureSpecification
+        if architecture != nil && model == .cnn { throw UserError("give --model cnn or --architecture, not both") }
+        if let architecture {
+            do { network = try ArchitectureSpecification(parsing: architecture) } catch let error as ArchitectureError {
+                throw UserError("--architecture: \(error.message)")
+            }
+        } else if model == .cnn {
+            network = .smallCNN
+        } else {
+            guard imageShape == nil else { throw UserError("--image-shape applies to a convolutional network (--model cnn or --architecture)") }
+            return nil
+        }
+        guard layers == "128", activation == "relu", dropout == 0 else {
+            throw UserError("--layers, --activation and --dropout describe the MLP; write the network with --architecture instead")
+        }
+        var shape: [Int]
+        if let imageShape {
+            let dimensions = imageShape.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard dimensions.count == 3, dimensions.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw UserError("--image-shape: expected CxHxW such as 1x28x28, got '\(imageShape)'")
+            }
+            shape = dimensions.map { $0! }
+        } else if let known = try source.imageShape() {
+            shape = known
+        } else {
+            shape = [featureCount]
+        }
+        guard shape.reduce(1, *) == featureCount else {
+            throw UserError("--image-shape \(shape.map(String.init).joined(separator: "x")) holds \(shape.reduce(1, *)) values, the data has \(featureCount) features per example")
+        }
+        do {
+            let _: Sequential<Float> = try network.model(exampleShape: shape, classCount: 2, seed: 0)
+        } catch let error as ArchitectureError {
+            let hint = shape.count == 1 ? " (give the image shape with --image-shape CxHxW)" : ""
+            throw UserError("the network does not fit the data: \(error.message)\(hint)")
+        }
+        return (network, shape)
+    }
+
     /// A trainer with a fresh model sized for the data.
     func freshTrainer(
         _ configuration: TrainingConfiguration, all: Dataset<Float>, testPart: Dataset<Float>?
@@ -235,6 +290,14 @@ struct TrainCommand: ParsableCommand {
         }
         return parts
     }
+}
+
+/// The kind of network `--model` names.
+enum ModelKind: String, ExpressibleByArgument, CaseIterable {
+    /// A multilayer perceptron of `--layers`.
+    case mlp
+    /// The built-in small convolutional network.
+    case cnn
 }
 
 /// Checks that `data` fits the trainer's model (after a resume, or for `evaluate`, the data must be like

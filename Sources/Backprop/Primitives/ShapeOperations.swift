@@ -77,6 +77,14 @@ extension Tensor {
                             }
                         }
                     }
+                } else if let keep = permutation.indices.last(where: { permutation[$0] != $0 }).map({ $0 + 1 }), keep < rank {
+                    // The trailing axes keep their order (NCHW ↔ CNHW, [O, N, L] → [N, O, L]): copy whole
+                    // contiguous runs instead of single elements.
+                    let run = shape[keep...].reduce(1, *)
+                    let outer = Array(outShape[..<keep]), outerStrides = strides[..<keep].map { $0 / run }
+                    forEachBroadcastOffset(outer, outerStrides, outerStrides) { i, ia, _ in
+                        (out.baseAddress! + i * run).initialize(from: p.baseAddress! + ia * run, count: run)
+                    }
                 } else {
                     forEachBroadcastOffset(outShape, strides, strides) { i, ia, _ in out[i] = p[ia] }
                 }

@@ -37,9 +37,19 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         self.configuration = configuration
         self.inputSize = inputSize
         self.classCount = classCount
-        self.model = .multilayerPerceptron(
-            widths: [inputSize] + configuration.hiddenWidths + [classCount], activation: configuration.activation,
-            dropout: configuration.dropout, seed: configuration.seed)
+        if let architecture = configuration.architecture {
+            let shape = configuration.exampleShape ?? [inputSize]
+            precondition(shape.reduce(1, *) == inputSize, "ClassifierTrainer: example shape \(shape) does not hold \(inputSize) features")
+            do {
+                self.model = try architecture.model(exampleShape: shape, classCount: classCount, seed: configuration.seed)
+            } catch {
+                preconditionFailure("ClassifierTrainer: \(error) (check the architecture with ArchitectureSpecification.model first)")
+            }
+        } else {
+            self.model = .multilayerPerceptron(
+                widths: [inputSize] + configuration.hiddenWidths + [classCount], activation: configuration.activation,
+                dropout: configuration.dropout, seed: configuration.seed)
+        }
         self.optimizer = configuration.optimizer.make(learningRate: configuration.learningRate)
         self.history = []
     }
@@ -149,7 +159,14 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         precondition(
             features.rank == 2 && features.shape[1] == inputSize,
             "ClassifierTrainer.logits: expected features of shape [n, \(inputSize)], got \(features.shape)")
-        return withoutRecording { model(features) }
+        // In slices, so that a large evaluation set does not unfold every image's patches at once.
+        let rows = features.shape[0], slice = 512
+        guard rows > slice else { return withoutRecording { model(features) } }
+        return withoutRecording {
+            Tensor(concatenating: stride(from: 0, to: rows, by: slice).map { start in
+                model(features.slicing(start..<Swift.min(rows, start + slice), alongAxis: 0))
+            }, alongAxis: 0)
+        }
     }
 
     /// The seed of a batch's dropout masks: a mix of the run's seed, the epoch and the batch, so a

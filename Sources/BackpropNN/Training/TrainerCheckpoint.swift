@@ -46,6 +46,16 @@ extension ClassifierTrainer {
             let step = metadata["optimizer_step"].flatMap(Int.init), step >= 0
         else { throw CheckpointError("checkpoint metadata is incomplete or malformed: \(metadata)") }
         if let epochs { configuration.epochs = epochs }
+        if let architecture = configuration.architecture {
+            // Check the recorded network fits before building it (the initialiser traps on a bad one).
+            let shape = configuration.exampleShape ?? [inputSize]
+            guard shape.reduce(1, *) == inputSize else {
+                throw CheckpointError("checkpoint's example shape \(shape) does not hold its \(inputSize) input features")
+            }
+            do { _ = try architecture.model(exampleShape: shape, classCount: classCount, seed: 0) as Sequential<Scalar> } catch {
+                throw CheckpointError("checkpoint's architecture does not build: \(error)")
+            }
+        }
         self.init(configuration: configuration, inputSize: inputSize, classCount: classCount)
         try checkpoint.apply(to: &model)
         var state = OptimizerState<Scalar>(step: step)

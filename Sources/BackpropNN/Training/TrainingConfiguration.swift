@@ -21,14 +21,22 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var maxGradientNorm: Double?
     /// Seeds the initial weights, the shuffling and dropout.
     public var seed: UInt64
+    /// A network other than the MLP of `hiddenWidths` (a CNN, say), or nil for the MLP.
+    public var architecture: ArchitectureSpecification?
+    /// The shape of one example for `architecture` (`[channels, height, width]` for images), or nil for
+    /// flat feature vectors.
+    public var exampleShape: [Int]?
 
     /// Creates a configuration; the defaults are the digits set-up: one hidden layer of 128 ReLU units,
     /// Adam at 1e-3, batches of 32, 30 epochs.
     public init(
         hiddenWidths: [Int] = [128], activation: Activation = .relu, dropout: Double = 0, epochs: Int = 30,
         batchSize: Int = 32, optimizer: OptimizerChoice = .adam, learningRate: Double = 1e-3,
-        schedule: LearningRateSchedule = .constant, maxGradientNorm: Double? = nil, seed: UInt64 = 0
+        schedule: LearningRateSchedule = .constant, maxGradientNorm: Double? = nil, seed: UInt64 = 0,
+        architecture: ArchitectureSpecification? = nil, exampleShape: [Int]? = nil
     ) {
+        self.architecture = architecture
+        self.exampleShape = exampleShape
         self.hiddenWidths = hiddenWidths
         self.activation = activation
         self.dropout = dropout
@@ -50,6 +58,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
             "schedule": schedule.textDescription, "seed": "\(seed)",
         ]
         if let maxGradientNorm { entries["max_gradient_norm"] = "\(maxGradientNorm)" }
+        if let architecture { entries["architecture"] = architecture.description }
+        if let exampleShape { entries["example_shape"] = exampleShape.map(String.init).joined(separator: "x") }
         return entries
     }
 
@@ -71,5 +81,24 @@ public struct TrainingConfiguration: Sendable, Equatable {
             hiddenWidths: widths, activation: activation, dropout: dropout, epochs: epochs, batchSize: batchSize,
             optimizer: optimizer, learningRate: learningRate, schedule: schedule,
             maxGradientNorm: metadata["max_gradient_norm"].flatMap(Double.init), seed: seed)
+        if let text = metadata["architecture"] {
+            guard let architecture = try? ArchitectureSpecification(parsing: text) else { return nil }
+            self.architecture = architecture
+        }
+        if let text = metadata["example_shape"] {
+            let dimensions = text.split(separator: "x").compactMap { Int($0) }
+            guard !dimensions.isEmpty, dimensions.allSatisfy({ $0 > 0 }) else { return nil }
+            exampleShape = dimensions
+        }
+    }
+
+    /// A one-line description of the model: `MLP 64-128-10 (relu)` or the architecture spec.
+    public func modelDescription(inputSize: Int, classCount: Int) -> String {
+        if let architecture {
+            let shape = (exampleShape ?? [inputSize]).map(String.init).joined(separator: "×")
+            return "\(shape) → \(architecture) → linear:\(classCount)"
+        }
+        let widths = ([inputSize] + hiddenWidths + [classCount]).map(String.init).joined(separator: "-")
+        return "MLP \(widths) (\(activation.rawValue))"
     }
 }
