@@ -34,6 +34,6 @@ let package = Package(
         .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BackpropTeachingTests", dependencies: ["BackpropTeaching"]),
         // The CLI's commands, parsed and run in-process: flags, files, exit-status mapping.
-        .testTarget(name: "BackpropCLITests", dependencies: ["backprop"]),
+        .testTarget(name: "BackpropCLITests", dependencies: ["backprop", "BackpropNN"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import BackpropNN
 
 @testable import backprop
 
@@ -79,6 +80,60 @@ struct TrainCommandTests {
         expectUserError(["predict", "--model", checkpoint, "--input", plot], mentioning: "curves.svg")
         expectUserError(["evaluate", "--model", plot], mentioning: "curves.svg")
         expectUserError(["train", "--resume", plot, "--plot", plot, "--quiet"], mentioning: "curves.svg")
+    }
+
+    @Test func trainsACNNWhoseCheckpointRebuildsItForEvaluateResumeAndPredict() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checkpoint = folder.appendingPathComponent("cnn.safetensors").path
+        let plot = folder.appendingPathComponent("cnn.svg").path
+        var command = try BackpropCommand.parseAsRoot([
+            "train", "--architecture", "conv:4:3:p1,bn,relu,maxpool:2,conv:8:3:s2:p1,relu,gap", "--epochs", "2",
+            "--batch-size", "64", "--lr", "0.01", "--quiet", "--save", checkpoint, "--plot", plot,
+        ])
+        try command.run()
+        let saved = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        #expect(saved.metadata["architecture"] == "conv:4:3:p1,bn,relu,maxpool:2,conv:8:3:s2:p1,relu,gap")
+        #expect(saved.metadata["example_shape"] == "1x8x8")
+        // Layer 0 is the Unflatten to 1×8×8, so the names are PyTorch's for nn.Sequential(nn.Unflatten, …).
+        #expect(saved.contains("1.weight") && saved.contains("2.running_mean") && saved.contains("2.num_batches_tracked"))
+        #expect(try saved.tensor(named: "2.num_batches_tracked", as: Float.self).scalars == [46])  // 2 epochs × 23 batches
+        var resume = try BackpropCommand.parseAsRoot(["train", "--resume", checkpoint, "--epochs", "3", "--quiet", "--plot", plot])
+        try resume.run()
+        let resumed = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        #expect(try resumed.tensor(named: "2.num_batches_tracked", as: Float.self).scalars == [69])
+        var evaluate = try BackpropCommand.parseAsRoot(["evaluate", "--model", checkpoint, "--json"])
+        try evaluate.run()
+        let features = folder.appendingPathComponent("two.csv")
+        try ["0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,15,14,13,12,11,10,9,8,7,6,5,4,3,2,1,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,15,14,13,12,11,10,9,8,7,6,5,4,3,2,1",
+             (0..<64).map { _ in "3" }.joined(separator: ",")].joined(separator: "\n").write(to: features, atomically: true, encoding: .utf8)
+        var predict = try BackpropCommand.parseAsRoot(["predict", "--model", checkpoint, "--input", features.path])
+        try predict.run()
+        // The built-in CNN trains on the bundled digits too (1×8×8 is large enough for its two poolings).
+        var preset = try BackpropCommand.parseAsRoot(["train", "--model", "cnn", "--epochs", "1", "--quiet", "--save", checkpoint, "--plot", plot])
+        try preset.run()
+    }
+
+    @Test func convolutionalNetworkMistakesAreUserErrors() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = ["--save", folder.appendingPathComponent("x.safetensors").path, "--plot", folder.appendingPathComponent("x.svg").path, "--quiet"]
+        expectUserError(["train", "--architecture", "conv:4", "--epochs", "1"] + out, mentioning: "conv:OUT:K")
+        expectUserError(["train", "--architecture", "conv:4:3:q1", "--epochs", "1"] + out, mentioning: "option 'q1'")
+        expectUserError(["train", "--architecture", "conv:4:3,pool:2", "--epochs", "1"] + out, mentioning: "unknown layer")
+        expectUserError(["train", "--architecture", "conv:4:9", "--epochs", "1"] + out, mentioning: "does not fit")
+        expectUserError(["train", "--architecture", "linear:8,conv:4:3", "--epochs", "1"] + out, mentioning: "needs an image")
+        expectUserError(["train", "--model", "cnn", "--architecture", "conv:4:3", "--epochs", "1"] + out, mentioning: "not both")
+        expectUserError(["train", "--model", "cnn", "--layers", "64", "--epochs", "1"] + out, mentioning: "--architecture")
+        expectUserError(["train", "--model", "cnn", "--image-shape", "1x8", "--epochs", "1"] + out, mentioning: "CxHxW")
+        expectUserError(["train", "--model", "cnn", "--image-shape", "1x9x9", "--epochs", "1"] + out, mentioning: "64 features")
+        expectUserError(["train", "--image-shape", "1x8x8", "--epochs", "1"] + out, mentioning: "--image-shape applies")
+        expectUserError(["train", "--model", "resnet", "--epochs", "1"] + out, mentioning: "resnet")
+        // A CSV file has no image shape: a convolution then needs --image-shape.
+        let csv = folder.appendingPathComponent("flat.csv")
+        try (0..<20).map { row in (0..<17).map { String(($0 * row) % 5) }.joined(separator: ",") }.joined(separator: "\n")
+            .write(to: csv, atomically: true, encoding: .utf8)
+        expectUserError(["train", "--data", csv.path, "--model", "cnn", "--epochs", "1"] + out, mentioning: "--image-shape")
     }
 
     @Test func badFlagsAndFilesAreUserErrors() throws {

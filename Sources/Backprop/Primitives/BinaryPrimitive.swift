@@ -165,7 +165,33 @@ extension Tensor {
                         for i in 0..<count { out[i] = f(s, bp[i]) }
                     } else {
                         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
-                        forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in out[i] = f(ap[ia], bp[ib]) }
+                        // The longest trailing run over which both operands step contiguously, or one stays
+                        // fixed (a channel bias [1, C, 1, 1] against [N, C, H, W]: runs of H·W): the loop over a
+                        // run is inlined; only the outer positions go through the generic walk.
+                        var run = 1, k = shape.count
+                        let aSteps = sa.last == 1, bSteps = sb.last == 1
+                        while k > 0 && sa[k - 1] == (aSteps ? run : 0) && sb[k - 1] == (bSteps ? run : 0) && (aSteps || bSteps) {
+                            run *= shape[k - 1]
+                            k -= 1
+                        }
+                        if run >= 8 {
+                            let outer = Array(shape[..<k]), outerA = Array(sa[..<k]), outerB = Array(sb[..<k])
+                            let o = out.baseAddress!, pa = ap.baseAddress!, pb = bp.baseAddress!
+                            forEachBroadcastOffset(outer, outerA, outerB) { i, ia, ib in
+                                let target = o + i * run
+                                if aSteps && bSteps {
+                                    for j in 0..<run { target[j] = f(pa[ia + j], pb[ib + j]) }
+                                } else if aSteps {
+                                    let s = pb[ib]
+                                    for j in 0..<run { target[j] = f(pa[ia + j], s) }
+                                } else {
+                                    let s = pa[ia]
+                                    for j in 0..<run { target[j] = f(s, pb[ib + j]) }
+                                }
+                            }
+                        } else {
+                            forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in out[i] = f(ap[ia], bp[ib]) }
+                        }
                     }
                     initialized = count
                 }
