@@ -22,6 +22,7 @@ parser.add_argument("workloads", nargs="*",
 args = parser.parse_args()
 HIGHER_ORDER = {"mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain"}
 GENERAL = {"broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024"}
+CONVOLUTIONAL = {"cnn-step"}
 
 binary = os.path.join(root, ".build", "release", "backprop")
 lad = "/tmp/backprop_language_ad_chain"
@@ -38,13 +39,17 @@ for _ in range(args.rounds):
     # The shared peers know the first-order workloads; scripts/peers_higher_order.py the later ones.
     higher = [w for w in args.workloads if w in HIGHER_ORDER]
     general = [w for w in args.workloads if w in GENERAL]
-    shared_workloads = [w for w in args.workloads if w not in HIGHER_ORDER and w not in GENERAL]
+    convolutional = [w for w in args.workloads if w in CONVOLUTIONAL]
+    shared_workloads = [w for w in args.workloads if w not in HIGHER_ORDER and w not in GENERAL and w not in CONVOLUTIONAL]
     lines = []
     if shared_workloads:
         lines += subprocess.run([sys.executable, os.path.join(args.shared, "peers.py"), *shared_workloads],
                                 capture_output=True, text=True).stdout.splitlines()
     if general:
         lines += subprocess.run([sys.executable, os.path.join(here, "peers_general.py"), *general],
+                                capture_output=True, text=True).stdout.splitlines()
+    if convolutional:
+        lines += subprocess.run([sys.executable, os.path.join(here, "peers_cnn.py"), *convolutional],
                                 capture_output=True, text=True).stdout.splitlines()
     if higher:
         lines += subprocess.run([sys.executable, os.path.join(here, "peers_higher_order.py"), *higher],

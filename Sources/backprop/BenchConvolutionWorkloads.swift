@@ -85,6 +85,16 @@ func convolutionWorkloads() -> [String: BenchWorkload] {
                 time("gemm conv2 fwd") { _ = matmul(w2, p2) }
                 time("gemm conv2 dW") { _ = matmul(g2, p2, transposeB: true) }
                 time("gemm conv2 dP") { _ = matmul(w2, g2, transposeA: true) }
+                let p2batched = Tensor<Float>.randomNormal(shape: [64, 144, 196], seed: 7)
+                time("gemm conv2 fwd, batched NCHW") { _ = matmul(w2, p2batched) }
+                let p1batched = Tensor<Float>.randomNormal(shape: [64, 9, 784], seed: 8)
+                time("gemm conv1 fwd, batched NCHW") { _ = matmul(w1, p1batched) }
+                time("gemm conv1 fwd, patches as rows") { _ = matmul(p1, w1, transposeA: true, transposeB: true) }
+                time("gemm conv2 fwd, patches as rows") { _ = matmul(p2, w2, transposeA: true, transposeB: true) }
+                let p2rows = p2.transposed(), g2rows = g2.transposed()
+                time("gemm conv2 fwd, row patches stored") { _ = matmul(p2rows, w2, transposeB: true) }
+                time("gemm conv2 dW, row patches stored") { _ = matmul(g2rows, p2rows, transposeA: true) }
+                time("gemm conv2 dP, row patches stored") { _ = matmul(g2rows, w2) }
                 time("transpose conv2 out") { _ = g2.reshaped(to: [32, 64, 196]).transposed(permutation: [1, 0, 2]) }
                 time("transpose conv1 out") { _ = g1.reshaped(to: [16, 64, 784]).transposed(permutation: [1, 0, 2]) }
                 print(times.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: "  "))

@@ -240,11 +240,15 @@ public func conv2d<Scalar>(
         let x = groups == 1 ? input : input.slicing((group * perGroup)..<((group + 1) * perGroup), alongAxis: 1)
         let w = groups == 1 ? weight : weight.slicing((group * outPerGroup)..<((group + 1) * outPerGroup), alongAxis: 0)
         let patches = x.unfoldingPatches(geometry)
-        // [O, C·kh·kw] · [C·kh·kw, N·Ho·Wo] = [O, N·Ho·Wo], then to [N, O, Ho, Wo].
-        let product = matmul(w.reshaped(to: [outPerGroup, perGroup * kh * kw]), patches)
-        outputs.append(product.reshaped(to: [outPerGroup, n, oh * ow]).transposed(permutation: [1, 0, 2]))
+        // [C·kh·kw, N·Ho·Wo]ᵀ · [O, C·kh·kw]ᵀ = [N·Ho·Wo, O] (NHWC): the long axis as the product's rows
+        // measured 1.5× faster than [O, C·kh·kw] · [C·kh·kw, N·Ho·Wo] on cnn-step's second convolution.
+        var product = matmul(patches, w.reshaped(to: [outPerGroup, perGroup * kh * kw]), transposeA: true, transposeB: true)
+        if let bias {
+            // A row bias on the NHWC product: the fast row-bias kernel, and a column sum in the pullback.
+            product = product + (groups == 1 ? bias : bias.slicing((group * outPerGroup)..<((group + 1) * outPerGroup)))
+        }
+        // NHWC → NCHW: a batch of [Ho·Wo, O] matrices transposed.
+        outputs.append(product.reshaped(to: [n, oh * ow, outPerGroup]).transposed(permutation: [0, 2, 1]))
     }
-    var y = (groups == 1 ? outputs[0] : Tensor(concatenating: outputs, alongAxis: 1)).reshaped(to: [n, o, oh, ow])
-    if let bias { y = y + bias.reshaped(to: [1, o, 1, 1]) }
-    return y
+    return (groups == 1 ? outputs[0] : Tensor(concatenating: outputs, alongAxis: 1)).reshaped(to: [n, o, oh, ow])
 }
