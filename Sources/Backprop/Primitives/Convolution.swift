@@ -194,12 +194,20 @@ private func addPatches<Scalar: TensorScalar>(
                 let row = (channel * kh + i) * kw + j
                 let rowBase = p.source + row * columns
                 let x0 = g.padding.width - j * g.dilation.width
+                let (sh, sw, ph, dh) = (g.stride.height, g.stride.width, g.padding.height, g.dilation.height)
+                let first = xs.lowerBound, count = xs.count
                 for image in 0..<n {
                     let channelBase = p.destination + (image * c + channel) * h * w
                     for y in ys {
-                        let imageRow = channelBase + (y * g.stride.height - g.padding.height + i * g.dilation.height) * w
+                        let imageRow = channelBase + (y * sh - ph + i * dh) * w
                         let patchRow = rowBase + (image * oh + y) * ow
-                        for x in xs { imageRow[x * g.stride.width - x0] += patchRow[x] }
+                        if sw == 1 {
+                            // Unit stride: a contiguous run, which the compiler vectorises.
+                            let target = imageRow + (first - x0), source = patchRow + first
+                            for k in 0..<count { target[k] += source[k] }
+                        } else {
+                            for x in xs { imageRow[x * sw - x0] += patchRow[x] }
+                        }
                     }
                 }
             }
