@@ -57,4 +57,20 @@ struct ReadmeExampleTests {
         #expect(reloaded(test.features).scalars == model(test.features).scalars)
         #expect(accuracy(predictions: predictedClasses(model(test.features)), labels: test.labels) > 0.8)
     }
+
+    @Test func convolutionalNetworkSnippetRunsInBothModes() {
+        var generator = SeededGenerator(seed: 0)
+        let cnn = Sequential<Float>([
+            Conv2D(inputChannels: 1, outputChannels: 16, kernelSize: (3, 3), padding: (1, 1), using: &generator),
+            BatchNorm(channels: 16), ReLU(), MaxPool2D(kernelSize: (2, 2)),
+            Flatten(), Linear(inputSize: 16 * 14 * 14, outputSize: 10, using: &generator),
+        ])
+        let images = Tensor<Float>.randomNormal(shape: [8, 1, 28, 28], seed: 1)
+        let logits = cnn(images, context: ForwardContext(mode: .training))
+        let evaluation = cnn(images)
+        #expect(logits.shape == [8, 10] && evaluation.shape == [8, 10])
+        let batchNorm = cnn.layers[1] as! BatchNorm<Float>
+        #expect(batchNorm.batchesTracked == 1)          // the training pass updated the running statistics
+        #expect(batchNorm.runningMean.scalars.contains { $0 != 0 })
+    }
 }
