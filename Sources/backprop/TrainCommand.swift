@@ -263,6 +263,20 @@ struct TrainCommand: ParsableCommand {
         guard all.count > 0 else { throw UserError("--data: the data set is empty") }
         let classCount = Swift.max(all.classCount, testPart?.classCount ?? 0)
         guard classCount >= 2 else { throw UserError("--data: a classifier needs at least two classes, found \(classCount)") }
+        if configuration.architecture == nil {
+            // The MLP's weights, layer by layer: refuse what would not fit in memory rather than crash allocating it.
+            let widths = [all.featureCount] + configuration.hiddenWidths + [classCount]
+            let weights = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+            guard weights <= ArchitectureSpecification.sizeLimit else {
+                throw UserError("--layers: an MLP \(widths.map(String.init).joined(separator: "-")) would have \(weights) weights, more than the \(ArchitectureSpecification.sizeLimit) this tool allows")
+            }
+        } else if let architecture = configuration.architecture {
+            do {
+                let _: Sequential<Float> = try architecture.model(exampleShape: configuration.exampleShape ?? [all.featureCount], classCount: classCount, seed: 0)
+            } catch let error as ArchitectureError {
+                throw UserError("the network does not fit the data: \(error.message)")
+            }
+        }
         return ClassifierTrainer(configuration: configuration, inputSize: all.featureCount, classCount: classCount)
     }
 

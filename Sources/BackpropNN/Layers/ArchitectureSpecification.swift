@@ -135,6 +135,7 @@ public struct ArchitectureSpecification: Sendable, Equatable, CustomStringConver
             throw ArchitectureError("examples must have a shape [features] or [channels, height, width], got \(exampleShape)")
         }
         guard classCount >= 2 else { throw ArchitectureError("a classifier needs at least two classes, got \(classCount)") }
+        try checkSize(exampleShape: exampleShape, classCount: classCount)
         var generator = SeededGenerator(seed: seed)
         var layers: [any Layer<Scalar>] = [Unflatten<Scalar>(shape: exampleShape)]
         var shape = exampleShape
@@ -197,6 +198,57 @@ public struct ArchitectureSpecification: Sendable, Equatable, CustomStringConver
     }
 
     private init(items: [Item]) { self.items = items }
+
+    /// The most parameters, or values in one example's activation, a spec may ask for (2²⁸, 1 GB of float32
+    /// each): beyond it the network would not fit in memory, and building it would fail on allocation.
+    public static let sizeLimit = 1 << 28
+
+    /// Walks the shapes without building anything and throws when a layer's parameters or one example's
+    /// activations exceed `sizeLimit`.
+    private func checkSize(exampleShape: [Int], classCount: Int) throws {
+        var shape = exampleShape, parameters = 0
+        func check(_ count: Int, _ what: String) throws {
+            guard count <= Self.sizeLimit else {
+                throw ArchitectureError("\(what) would need \(count) values, more than the \(Self.sizeLimit) this tool allows (the network would not fit in memory)")
+            }
+        }
+        for (index, item) in (items + [.linear(outputs: classCount)]).enumerated() {
+            let name = index < items.count ? "layer \(index + 1)" : "the classifier layer"
+            switch item {
+            case let .convolution(outputs, kernel, stride, padding, dilation, groups, _):
+                guard shape.count == 3, shape[0] % groups == 0 else { return }   // model(…) reports these
+                let (weights, overflow) = outputs.multipliedReportingOverflow(by: shape[0] / groups * kernel * kernel)
+                try check(overflow ? Int.max : weights, name + "'s weights")
+                parameters += weights
+                let geometry = WindowGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
+                guard let size = geometry.outputSize(height: shape[1], width: shape[2]) else { return }
+                // The unfolded patches of one example: C·k·k rows by Ho·Wo columns.
+                let (patches, o1) = (shape[0] * kernel * kernel).multipliedReportingOverflow(by: size.height * size.width)
+                try check(o1 ? Int.max : patches, name + "'s unfolded windows for one example")
+                shape = [outputs, size.height, size.width]
+                try check(shape.reduce(1, *), name + "'s output for one example")
+            case let .maxPool(kernel, stride, padding), let .averagePool(kernel, stride, padding):
+                guard shape.count == 3 else { return }
+                let geometry = WindowGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding))
+                guard let size = geometry.outputSize(height: shape[1], width: shape[2]) else { return }
+                shape = [shape[0], size.height, size.width]
+            case .globalAveragePool:
+                guard shape.count == 3 else { return }
+                shape = [shape[0]]
+            case .flatten:
+                shape = [shape.reduce(1, *)]
+            case .linear(let outputs):
+                let inputs = shape.reduce(1, *)
+                let (weights, overflow) = inputs.multipliedReportingOverflow(by: outputs)
+                try check(overflow ? Int.max : weights, name + "'s weights")
+                parameters += weights
+                shape = [outputs]
+            case .batchNorm, .activation, .dropout:
+                break
+            }
+            try check(parameters, "the network's parameters up to \(name)")
+        }
+    }
 }
 
 /// A network spec that cannot be read or does not fit its input.
