@@ -147,6 +147,28 @@ private let convolutionCases: [ConvolutionCase] = [
         }
     }
 
+    @Test func largeInputsSplitAcrossThreadsGiveTheSameResults() {
+        // Big enough that unfolding, folding, the pooling search and the NHWC → NCHW transposes run on
+        // several threads (the sanitizer runs check them for races).
+        let x = Tensor<Double>.randomUniform(shape: [4, 4, 40, 40], lowerBound: -1, upperBound: 1, seed: 50)
+        let w = Tensor<Double>.randomUniform(shape: [8, 4, 3, 3], lowerBound: -1, upperBound: 1, seed: 51)
+        let y = conv2d(x, weight: w, padding: (1, 1))
+        #expect(largestDifference(y, directConvolution(x, w, nil, stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)) < 1e-12)
+        #expect(largestDifference(maxPool2d(y, kernel: (2, 2)), directPool(y, kernel: (2, 2), stride: (2, 2), padding: (0, 0), maximum: true)) == 0)
+        let geometry = WindowGeometry(kernel: (3, 3), padding: (1, 1))
+        let patches = x.unfoldingPatches(geometry)
+        let p = Tensor<Double>.randomUniform(shape: patches.shape, lowerBound: -1, upperBound: 1, seed: 52)
+        let left = (patches * p).sum().scalar, right = (x * p.foldingPatches(geometry, into: x.shape)).sum().scalar
+        #expect(abs(left - right) < 1e-9 * max(1, abs(left)))
+        // The input gradient (a fold of the product's gradient) against the definition's transpose.
+        let u = Tensor<Double>.randomUniform(shape: y.shape, lowerBound: -1, upperBound: 1, seed: 53)
+        let g = gradient(at: x) { (conv2d($0, weight: w, padding: (1, 1)) * u).sum() }
+        let v = Tensor<Double>.randomUniform(shape: x.shape, lowerBound: -1, upperBound: 1, seed: 54)
+        let h = 1e-6
+        let directional = ((conv2d(x + h * v, weight: w, padding: (1, 1)) - conv2d(x - h * v, weight: w, padding: (1, 1))) * u).sum().scalar / (2 * h)
+        #expect(abs((g * v).sum().scalar - directional) < 1e-6 * max(1, abs(directional)))
+    }
+
     @Test func maxPoolRoutesTheGradientToTheLargestTap() {
         let x = Tensor<Double>(shape: [1, 1, 2, 4], scalars: [1, 5, 2, 2, 3, 4, 7, 0])
         let g = gradient(at: x) { maxPool2d($0, kernel: (2, 2)).sum() }
