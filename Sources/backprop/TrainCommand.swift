@@ -61,14 +61,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for the initial weights, the split, the shuffling and dropout.")
     var seed: UInt64 = 0
 
-    @Option(help: "Where to write the checkpoint (safetensors). Default: backprop-mlp.safetensors, or the --resume file.")
+    @Option(help: "Where to write the checkpoint (safetensors). Default: backprop-mlp.safetensors (backprop-cnn.safetensors for a convolutional network), or the --resume file.")
     var save: String?
 
     @Option(help: "Resume the run saved in this checkpoint (same data).")
     var resume: String?
 
-    @Option(help: "Where to write the SVG of loss and accuracy per epoch.")
-    var plot: String = "backprop-mlp.svg"
+    @Option(help: "Where to write the SVG of loss and accuracy per epoch. Default: backprop-mlp.svg (backprop-cnn.svg for a convolutional network).")
+    var plot: String?
 
     @Flag(help: "End with one JSON object on the last line (test_accuracy, train_seconds, epochs, checkpoint, ...).")
     var json = false
@@ -88,7 +88,10 @@ struct TrainCommand: ParsableCommand {
         guard (0..<1).contains(dropout) else { throw UserError("--dropout must lie in [0, 1), got \(dropout)") }
         if let clipNorm, !(clipNorm > 0) { throw UserError("--clip-norm must be positive, got \(clipNorm)") }
 
-        try checkWritable(save ?? resume ?? "backprop-mlp.safetensors", flag: "--save")
+        // A convolutional network's files are named for it, so that an MLP run's are not overwritten.
+        let stem = model == .cnn || architecture != nil ? "backprop-cnn" : "backprop-mlp"
+        let plot = self.plot ?? stem + ".svg"
+        try checkWritable(save ?? resume ?? stem + ".safetensors", flag: "--save")
         try checkWritable(plot, flag: "--plot")
         // Read the data once: a CSV file parsed or MNIST decompressed twice costs seconds.
         let all = try source.load()
@@ -96,7 +99,7 @@ struct TrainCommand: ParsableCommand {
         var trainer: ClassifierTrainer<Float>
         var heldOutFraction = testFraction
         var normalization: Normalization<Float>? = nil
-        let savePath = save ?? resume ?? "backprop-mlp.safetensors"
+        let savePath = save ?? resume ?? stem + ".safetensors"
         if let resume {
             let checkpoint = try loadCheckpoint(resume)
             do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint, epochs: epochs) } catch let error as CheckpointError {
