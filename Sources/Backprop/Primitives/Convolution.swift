@@ -47,10 +47,12 @@ public struct WindowGeometry: Hashable, Sendable, CustomStringConvertible {
             + "padding \(padding.height)×\(padding.width), dilation \(dilation.height)×\(dilation.width)"
     }
 
+    /// Whether two geometries have the same kernel, stride, padding and dilation.
     public static func == (a: WindowGeometry, b: WindowGeometry) -> Bool {
         a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
     }
 
+    /// Hashes the eight sizes.
     public func hash(into hasher: inout Hasher) {
         for v in [kernel.height, kernel.width, stride.height, stride.width, padding.height, padding.width, dilation.height, dilation.width] {
             hasher.combine(v)
