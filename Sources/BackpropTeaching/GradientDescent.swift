@@ -133,6 +133,11 @@ extension GradientDescentResult {
         case .stepLimitReached: reason = "stopped after \(stepCount) steps (the --steps limit)"
         case .diverged: reason = "diverged after \(stepCount) steps (a value stopped being finite); try a smaller --lr"
         }
+        return summary(reason: reason)
+    }
+
+    /// `reason`, then the final point and value, one per line (the tail of every method's summary).
+    func summary(reason: String) -> String {
         let point = zip(variables, self.point).map { "\($0) = \($1)" }.joined(separator: ", ")
         return "\(reason)\nfinal point: \(point)\nfinal value: f = \(value)"
     }

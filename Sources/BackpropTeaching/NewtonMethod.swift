@@ -136,7 +136,6 @@ extension GradientDescentResult {
         case .stepLimitReached: reason = "stopped after \(stepCount) Newton steps (the --steps limit)"
         case .diverged: reason = "stopped after \(stepCount) Newton steps: a value, gradient or Hessian stopped being finite"
         }
-        let point = zip(variables, self.point).map { "\($0) = \($1)" }.joined(separator: ", ")
-        return "\(reason)\nfinal point: \(point)\nfinal value: f = \(value)"
+        return summary(reason: reason)
     }
 }

@@ -38,13 +38,7 @@ final class BenchCNN {
     /// Forward, backward and a plain SGD update (lr 0.01); returns the loss before the update.
     func step() -> Double {
         let (value, gradients) = valueWithGradient(at: parameters) { loss($0) }
-        for i in parameters.indices {
-            gradients[i].withUnsafeScalars { g in
-                parameters[i].withUnsafeMutableScalars { p in
-                    for j in 0..<p.count { p[j] -= 0.01 * g[j] }
-                }
-            }
-        }
+        sgdUpdate(&parameters, gradients, learningRate: 0.01)
         return Double(value.scalar)
     }
 }

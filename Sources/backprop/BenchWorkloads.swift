@@ -85,6 +85,17 @@ func chainWorkload(_ n: Int, runs: Int = 3, warmUp: Int = 1) -> BenchWorkload {
         })
 }
 
+/// p -= learningRate · g for every parameter, in place, with no temporary tensors (the workloads' plain SGD).
+func sgdUpdate(_ parameters: inout [Tensor<Float>], _ gradients: [Tensor<Float>], learningRate: Float) {
+    for i in parameters.indices {
+        gradients[i].withUnsafeScalars { g in
+            parameters[i].withUnsafeMutableScalars { p in
+                for j in 0..<p.count { p[j] -= learningRate * g[j] }
+            }
+        }
+    }
+}
+
 /// The MLP of mlp-step / mlp-forward: 784-512-512-10, ReLU, mean softmax cross-entropy over 128 rows.
 final class BenchMLP {
     let batch = 128, inputs = 784, hidden = 512, classes = 10
@@ -117,14 +128,7 @@ final class BenchMLP {
     /// Forward, backward and a plain SGD update (lr 0.01); returns the loss before the update.
     func step() -> Double {
         let (value, gradients) = valueWithGradient(at: parameters) { loss($0) }
-        // In place: p -= 0.01 * g, with no temporary tensors.
-        for i in parameters.indices {
-            gradients[i].withUnsafeScalars { g in
-                parameters[i].withUnsafeMutableScalars { p in
-                    for j in 0..<p.count { p[j] -= 0.01 * g[j] }
-                }
-            }
-        }
+        sgdUpdate(&parameters, gradients, learningRate: 0.01)
         return Double(value.scalar)
     }
 

@@ -17,21 +17,6 @@ struct TeachingCommandTests {
         }
     }
 
-    /// Expects `arguments` to stop with a user error (status 2) whose message contains `fragment`.
-    func expectUserError(_ arguments: [String], mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
-            var command = try BackpropCommand.parseAsRoot(arguments)
-            try command.run()
-            Issue.record("\(arguments) succeeded; expected an error mentioning '\(fragment)'", sourceLocation: sourceLocation)
-        } catch let error as UserError {
-            #expect(error.message.contains(fragment), "message: \(error.message)", sourceLocation: sourceLocation)
-        } catch {
-            let message = BackpropCommand.fullMessage(for: error)
-            #expect(BackpropCommand.exitCode(for: error).rawValue == 64 || BackpropCommand.exitCode(for: error) != .success, sourceLocation: sourceLocation)
-            #expect(message.contains(fragment), "message: \(message)", sourceLocation: sourceLocation)
-        }
-    }
-
     @Test func goodInputRuns() throws {
         let f = "z + sin(x^2 + y*exp(z))", at = "x=2,y=-1,z=0"
         run(["grad", f, "--at", at, "--mode", "forward"])

@@ -15,22 +15,6 @@ struct TrainCommandTests {
         return url
     }
 
-    /// Runs a command parsed from `arguments` and expects a `UserError` whose message contains `fragment`.
-    func expectUserError(_ arguments: [String], mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
-            var command = try BackpropCommand.parseAsRoot(arguments)
-            try command.run()
-            Issue.record("\(arguments) succeeded; expected an error mentioning '\(fragment)'", sourceLocation: sourceLocation)
-        } catch let error as UserError {
-            #expect(error.message.contains(fragment), "message: \(error.message)", sourceLocation: sourceLocation)
-        } catch {
-            // Parse errors: ArgumentParser's message, which main() also maps to status 2.
-            let message = BackpropCommand.fullMessage(for: error)
-            #expect(BackpropCommand.exitCode(for: error) != .success, sourceLocation: sourceLocation)
-            #expect(message.contains(fragment), "message: \(message)", sourceLocation: sourceLocation)
-        }
-    }
-
     @Test func divergenceStopsWithoutOverwritingTheCheckpoint() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
