@@ -53,48 +53,52 @@ func convolutionWorkloads() -> [String: BenchWorkload] {
             return cnn.step
         },
         check: { last in (last.isFinite && last < 2.3, "loss after 45 SGD steps \(last) (ln 10 ≈ 2.303 at initialisation)") })
-    // Diagnostic, not a peer workload: the forward pass's pieces one at a time, to see where a step goes.
+    // Diagnostic, not a peer workload: the pieces of cnn-step's convolutions one at a time (in the
+    // orientations conv2d and its pullback use), printed as medians, to see where a step goes.
+    let pieces = PieceTimes()
     all["cnn-pieces"] = BenchWorkload(
         name: "cnn-pieces", runs: 20, warmUp: 2,
         prepare: {
             let cnn = BenchCNN()
             let a = withoutRecording { relu(conv2d(cnn.x, weight: cnn.parameters[0], bias: cnn.parameters[1], padding: (1, 1))) }
+            let w1 = Tensor<Float>.randomNormal(shape: [16, 9], seed: 1), p1 = Tensor<Float>.randomNormal(shape: [9, 50176], seed: 2)
+            let w2 = Tensor<Float>.randomNormal(shape: [32, 144], seed: 4), p2 = Tensor<Float>.randomNormal(shape: [144, 12544], seed: 5)
+            let g1 = Tensor<Float>.randomNormal(shape: [50176, 16], seed: 3), g2 = Tensor<Float>.randomNormal(shape: [12544, 32], seed: 6)
             return {
-                var times: [String: Double] = [:]
-                func time(_ name: String, _ body: () -> Void) {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    body()
-                    times[name] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                withoutRecording {
+                    pieces.time("conv1 (whole)") { _ = conv2d(cnn.x, weight: cnn.parameters[0], bias: cnn.parameters[1], padding: (1, 1)) }
+                    pieces.time("conv1 unfold") { _ = cnn.x.unfoldingPatches(WindowGeometry(kernel: (3, 3), padding: (1, 1))) }
+                    pieces.time("conv1 product") { _ = matmul(p1, w1, transposeA: true, transposeB: true) }
+                    pieces.time("conv1 weight gradient") { _ = matmul(g1, p1, transposeA: true, transposeB: true) }
+                    pieces.time("conv1 NHWC to NCHW") { _ = g1.reshaped(to: [64, 784, 16]).transposed(permutation: [0, 2, 1]) }
+                    pieces.time("conv2 product") { _ = matmul(p2, w2, transposeA: true, transposeB: true) }
+                    pieces.time("conv2 weight gradient") { _ = matmul(g2, p2, transposeA: true, transposeB: true) }
+                    pieces.time("conv2 patch gradient") { _ = matmul(w2, g2, transposeA: true, transposeB: true) }
+                    pieces.time("pool1") { _ = maxPool2d(a, kernel: (2, 2)) }
+                    pieces.time("relu1") { _ = relu(a) }
                 }
-                time("conv1") { _ = withoutRecording { conv2d(cnn.x, weight: cnn.parameters[0], bias: cnn.parameters[1], padding: (1, 1)) } }
-                time("unfold1") { _ = withoutRecording { cnn.x.unfoldingPatches(WindowGeometry(kernel: (3, 3), padding: (1, 1))) } }
-                time("pool1") { _ = withoutRecording { maxPool2d(a, kernel: (2, 2)) } }
-                time("relu1") { _ = withoutRecording { relu(a) } }
-                let w1 = Tensor<Float>.randomNormal(shape: [16, 9], seed: 1), p1 = Tensor<Float>.randomNormal(shape: [9, 50176], seed: 2)
-                let g1 = Tensor<Float>.randomNormal(shape: [16, 50176], seed: 3)
-                let w2 = Tensor<Float>.randomNormal(shape: [32, 144], seed: 4), p2 = Tensor<Float>.randomNormal(shape: [144, 12544], seed: 5)
-                let g2 = Tensor<Float>.randomNormal(shape: [32, 12544], seed: 6)
-                time("gemm conv1 fwd") { _ = matmul(w1, p1) }
-                time("gemm conv1 dW") { _ = matmul(g1, p1, transposeB: true) }
-                time("gemm conv2 fwd") { _ = matmul(w2, p2) }
-                time("gemm conv2 dW") { _ = matmul(g2, p2, transposeB: true) }
-                time("gemm conv2 dP") { _ = matmul(w2, g2, transposeA: true) }
-                let p2batched = Tensor<Float>.randomNormal(shape: [64, 144, 196], seed: 7)
-                time("gemm conv2 fwd, batched NCHW") { _ = matmul(w2, p2batched) }
-                let p1batched = Tensor<Float>.randomNormal(shape: [64, 9, 784], seed: 8)
-                time("gemm conv1 fwd, batched NCHW") { _ = matmul(w1, p1batched) }
-                time("gemm conv1 fwd, patches as rows") { _ = matmul(p1, w1, transposeA: true, transposeB: true) }
-                time("gemm conv2 fwd, patches as rows") { _ = matmul(p2, w2, transposeA: true, transposeB: true) }
-                let p2rows = p2.transposed(), g2rows = g2.transposed()
-                time("gemm conv2 fwd, row patches stored") { _ = matmul(p2rows, w2, transposeB: true) }
-                time("gemm conv2 dW, row patches stored") { _ = matmul(g2rows, p2rows, transposeA: true) }
-                time("gemm conv2 dP, row patches stored") { _ = matmul(g2rows, w2) }
-                time("transpose conv2 out") { _ = g2.reshaped(to: [32, 64, 196]).transposed(permutation: [1, 0, 2]) }
-                time("transpose conv1 out") { _ = g1.reshaped(to: [16, 64, 784]).transposed(permutation: [1, 0, 2]) }
-                print(times.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: "  "))
                 return 0
             }
         },
-        check: { _ in (true, "diagnostic") })
+        check: { _ in (true, "medians (ms): " + pieces.medians) })
     return all
+}
+
+/// Times of named pieces across runs, for the cnn-pieces diagnostic.
+final class PieceTimes {
+    private var times: [String: [Double]] = [:]
+
+    /// Runs `body` and records its time under `name`.
+    func time(_ name: String, _ body: () -> Void) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times[name, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+
+    /// Each piece's median, in milliseconds, sorted by name.
+    var medians: String {
+        times.sorted { $0.key < $1.key }.map { name, values in
+            "\(name) \(String(format: "%.3f", values.sorted()[values.count / 2]))"
+        }.joined(separator: ", ")
+    }
 }

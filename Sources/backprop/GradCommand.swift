@@ -77,7 +77,8 @@ struct GradCommand: ParsableCommand {
             }
         } else if symbolic {
             let derivatives = graph.formula.symbolicDerivatives(at: point)
-            print(derivatives.render(at: point, reference: graph.formula.gradient(at: point).gradient, digits: digits))
+            // The engine's partials are already in the graph; the render wants them in the formula's order.
+            print(derivatives.render(at: point, reference: graph.result.ordered(as: graph.formula.variables).gradient, digits: digits))
         } else if trace {
             print(Trace(graph: graph).render(digits: digits))
         } else if !json {

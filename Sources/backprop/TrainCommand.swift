@@ -6,11 +6,12 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an MLP classifier (by default on the bundled handwritten digits).",
+        abstract: "Train an MLP or a convolutional classifier (by default an MLP on the bundled handwritten digits).",
         discussion: """
             With no arguments: MLP 64-128-10 (ReLU), Adam lr 1e-3, batches of 32, 30 epochs on the bundled \
             digits, a seeded 20% held out as test set. Writes the checkpoint (safetensors) and an SVG of the \
-            loss and accuracy curves.
+            loss and accuracy curves. --model cnn or --architecture SPEC trains a convolutional network instead, \
+            e.g. backprop train --data ../shared/data/mnist5k --model cnn --epochs 10 --batch-size 64.
             """)
 
     @Option(help: "A CSV file (one example per line, numeric, label in one column) or a folder with MNIST's IDX files (train-*, t10k-*). Default: the bundled digits.")
@@ -251,7 +252,7 @@ struct TrainCommand: ParsableCommand {
             throw UserError("--image-shape \(shape.map(String.init).joined(separator: "x")) holds \(shape.reduce(1, *)) values, the data has \(featureCount) features per example")
         }
         do {
-            let _: Sequential<Float> = try network.model(exampleShape: shape, classCount: 2, seed: 0)
+            try network.validate(exampleShape: shape, classCount: 2)
         } catch let error as ArchitectureError {
             let hint = shape.count == 1 ? " (give the image shape with --image-shape CxHxW)" : ""
             throw UserError("the network does not fit the data: \(error.message)\(hint)")
@@ -275,7 +276,7 @@ struct TrainCommand: ParsableCommand {
             }
         } else if let architecture = configuration.architecture {
             do {
-                let _: Sequential<Float> = try architecture.model(exampleShape: configuration.exampleShape ?? [all.featureCount], classCount: classCount, seed: 0)
+                try architecture.validate(exampleShape: configuration.exampleShape ?? [all.featureCount], classCount: classCount)
             } catch let error as ArchitectureError {
                 throw UserError("the network does not fit the data: \(error.message)")
             }

@@ -6,8 +6,8 @@ import CBackpropKernels
 // mean. Both are therefore differentiable to any order without rules of their own.
 
 extension Tensor {
-    /// The window taps of every channel as rows: `[kh·kw, N·C·Ho·Wo]`, padding read as `paddingValue`.
-    fileprivate func channelPatches(_ geometry: WindowGeometry, paddingValue: Scalar, operation: String) -> (Tensor, [Int]) {
+    /// The checked pooling shapes: input `(n, c, h, w)` and output `[n, c, oh, ow]` for `geometry`.
+    fileprivate func poolingShapes(_ geometry: WindowGeometry, operation: String) -> (n: Int, c: Int, h: Int, w: Int, output: [Int]) {
         precondition(rank == 4, "\(operation): the input must be NCHW (rank 4), got shape \(shape)")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         guard let (oh, ow) = geometry.outputSize(height: h, width: w) else {
@@ -16,8 +16,7 @@ extension Tensor {
         precondition(
             geometry.padding.height * 2 <= geometry.kernel.height && geometry.padding.width * 2 <= geometry.kernel.width,
             "\(operation): padding must be at most half the kernel size, got \(geometry)")
-        let patches = reshaped(to: [n * c, 1, h, w]).unfoldingPatches(geometry, paddingValue: paddingValue)
-        return (patches, [n, c, oh, ow])
+        return (n, c, h, w, [n, c, oh, ow])
     }
 }
 
@@ -29,14 +28,8 @@ public func maxPool2d<Scalar>(
     padding: (height: Int, width: Int) = (0, 0), dilation: (height: Int, width: Int) = (1, 1)
 ) -> Tensor<Scalar> {
     let geometry = WindowGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation)
-    precondition(input.rank == 4, "maxPool2d: the input must be NCHW (rank 4), got shape \(input.shape)")
-    let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-    guard let (oh, ow) = geometry.outputSize(height: h, width: w) else {
-        preconditionFailure("maxPool2d: the window (\(geometry)) does not fit an input of shape \(input.shape)")
-    }
-    precondition(
-        geometry.padding.height * 2 <= geometry.kernel.height && geometry.padding.width * 2 <= geometry.kernel.width,
-        "maxPool2d: padding must be at most half the kernel size, got \(geometry)")
+    let (n, c, h, w, output) = input.poolingShapes(geometry, operation: "maxPool2d")
+    let (oh, ow) = (output[2], output[3])
     // Where each window's maximum is (the first of equal values, NaN winning), found directly; the result is
     // then a differentiable gather of those positions, whose adjoint scatters the gradient back.
     var positions = [Int](repeating: 0, count: n * c * oh * ow)
@@ -55,7 +48,7 @@ public func maxPool2d<Scalar>(
             if parts > 1 { concurrentPerformKeepingKernelPath(iterations: parts, body) } else if planes > 0 { body(0) }
         }
     }
-    return input.gatheringFlat(at: positions, shape: [n, c, oh, ow])
+    return input.gatheringFlat(at: positions, shape: output)
 }
 
 /// Raw addresses for the max-pooling search, shared with worker threads (each writes its own planes).
@@ -95,6 +88,8 @@ public func avgPool2d<Scalar>(
     padding: (height: Int, width: Int) = (0, 0)
 ) -> Tensor<Scalar> {
     let geometry = WindowGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding)
-    let (patches, shape) = input.channelPatches(geometry, paddingValue: 0, operation: "avgPool2d")
-    return patches.mean(alongAxes: [0]).reshaped(to: shape)
+    let (n, c, h, w, output) = input.poolingShapes(geometry, operation: "avgPool2d")
+    // Every channel's windows as columns of one [kh·kw, N·C·Ho·Wo] matrix, averaged over the taps.
+    let patches = input.reshaped(to: [n * c, 1, h, w]).unfoldingPatches(geometry)
+    return patches.mean(alongAxes: [0]).reshaped(to: output)
 }

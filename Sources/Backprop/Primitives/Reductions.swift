@@ -55,7 +55,6 @@ extension Tensor {
         let axes = normalizedAxes(axes, operation: "sum(alongAxes:)")
         let kept = keptShape(reducing: axes)
         var out = [Scalar](repeating: 0, count: kept.reduce(1, *))
-        let outStrides = broadcastStrides(kept, to: shape)
         // A contiguous block of axes a0...a1 splits the tensor into outer × n × inner: each output is a sum
         // of n rows of `inner` values, which the vectorised kernels do (per-row sums when inner is 1).
         let contiguous = !axes.isEmpty && axes == Array(axes[0]...axes[axes.count - 1]) && !shape.isEmpty

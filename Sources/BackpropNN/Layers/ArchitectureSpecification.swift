@@ -128,73 +128,45 @@ public struct ArchitectureSpecification: Sendable, Equatable, CustomStringConver
     /// Builds the network for examples of `exampleShape` (`[C, H, W]` for images, `[F]` for feature
     /// vectors) and `classCount` classes, with weights drawn from `seed`.
     ///
-    /// - Throws: `ArchitectureError` when a layer does not fit what reaches it (a convolution after
-    ///   flattening, a window larger than the image, groups that do not divide the channels).
+    /// - Throws: `ArchitectureError` when a layer does not fit what reaches it (see `validate`).
     public func model<Scalar: TensorScalar>(exampleShape: [Int], classCount: Int, seed: UInt64) throws -> Sequential<Scalar> {
-        guard exampleShape.allSatisfy({ $0 > 0 }), exampleShape.count == 1 || exampleShape.count == 3 else {
-            throw ArchitectureError("examples must have a shape [features] or [channels, height, width], got \(exampleShape)")
-        }
-        guard classCount >= 2 else { throw ArchitectureError("a classifier needs at least two classes, got \(classCount)") }
-        try checkSize(exampleShape: exampleShape, classCount: classCount)
+        let placed = try placedLayers(exampleShape: exampleShape, classCount: classCount)
         var generator = SeededGenerator(seed: seed)
         var layers: [any Layer<Scalar>] = [Unflatten<Scalar>(shape: exampleShape)]
-        var shape = exampleShape
-        func describe(_ shape: [Int]) -> String { shape.count == 3 ? "\(shape[0])×\(shape[1])×\(shape[2])" : "\(shape[0]) features" }
-        func flattenIfImage() {
-            if shape.count == 3 {
-                layers.append(Flatten<Scalar>())
-                shape = [shape.reduce(1, *)]
-            }
-        }
-        for (index, item) in (items + [.linear(outputs: classCount)]).enumerated() {
-            let where_ = index < items.count ? "layer \(index + 1) (\(Self(items: [item]).description))" : "the classifier layer"
-            switch item {
+        for (index, layer) in placed.enumerated() {
+            let input = layer.input
+            if case .linear = layer.item, input.count == 3 { layers.append(Flatten<Scalar>()) }   // implied by `linear`
+            switch layer.item {
             case let .convolution(outputs, kernel, stride, padding, dilation, groups, bias):
-                guard shape.count == 3 else { throw ArchitectureError("\(where_) needs an image, but it gets \(describe(shape))") }
-                guard shape[0] % groups == 0, outputs % groups == 0 else {
-                    throw ArchitectureError("\(where_): groups \(groups) must divide \(shape[0]) input and \(outputs) output channels")
-                }
-                let geometry = WindowGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
-                guard let size = geometry.outputSize(height: shape[1], width: shape[2]) else {
-                    throw ArchitectureError("\(where_): a \(kernel)×\(kernel) window does not fit a \(describe(shape)) image")
-                }
                 layers.append(Conv2D<Scalar>(
-                    inputChannels: shape[0], outputChannels: outputs, kernelSize: (kernel, kernel), stride: (stride, stride),
+                    inputChannels: input[0], outputChannels: outputs, kernelSize: (kernel, kernel), stride: (stride, stride),
                     padding: (padding, padding), dilation: (dilation, dilation), groups: groups, hasBias: bias, using: &generator))
-                shape = [outputs, size.height, size.width]
-            case let .maxPool(kernel, stride, padding), let .averagePool(kernel, stride, padding):
-                guard shape.count == 3 else { throw ArchitectureError("\(where_) needs an image, but it gets \(describe(shape))") }
-                let geometry = WindowGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding))
-                guard let size = geometry.outputSize(height: shape[1], width: shape[2]) else {
-                    throw ArchitectureError("\(where_): a \(kernel)×\(kernel) window does not fit a \(describe(shape)) image")
-                }
-                if case .maxPool = item {
-                    layers.append(MaxPool2D<Scalar>(kernelSize: (kernel, kernel), stride: (stride, stride), padding: (padding, padding)))
-                } else {
-                    layers.append(AvgPool2D<Scalar>(kernelSize: (kernel, kernel), stride: (stride, stride), padding: (padding, padding)))
-                }
-                shape = [shape[0], size.height, size.width]
-            case .batchNorm:
-                layers.append(BatchNorm<Scalar>(channels: shape[0]))
-            case .globalAveragePool:
-                guard shape.count == 3 else { throw ArchitectureError("\(where_) needs an image, but it gets \(describe(shape))") }
-                layers.append(GlobalAveragePool<Scalar>())
-                shape = [shape[0]]
-            case .flatten:
-                flattenIfImage()
+            case let .maxPool(kernel, stride, padding):
+                layers.append(MaxPool2D<Scalar>(kernelSize: (kernel, kernel), stride: (stride, stride), padding: (padding, padding)))
+            case let .averagePool(kernel, stride, padding):
+                layers.append(AvgPool2D<Scalar>(kernelSize: (kernel, kernel), stride: (stride, stride), padding: (padding, padding)))
+            case .batchNorm: layers.append(BatchNorm<Scalar>(channels: input[0]))
+            case .globalAveragePool: layers.append(GlobalAveragePool<Scalar>())
+            case .flatten: if input.count == 3 { layers.append(Flatten<Scalar>()) }
             case .linear(let outputs):
-                flattenIfImage()
-                let isLast = index == items.count
+                let isLast = index == placed.count - 1
                 layers.append(Linear<Scalar>(
-                    inputSize: shape[0], outputSize: outputs, initialization: isLast ? .glorot : .he, using: &generator))
-                shape = [outputs]
-            case .activation(let activation):
-                layers.append(makeActivationLayer(activation, scalar: Scalar.self))
-            case .dropout(let p):
-                layers.append(Dropout<Scalar>(probability: p))
+                    inputSize: input.reduce(1, *), outputSize: outputs, initialization: isLast ? .glorot : .he, using: &generator))
+            case .activation(let activation): layers.append(makeActivationLayer(activation, scalar: Scalar.self))
+            case .dropout(let p): layers.append(Dropout<Scalar>(probability: p))
             }
         }
         return Sequential(layers)
+    }
+
+    /// Checks, without building anything, that the network fits examples of `exampleShape` and
+    /// `classCount` classes: every convolution and pooling gets an image its window fits, groups divide the
+    /// channels, and no layer's parameters or one example's activations (or unfolded windows) exceed
+    /// `sizeLimit` values.
+    ///
+    /// - Throws: `ArchitectureError` naming the first layer that does not fit.
+    public func validate(exampleShape: [Int], classCount: Int) throws {
+        _ = try placedLayers(exampleShape: exampleShape, classCount: classCount)
     }
 
     private init(items: [Item]) { self.items = items }
@@ -203,51 +175,78 @@ public struct ArchitectureSpecification: Sendable, Equatable, CustomStringConver
     /// each): beyond it the network would not fit in memory, and building it would fail on allocation.
     public static let sizeLimit = 1 << 28
 
-    /// Walks the shapes without building anything and throws when a layer's parameters or one example's
-    /// activations exceed `sizeLimit`.
-    private func checkSize(exampleShape: [Int], classCount: Int) throws {
-        var shape = exampleShape, parameters = 0
-        func check(_ count: Int, _ what: String) throws {
-            guard count <= Self.sizeLimit else {
-                throw ArchitectureError("\(what) would need \(count) values, more than the \(Self.sizeLimit) this tool allows (the network would not fit in memory)")
+    /// One layer of the spec (the classifier layer last) with the shape of one example before and after it.
+    private struct PlacedLayer {
+        var item: Item
+        var input: [Int]
+        var output: [Int]
+    }
+
+    /// Walks one example's shape through the layers, checking each fits and stays within `sizeLimit`.
+    private func placedLayers(exampleShape: [Int], classCount: Int) throws -> [PlacedLayer] {
+        guard exampleShape.allSatisfy({ $0 > 0 }), exampleShape.count == 1 || exampleShape.count == 3 else {
+            throw ArchitectureError("examples must have a shape [features] or [channels, height, width], got \(exampleShape)")
+        }
+        guard classCount >= 2 else { throw ArchitectureError("a classifier needs at least two classes, got \(classCount)") }
+        func describe(_ shape: [Int]) -> String { shape.count == 3 ? "\(shape[0])×\(shape[1])×\(shape[2])" : "\(shape[0]) features" }
+        func count(_ factors: [Int]) -> Int {
+            factors.reduce(1) { product, factor in
+                let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+                return overflow ? Int.max : next
             }
         }
+        var placed: [PlacedLayer] = []
+        var shape = exampleShape, parameters = 0
         for (index, item) in (items + [.linear(outputs: classCount)]).enumerated() {
-            let name = index < items.count ? "layer \(index + 1)" : "the classifier layer"
+            let name = index < items.count ? "layer \(index + 1) (\(Self(items: [item]).description))" : "the classifier layer"
+            func fail(_ why: String) -> ArchitectureError { ArchitectureError("\(name) \(why)") }
+            func within(_ values: Int, _ what: String) throws {
+                guard values <= Self.sizeLimit else {
+                    throw fail("would need \(values) values for \(what), more than the \(Self.sizeLimit) this tool allows (the network would not fit in memory)")
+                }
+            }
+            /// The output size of a square window over the current image.
+            func windowOutput(_ kernel: Int, _ stride: Int, _ padding: Int, _ dilation: Int) throws -> (height: Int, width: Int) {
+                guard shape.count == 3 else { throw fail("needs an image, but it gets \(describe(shape))") }
+                let geometry = WindowGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
+                guard let size = geometry.outputSize(height: shape[1], width: shape[2]) else {
+                    throw fail("does not fit: a \(kernel)×\(kernel) window and a \(describe(shape)) image")
+                }
+                return size
+            }
+            let input = shape
             switch item {
             case let .convolution(outputs, kernel, stride, padding, dilation, groups, _):
-                guard shape.count == 3, shape[0] % groups == 0 else { return }   // model(…) reports these
-                let (weights, overflow) = outputs.multipliedReportingOverflow(by: shape[0] / groups * kernel * kernel)
-                try check(overflow ? Int.max : weights, name + "'s weights")
-                parameters += weights
-                let geometry = WindowGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
-                guard let size = geometry.outputSize(height: shape[1], width: shape[2]) else { return }
-                // The unfolded patches of one example: C·k·k rows by Ho·Wo columns.
-                let (patches, o1) = (shape[0] * kernel * kernel).multipliedReportingOverflow(by: size.height * size.width)
-                try check(o1 ? Int.max : patches, name + "'s unfolded windows for one example")
+                let size = try windowOutput(kernel, stride, padding, dilation)
+                guard shape[0] % groups == 0, outputs % groups == 0 else {
+                    throw fail("needs groups \(groups) to divide \(shape[0]) input and \(outputs) output channels")
+                }
+                let weights = count([outputs, shape[0] / groups, kernel, kernel])
+                try within(weights, "its weights")
+                try within(count([shape[0], kernel, kernel, size.height, size.width]), "one example's unfolded windows")
+                parameters = parameters &+ weights
                 shape = [outputs, size.height, size.width]
-                try check(shape.reduce(1, *), name + "'s output for one example")
             case let .maxPool(kernel, stride, padding), let .averagePool(kernel, stride, padding):
-                guard shape.count == 3 else { return }
-                let geometry = WindowGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding))
-                guard let size = geometry.outputSize(height: shape[1], width: shape[2]) else { return }
+                let size = try windowOutput(kernel, stride, padding, 1)
                 shape = [shape[0], size.height, size.width]
             case .globalAveragePool:
-                guard shape.count == 3 else { return }
+                guard shape.count == 3 else { throw fail("needs an image, but it gets \(describe(shape))") }
                 shape = [shape[0]]
             case .flatten:
-                shape = [shape.reduce(1, *)]
+                shape = [count(shape)]
             case .linear(let outputs):
-                let inputs = shape.reduce(1, *)
-                let (weights, overflow) = inputs.multipliedReportingOverflow(by: outputs)
-                try check(overflow ? Int.max : weights, name + "'s weights")
-                parameters += weights
+                let weights = count([count(shape), outputs])
+                try within(weights, "its weights")
+                parameters = parameters &+ weights
                 shape = [outputs]
             case .batchNorm, .activation, .dropout:
                 break
             }
-            try check(parameters, "the network's parameters up to \(name)")
+            try within(count(shape), "one example's output")
+            try within(parameters, "the network's parameters up to here")
+            placed.append(PlacedLayer(item: item, input: input, output: shape))
         }
+        return placed
     }
 }
 

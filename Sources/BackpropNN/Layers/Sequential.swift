@@ -22,14 +22,7 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
         get { layers.flatMap { $0.parameters } }
         set {
             precondition(newValue.count == parameterNames.count, "Sequential: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            var start = 0
-            for index in layers.indices {
-                let count = layers[index].parameterNames.count
-                if count > 0 {
-                    layers[index].parameters = Array(newValue[start..<(start + count)])
-                }
-                start += count
-            }
+            for (index, slice) in slices(of: newValue, counts: layers.map(\.parameterNames.count)) { layers[index].parameters = slice }
         }
     }
 
@@ -43,12 +36,16 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
         get { layers.flatMap { $0.buffers } }
         set {
             precondition(newValue.count == bufferNames.count, "Sequential: expected \(bufferNames.count) buffers, got \(newValue.count)")
-            var start = 0
-            for index in layers.indices {
-                let count = layers[index].bufferNames.count
-                if count > 0 { layers[index].buffers = Array(newValue[start..<(start + count)]) }
-                start += count
-            }
+            for (index, slice) in slices(of: newValue, counts: layers.map(\.bufferNames.count)) { layers[index].buffers = slice }
+        }
+    }
+
+    /// The consecutive runs of `values` that belong to each layer with a non-zero count, as (layer, run).
+    private func slices(of values: [Tensor<Scalar>], counts: [Int]) -> [(Int, [Tensor<Scalar>])] {
+        var start = 0
+        return counts.enumerated().compactMap { index, count in
+            defer { start += count }
+            return count > 0 ? (index, Array(values[start..<(start + count)])) : nil
         }
     }
 

@@ -43,7 +43,7 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
             do {
                 self.model = try architecture.model(exampleShape: shape, classCount: classCount, seed: configuration.seed)
             } catch {
-                preconditionFailure("ClassifierTrainer: \(error) (check the architecture with ArchitectureSpecification.model first)")
+                preconditionFailure("ClassifierTrainer: \(error) (check the architecture with ArchitectureSpecification.validate first)")
             }
         } else {
             self.model = .multilayerPerceptron(

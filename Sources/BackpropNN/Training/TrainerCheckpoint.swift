@@ -52,7 +52,7 @@ extension ClassifierTrainer {
             guard shape.reduce(1, *) == inputSize else {
                 throw CheckpointError("checkpoint's example shape \(shape) does not hold its \(inputSize) input features")
             }
-            do { _ = try architecture.model(exampleShape: shape, classCount: classCount, seed: 0) as Sequential<Scalar> } catch {
+            do { try architecture.validate(exampleShape: shape, classCount: classCount) } catch {
                 throw CheckpointError("checkpoint's architecture does not build: \(error)")
             }
         }
