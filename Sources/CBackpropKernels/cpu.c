@@ -10,6 +10,16 @@ int bp_cpu_has_avx2_fma(void) {
 #endif
 }
 
+int bp_cpu_has_avx512(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return bp_cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+#else
+    return 0;
+#endif
+}
+
 int bp_cpu_has_vector_kernels(void) {
 #if defined(__aarch64__) && defined(__ARM_NEON)
     return 1;
@@ -24,11 +34,15 @@ _Atomic long bp_recording_disabled_scopes = 0;
 /// and the atomic access keeps the race defined.
 static int use_avx2_cache = -1;
 
-/// This thread's override of the decision (tests): -1 for none, else 0 or 1.
+/// Cached AVX-512 decision, as `use_avx2_cache`.
+static int use_avx512_cache = -1;
+
+/// This thread's override of the decision (tests): -1 for none, else 0 (portable), 1 (AVX2+FMA, or NEON)
+/// or 2 (AVX-512 where it exists).
 static _Thread_local int thread_override = -1;
 
 int bp_kernels_use_avx2(void) {
-    if (thread_override >= 0) return thread_override;
+    if (thread_override >= 0) return thread_override != 0;
     int cached = __atomic_load_n(&use_avx2_cache, __ATOMIC_RELAXED);
     if (cached < 0) {
         cached = bp_cpu_has_vector_kernels() && getenv("BP_DISABLE_AVX2") == NULL;
@@ -37,8 +51,20 @@ int bp_kernels_use_avx2(void) {
     return cached;
 }
 
+int bp_kernels_use_avx512(void) {
+    if (thread_override >= 0) return thread_override == 2;
+    int cached = __atomic_load_n(&use_avx512_cache, __ATOMIC_RELAXED);
+    if (cached < 0) {
+        cached = bp_kernels_use_avx2() && bp_cpu_has_avx512() && getenv("BP_DISABLE_AVX512") == NULL;
+        __atomic_store_n(&use_avx512_cache, cached, __ATOMIC_RELAXED);
+    }
+    return cached;
+}
+
 void bp_kernels_set_use_avx2(int enabled) {
-    thread_override = enabled < 0 ? -1 : (enabled != 0 && bp_cpu_has_vector_kernels());
+    if (enabled < 0) thread_override = -1;
+    else if (enabled >= 2 && bp_cpu_has_avx512()) thread_override = 2;
+    else thread_override = enabled != 0 && bp_cpu_has_vector_kernels();
 }
 
 int bp_kernels_avx2_override(void) { return thread_override; }

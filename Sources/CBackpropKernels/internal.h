@@ -8,6 +8,9 @@
 #define BP_HAVE_AVX2 1
 /// Marks a function to be compiled for AVX2+FMA; it may only run after `bp_kernels_use_avx2()` said yes.
 #define BP_AVX2_FMA __attribute__((target("avx2,fma")))
+/// Marks a function to be compiled for AVX-512 (F, VL, DQ, BW) with FMA; it may only run after
+/// `bp_kernels_use_avx512()` said yes.
+#define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
 #endif
 
 #if defined(__aarch64__) && defined(__ARM_NEON)

@@ -82,18 +82,18 @@ private func checkGemm<Scalar: TensorScalar>(_ test: GemmCase, as _: Scalar.Type
     return mismatches
 }
 
-/// Shapes covering edge tiles (1, 3, 7, 17, 33, 65, 130 against micro-tiles of 6×16, 6×8, 4×8, 4×4), empty
-/// dimensions and a K larger than one cache block.
+/// Shapes covering edge tiles (1, 3, 7, 17, 33, 65, 130 against micro-tiles of 12×32, 12×16, 6×16, 6×8,
+/// 4×8, 4×4), empty dimensions and a K larger than one cache block.
 private let gemmShapes: [(m: Int, n: Int, k: Int)] = [
     (1, 1, 1), (3, 7, 17), (17, 33, 7), (7, 1, 130), (1, 65, 3), (65, 17, 33), (33, 130, 65), (130, 3, 1),
-    (6, 16, 8), (12, 32, 300), (0, 5, 3), (5, 0, 3), (4, 5, 0),
+    (6, 16, 8), (12, 32, 300), (24, 64, 513), (25, 97, 257), (13, 9, 40), (0, 5, 3), (5, 0, 3), (4, 5, 0),
 ]
 
 @Suite struct GemmTests {
     /// All four transpose combinations over odd shapes, with β ∈ {0, 1, 0.5}, α ≠ 1 and padded strides.
     @Test(arguments: testableKernelPaths)
-    func matchesNaiveProductInFloat(avx2: Bool) {
-        withKernelPath(avx2: avx2) {
+    func matchesNaiveProductInFloat(path: KernelPath) {
+        withKernelPath(path) {
             var index = 0
             for transposeA in [false, true] {
                 for transposeB in [false, true] {
@@ -112,8 +112,8 @@ private let gemmShapes: [(m: Int, n: Int, k: Int)] = [
 
     /// The same cases in double precision, with a tolerance that would catch any single-precision step.
     @Test(arguments: testableKernelPaths)
-    func matchesNaiveProductInDouble(avx2: Bool) {
-        withKernelPath(avx2: avx2) {
+    func matchesNaiveProductInDouble(path: KernelPath) {
+        withKernelPath(path) {
             var index = 0
             for transposeA in [false, true] {
                 for transposeB in [false, true] {

@@ -1,22 +1,22 @@
 @testable import Backprop
 import Foundation
 
-/// Serialises tests that switch the kernels between their AVX2 and portable paths, so each runs on the
+/// Serialises tests that switch the kernels between their AVX-512, AVX2 and portable paths, so each runs on the
 /// path it names even though Swift Testing runs tests in parallel.
 private let kernelPathLock = NSLock()
 
-/// The kernel paths this machine can test: AVX2 (when supported) and portable.
-let testableKernelPaths: [Bool] = cpuSupportsAVX2FMA ? [true, false] : [false]
+/// The kernel paths this machine can test: AVX-512 and AVX2 where supported, and portable.
+let testableKernelPaths: [KernelPath] = KernelPath.allCases.filter(\.isSupported)
 
-/// Runs `body` with the kernels on the AVX2 path (`avx2`) or the portable one, then restores the previous path.
-func withKernelPath<R>(avx2: Bool, _ body: () throws -> R) rethrows -> R {
+/// Runs `body` with the kernels on `path`, then restores the previous path.
+func withKernelPath<R>(_ path: KernelPath, _ body: () throws -> R) rethrows -> R {
     kernelPathLock.lock()
     let previous = kernelPathOverride
     defer {
-        setKernelsUseAVX2(previous)
+        setKernelPath(previous)
         kernelPathLock.unlock()
     }
-    setKernelsUseAVX2(avx2)
+    setKernelPath(path)
     return try body()
 }
 

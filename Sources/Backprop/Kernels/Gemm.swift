@@ -53,10 +53,10 @@ private func runGemm<Scalar: Sendable>(
     let (mn, mnOverflow) = m.multipliedReportingOverflow(by: n)
     let (mnk, mnkOverflow) = mn.multipliedReportingOverflow(by: k)
     let work = mnOverflow || mnkOverflow ? Int.max : mnk
-    // Split the longer side of C, in multiples of the micro-tile (16 columns or 6 rows) so no block gets a
-    // needlessly ragged edge.
+    // Split the longer side of C, in multiples of the micro-tiles (32 columns or 12 rows, which the AVX2
+    // tiles of 16 and 6 also divide) so no block gets a needlessly ragged edge.
     let splitColumns = n >= m
-    let unit = splitColumns ? 16 : 6
+    let unit = splitColumns ? 32 : 12
     let length = splitColumns ? n : m
     let parts = min(gemmThreadCount, length / unit)
     guard work >= gemmParallelThreshold, parts >= 2 else {

@@ -1,20 +1,39 @@
-// Which code the C kernels run: the AVX2+FMA versions (chosen automatically when the CPU has them) or the
-// portable ones. Exposed so tests can check both paths on one machine.
+// Which code the C kernels run: AVX-512 (GEMM, where the CPU has it), AVX2+FMA, or the portable C. The
+// best one the CPU supports is chosen automatically; tests pin a path per thread to check each one on
+// one machine.
 import CBackpropKernels
 
-/// Whether the kernels currently run their AVX2+FMA code.
-var kernelsUseAVX2: Bool { bp_kernels_use_avx2() != 0 }
+/// A family of kernel implementations.
+enum KernelPath: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Plain C, on every CPU.
+    case portable = 0
+    /// AVX2+FMA on x86-64 (NEON on arm64).
+    case avx2 = 1
+    /// AVX-512 for GEMM (the other kernels run their AVX2 code); x86-64 only.
+    case avx512 = 2
 
-/// Makes later kernel calls on this thread (and the GEMM workers it starts) use the AVX2+FMA code when
-/// `enabled` and the CPU supports it, else the portable code; nil restores the automatic choice. Results are
-/// correct either way; this only changes speed and rounding order, and never what other threads compute.
-func setKernelsUseAVX2(_ enabled: Bool?) { bp_kernels_set_use_avx2(enabled.map { $0 ? 1 : 0 } ?? -1) }
+    /// Whether this CPU can run the path.
+    var isSupported: Bool {
+        switch self {
+        case .portable: true
+        case .avx2: bp_cpu_has_vector_kernels() != 0
+        case .avx512: bp_cpu_has_avx512() != 0
+        }
+    }
 
-/// This thread's kernel-path override, or nil when it uses the automatic choice.
-var kernelPathOverride: Bool? {
-    let value = bp_kernels_avx2_override()
-    return value < 0 ? nil : value != 0
+    var description: String { ["portable", "avx2", "avx512"][Int(rawValue)] }
 }
 
-/// Whether this CPU can run the vector kernels at all (AVX2+FMA on x86-64, NEON on arm64).
-var cpuSupportsAVX2FMA: Bool { bp_cpu_has_vector_kernels() != 0 }
+/// Whether the kernels currently run their vector code (AVX2, AVX-512 or NEON).
+var kernelsUseAVX2: Bool { bp_kernels_use_avx2() != 0 }
+
+/// Makes later kernel calls on this thread (and the workers it starts) use `path` when the CPU supports it
+/// (else the best supported path below it); nil restores the automatic choice. Results are correct either
+/// way; this only changes speed and rounding order, and never what other threads compute.
+func setKernelPath(_ path: KernelPath?) { bp_kernels_set_use_avx2(path?.rawValue ?? -1) }
+
+/// This thread's kernel-path override, or nil when it uses the automatic choice.
+var kernelPathOverride: KernelPath? {
+    let value = bp_kernels_avx2_override()
+    return value < 0 ? nil : KernelPath(rawValue: value)
+}

@@ -7,6 +7,9 @@
 /// Returns 1 when the CPU supports AVX2 and FMA (x86-64), else 0.
 int bp_cpu_has_avx2_fma(void);
 
+/// Returns 1 when the CPU supports AVX-512 F, VL, DQ and BW besides AVX2 and FMA (x86-64), else 0.
+int bp_cpu_has_avx512(void);
+
 /// Returns 1 when vector kernels are compiled in for this CPU: AVX2+FMA on x86-64 (checked at run time),
 /// NEON on arm64 (always there); else 0.
 int bp_cpu_has_vector_kernels(void);
@@ -32,13 +35,18 @@ static inline void bp_recording_disabled_scopes_add(long delta) {
 /// portable path can be exercised on any machine.
 int bp_kernels_use_avx2(void);
 
-/// Chooses the path for later calls on the calling thread only: AVX2+FMA when `enabled` is positive and the
-/// CPU has it, portable when 0, the automatic choice again when negative. For tests that exercise both
+/// Returns 1 when the kernels that have an AVX-512 version (GEMM) take it: the vector path is on, the CPU
+/// has AVX-512, and the environment variable BP_DISABLE_AVX512 (read once) is unset; else 0.
+int bp_kernels_use_avx512(void);
+
+/// Chooses the path for later calls on the calling thread only: AVX-512 when `enabled` is 2 or more and the
+/// CPU has it, else AVX2+FMA when `enabled` is positive and the CPU has it, portable when 0, the automatic
+/// choice again when negative. For tests that exercise both
 /// paths on one machine without changing what other threads compute (both paths are correct, but round
 /// differently). GEMM carries the caller's choice to the threads it splits a product over.
 void bp_kernels_set_use_avx2(int enabled);
 
-/// The calling thread's override: -1 when it has none, else 0 (portable) or 1 (AVX2+FMA).
+/// The calling thread's override: -1 when it has none, else 0 (portable), 1 (AVX2+FMA) or 2 (AVX-512).
 int bp_kernels_avx2_override(void);
 
 // MARK: - Diagnostics
