@@ -10,6 +10,8 @@
 //   GEMM_ATTR       attributes for the generated functions (e.g. the target attribute), may be empty
 //   GEMM_PACK_A_ROWS  optional: a function `void (long kc, const T *src, long lda, T *packed)` packing one
 //                   full MR-row micro-panel of a non-transposed A (packed[p·MR + i] = src[i·lda + p])
+//   GEMM_PACK_B_COLS  optional: a function `void (long kc, const T *src, long ldb, T *packed)` packing one
+//                   full NR-column micro-panel of a transposed B (packed[p·NR + j] = src[j·ldb + p])
 //   GEMM_FN(name)   the name of a generated function
 // The generated entry point is GEMM_FN(gemm) with the `bp_sgemm` parameter list. The template #undefs its
 // parameters at the end, so the next instance in the same file defines fresh ones.
@@ -50,7 +52,7 @@ GEMM_ATTR static void GEMM_FN(pack_a)(int transA, long mc, long kc, const GEMM_T
             const GEMM_T *src = a + i0;
             if (mr == GEMM_MR) {
                 for (long p = 0; p < kc; p++)
-                    for (long i = 0; i < GEMM_MR; i++) packed[p * GEMM_MR + i] = src[p * lda + i];
+                    __builtin_memcpy(packed + p * GEMM_MR, src + p * lda, GEMM_MR * sizeof(GEMM_T));
             } else {
                 for (long p = 0; p < kc; p++)
                     for (long i = 0; i < mr; i++) packed[p * GEMM_MR + i] = src[p * lda + i];
@@ -72,8 +74,10 @@ GEMM_ATTR static void GEMM_FN(pack_b)(int transB, long kc, long nc, const GEMM_T
             // op(B)[p][j] = b[p·ldb + j]: each p gives NR contiguous values.
             const GEMM_T *src = b + j0;
             if (nr == GEMM_NR) {
+                // A fixed-size copy the compiler turns into vector moves (a plain loop stays scalar, since
+                // it cannot rule out that `packed` overlaps `src`).
                 for (long p = 0; p < kc; p++)
-                    for (long j = 0; j < GEMM_NR; j++) packed[p * GEMM_NR + j] = src[p * ldb + j];
+                    __builtin_memcpy(packed + p * GEMM_NR, src + p * ldb, GEMM_NR * sizeof(GEMM_T));
             } else {
                 for (long p = 0; p < kc; p++)
                     for (long j = 0; j < nr; j++) packed[p * GEMM_NR + j] = src[p * ldb + j];
@@ -81,6 +85,13 @@ GEMM_ATTR static void GEMM_FN(pack_b)(int transB, long kc, long nc, const GEMM_T
         } else {
             // op(B)[p][j] = b[j·ldb + p]: read each stored row contiguously, write with stride NR.
             const GEMM_T *src = b + j0 * ldb;
+#ifdef GEMM_PACK_B_COLS
+            if (nr == GEMM_NR) {
+                GEMM_PACK_B_COLS(kc, src, ldb, packed);
+                packed += GEMM_NR * kc;
+                continue;
+            }
+#endif
             for (long j = 0; j < nr; j++) {
                 const GEMM_T *row = src + j * ldb;
                 for (long p = 0; p < kc; p++) packed[p * GEMM_NR + j] = row[p];
@@ -201,3 +212,4 @@ GEMM_ATTR static void GEMM_FN(gemm)(int transA, int transB, long M, long N, long
 #undef GEMM_ATTR
 #undef GEMM_FN
 #undef GEMM_PACK_A_ROWS
+#undef GEMM_PACK_B_COLS

@@ -11,6 +11,11 @@
 /// Marks a function to be compiled for AVX-512 (F, VL, DQ, BW) with FMA; it may only run after
 /// `bp_kernels_use_avx512()` said yes.
 #define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
+
+/// Single-precision product of few rows (M < 12) with AVX-512, B read in place (see sgemm_narrow.c), with
+/// the `bp_sgemm` parameter list. Returns 0, having done nothing, when it could not get its scratch memory.
+int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+                           const float *B, long ldb, float beta, float *C, long ldc);
 #endif
 
 #if defined(__aarch64__) && defined(__ARM_NEON)

@@ -198,6 +198,61 @@ BP_AVX512 static void sgemm_kernel_avx512(long kc, const float *a, const float *
 }
 #undef SGEMM512_ROW
 
+/// Transposes the 8×8 block whose rows are r[0..7] in place: afterwards r[c] holds column c.
+BP_AVX512 static inline void sgemm_transpose8x8(__m256 r[8]) {
+    __m256 u0 = _mm256_unpacklo_ps(r[0], r[1]), u1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 u2 = _mm256_unpacklo_ps(r[2], r[3]), u3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 u4 = _mm256_unpacklo_ps(r[4], r[5]), u5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 u6 = _mm256_unpacklo_ps(r[6], r[7]), u7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(u4, u6, 0x44), s5 = _mm256_shuffle_ps(u4, u6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(u5, u7, 0x44), s7 = _mm256_shuffle_ps(u5, u7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/// Packs one full 12-row micro-panel of a non-transposed A: packed[p·12 + i] = src[i·lda + p], eight values
+/// of p at a time through two 8×8 transposes (rows 0-7, and rows 8-11 with four zero rows).
+BP_AVX512 static void sgemm_pack_a12_avx512(long kc, const float *src, long lda, float *packed) {
+    long p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 top[8], bottom[8];
+        for (int i = 0; i < 8; i++) top[i] = _mm256_loadu_ps(src + i * lda + p);
+        for (int i = 0; i < 4; i++) bottom[i] = _mm256_loadu_ps(src + (8 + i) * lda + p);
+        for (int i = 4; i < 8; i++) bottom[i] = _mm256_setzero_ps();
+        sgemm_transpose8x8(top);
+        sgemm_transpose8x8(bottom);
+        float *out = packed + p * 12;
+        for (int c = 0; c < 8; c++) {
+            _mm256_storeu_ps(out + 12 * c, top[c]);
+            _mm_storeu_ps(out + 12 * c + 8, _mm256_castps256_ps128(bottom[c]));
+        }
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < 12; i++) packed[p * 12 + i] = src[i * lda + p];
+}
+#define GEMM_PACK_A_ROWS sgemm_pack_a12_avx512
+
+/// Packs one full 32-column micro-panel of a transposed B: packed[p·32 + j] = src[j·ldb + p], an 8×8 block
+/// (eight stored rows, eight values of p) at a time.
+BP_AVX512 static void sgemm_pack_b32t_avx512(long kc, const float *src, long ldb, float *packed) {
+    long p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        for (int j0 = 0; j0 < 32; j0 += 8) {
+            __m256 r[8];
+            for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(src + (j0 + j) * ldb + p);
+            sgemm_transpose8x8(r);
+            for (int c = 0; c < 8; c++) _mm256_store_ps(packed + (p + c) * 32 + j0, r[c]);
+        }
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < 32; j++) packed[p * 32 + j] = src[j * ldb + p];
+}
+#define GEMM_PACK_B_COLS sgemm_pack_b32t_avx512
+
 #define GEMM_T float
 #define GEMM_MR 12
 #define GEMM_NR 32
@@ -264,6 +319,10 @@ static void sgemm_kernel_neon(long kc, const float *a, const float *b, float *c,
 void bp_sgemm(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
               const float *B, long ldb, float beta, float *C, long ldc) {
 #if defined(BP_HAVE_AVX2)
+    // Fewer rows than one AVX-512 tile: stream B instead of packing it.
+    if (M < 12 && K > 0 && alpha != 0 && N > 16 && bp_kernels_use_avx512() &&
+        bp_sgemm_narrow_avx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
     // A product at most 16 columns wide would fill only half of the AVX-512 tile's 32 columns.
     if (N > 16 && bp_kernels_use_avx512()) {
         sgemm_avx512_gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

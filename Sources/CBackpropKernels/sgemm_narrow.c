@@ -1,0 +1,124 @@
+// Single-precision products of few rows (M < 12, less than one AVX-512 micro-tile): a row times a weight
+// matrix in a forward pass, a Jacobian's handful of seeds in a reverse sweep. The blocked driver would
+// pack all of B (megabytes for a weight matrix) to use a few rows of each tile; these loops stream B once
+// per group of four rows instead, reading it in place in either layout.
+#include "CBackpropKernels.h"
+#include "internal.h"
+
+#if defined(BP_HAVE_AVX2)
+#include <immintrin.h>
+
+/// The mask of the first `count` (< 16) lanes.
+BP_AVX512 static inline __mmask16 narrow_tail_mask(long count) { return (__mmask16)((1u << count) - 1u); }
+
+/// C[i][j] = alpha·acc + beta·C[i][j] for the lanes of `mask`, not reading C when beta == 0.
+BP_AVX512 static inline void narrow_store(float *c, __m512 acc, float alpha, float beta, __mmask16 mask) {
+    __m512 scaled = _mm512_mul_ps(acc, _mm512_set1_ps(alpha));
+    if (beta != 0) scaled = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, c), scaled);
+    _mm512_mask_storeu_ps(c, mask, scaled);
+}
+
+/// B stored K×N (row-major): R rows of C at a time, 32 columns a step, each row of B loaded once per group:
+/// C[i][j0..j0+32] = Σ_p A[i][p]·B[p][j0..j0+32]. `a` is row-major R×K with row stride `lda`.
+#define NARROW_ROWS_NN(R)                                                                                      \
+    BP_AVX512 static void narrow_nn_##R(long N, long K, float alpha, const float *a, long lda, const float *B,  \
+                                        long ldb, float beta, float *c, long ldc) {                            \
+        for (long j = 0; j < N; j += 32) {                                                                     \
+            long left = N - j;                                                                                 \
+            __mmask16 m0 = left >= 16 ? (__mmask16)0xFFFF : narrow_tail_mask(left);                            \
+            __mmask16 m1 = left >= 32 ? (__mmask16)0xFFFF : left > 16 ? narrow_tail_mask(left - 16) : 0;       \
+            __m512 acc0[R], acc1[R];                                                                           \
+            for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm512_setzero_ps();                               \
+            const float *b = B + j;                                                                            \
+            for (long p = 0; p < K; p++, b += ldb) {                                                           \
+                __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);               \
+                for (int i = 0; i < R; i++) {                                                                  \
+                    __m512 x = _mm512_set1_ps(a[i * lda + p]);                                                 \
+                    acc0[i] = _mm512_fmadd_ps(x, b0, acc0[i]);                                                 \
+                    acc1[i] = _mm512_fmadd_ps(x, b1, acc1[i]);                                                 \
+                }                                                                                              \
+            }                                                                                                  \
+            for (int i = 0; i < R; i++) {                                                                      \
+                narrow_store(c + i * ldc + j, acc0[i], alpha, beta, m0);                                       \
+                if (m1) narrow_store(c + i * ldc + j + 16, acc1[i], alpha, beta, m1);                          \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+NARROW_ROWS_NN(4)
+NARROW_ROWS_NN(1)
+
+/// B stored N×K (op(B) = Bᵀ): C[i][j] = A[i]·B[j], R rows of A against 4 rows of B at a time, 16 values of
+/// K a step, each row of B loaded once per group; the 4R sums are reduced across lanes at the end.
+#define NARROW_ROWS_NT(R)                                                                                      \
+    BP_AVX512 static void narrow_nt_##R(long N, long K, float alpha, const float *a, long lda, const float *B,  \
+                                        long ldb, float beta, float *c, long ldc) {                            \
+        long j = 0;                                                                                            \
+        for (; j + 4 <= N; j += 4) {                                                                           \
+            __m512 acc[R][4];                                                                                  \
+            for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm512_setzero_ps();   \
+            const float *b = B + j * ldb;                                                                      \
+            for (long p = 0; p < K; p += 16) {                                                                 \
+                __mmask16 m = K - p >= 16 ? (__mmask16)0xFFFF : narrow_tail_mask(K - p);                       \
+                __m512 b0 = _mm512_maskz_loadu_ps(m, b + p), b1 = _mm512_maskz_loadu_ps(m, b + ldb + p);       \
+                __m512 b2 = _mm512_maskz_loadu_ps(m, b + 2 * ldb + p);                                         \
+                __m512 b3 = _mm512_maskz_loadu_ps(m, b + 3 * ldb + p);                                         \
+                for (int i = 0; i < R; i++) {                                                                  \
+                    __m512 x = _mm512_maskz_loadu_ps(m, a + i * lda + p);                                      \
+                    acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);                                             \
+                    acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);                                             \
+                    acc[i][2] = _mm512_fmadd_ps(x, b2, acc[i][2]);                                             \
+                    acc[i][3] = _mm512_fmadd_ps(x, b3, acc[i][3]);                                             \
+                }                                                                                              \
+            }                                                                                                  \
+            for (int i = 0; i < R; i++)                                                                        \
+                for (int q = 0; q < 4; q++) {                                                                  \
+                    float value = alpha * _mm512_reduce_add_ps(acc[i][q]);                                     \
+                    float *out = c + i * ldc + j + q;                                                          \
+                    *out = beta == 0 ? value : value + beta * *out;                                            \
+                }                                                                                              \
+        }                                                                                                      \
+        for (; j < N; j++) {                                                                                   \
+            __m512 acc[R];                                                                                     \
+            for (int i = 0; i < R; i++) acc[i] = _mm512_setzero_ps();                                          \
+            const float *b = B + j * ldb;                                                                      \
+            for (long p = 0; p < K; p += 16) {                                                                 \
+                __mmask16 m = K - p >= 16 ? (__mmask16)0xFFFF : narrow_tail_mask(K - p);                       \
+                __m512 b0 = _mm512_maskz_loadu_ps(m, b + p);                                                   \
+                for (int i = 0; i < R; i++)                                                                    \
+                    acc[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i * lda + p), b0, acc[i]);           \
+            }                                                                                                  \
+            for (int i = 0; i < R; i++) {                                                                      \
+                float value = alpha * _mm512_reduce_add_ps(acc[i]);                                            \
+                float *out = c + i * ldc + j;                                                                  \
+                *out = beta == 0 ? value : value + beta * *out;                                                \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+NARROW_ROWS_NT(4)
+NARROW_ROWS_NT(1)
+
+int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+                           const float *B, long ldb, float beta, float *C, long ldc) {
+    // A transposed (stored K×M) is copied to M contiguous rows first: it is at most 11·K values.
+    const float *a = A;
+    long rowStride = lda;
+    if (transA) {
+        float *rows = bp_thread_workspace((size_t)M * (size_t)K * sizeof(float));
+        if (rows == NULL) return 0;
+        for (long p = 0; p < K; p++)
+            for (long i = 0; i < M; i++) rows[i * K + p] = A[p * lda + i];
+        a = rows;
+        rowStride = K;
+    }
+    long i = 0;
+    for (; i + 4 <= M; i += 4) {
+        if (transB) narrow_nt_4(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
+        else narrow_nn_4(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
+    }
+    for (; i < M; i++) {
+        if (transB) narrow_nt_1(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
+        else narrow_nn_1(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
+    }
+    return 1;
+}
+#endif
