@@ -16,6 +16,10 @@
 /// the `bp_sgemm` parameter list. Returns 0, having done nothing, when it could not get its scratch memory.
 int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
                            const float *B, long ldb, float beta, float *C, long ldc);
+
+/// The same for few columns (N < 12): computes Cᵀ = op(B)ᵀ·op(A)ᵀ by the narrow loops and transposes it in.
+int bp_sgemm_narrow_transposed_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A,
+                                      long lda, const float *B, long ldb, float beta, float *C, long ldc);
 #endif
 
 #if defined(__aarch64__) && defined(__ARM_NEON)

@@ -1,9 +1,11 @@
 // Single-precision products of few rows (M < 12, less than one AVX-512 micro-tile): a row times a weight
 // matrix in a forward pass, a Jacobian's handful of seeds in a reverse sweep. The blocked driver would
 // pack all of B (megabytes for a weight matrix) to use a few rows of each tile; these loops stream B once
-// per group of four rows instead, reading it in place in either layout.
+// per group of rows instead, reading it in place in either layout. A product of few columns and a long
+// inner dimension is computed through its transpose, which has few rows.
 #include "CBackpropKernels.h"
 #include "internal.h"
+#include <stdlib.h>
 
 #if defined(BP_HAVE_AVX2)
 #include <immintrin.h>
@@ -44,7 +46,9 @@ BP_AVX512 static inline void narrow_store(float *c, __m512 acc, float alpha, flo
             }                                                                                                  \
         }                                                                                                      \
     }
+NARROW_ROWS_NN(8)
 NARROW_ROWS_NN(4)
+NARROW_ROWS_NN(2)
 NARROW_ROWS_NN(1)
 
 /// B stored N×K (op(B) = Bᵀ): C[i][j] = A[i]·B[j], R rows of A against 4 rows of B at a time, 16 values of
@@ -95,7 +99,31 @@ NARROW_ROWS_NN(1)
         }                                                                                                      \
     }
 NARROW_ROWS_NT(4)
+NARROW_ROWS_NT(2)
 NARROW_ROWS_NT(1)
+
+/// C = alpha·op(A)·op(B) + beta·C through its transpose when op(B) has few columns (N < 12) and op(A) has
+/// rows to spare: Cᵀ = op(B)ᵀ·op(A)ᵀ is a product of few rows, computed into scratch memory by the narrow
+/// loops and transposed into C. Returns 0, having done nothing, without scratch memory.
+int bp_sgemm_narrow_transposed_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A,
+                                      long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+    // The narrow loops use the thread's workspace for a transposed A, so Cᵀ gets memory of its own.
+    float *product = malloc((size_t)N * (size_t)M * sizeof(float));
+    if (product == NULL) return 0;
+    // op(B)ᵀ is B itself when B is stored N×K (transB), else B read transposed; likewise op(A)ᵀ.
+    int done = bp_sgemm_narrow_avx512(!transB, !transA, N, M, K, alpha, B, ldb, A, lda, 0, product, M);
+    if (done) {
+        for (long i = 0; i < M; i++) {
+            float *row = C + i * ldc;
+            if (beta == 0)
+                for (long j = 0; j < N; j++) row[j] = product[j * M + i];
+            else
+                for (long j = 0; j < N; j++) row[j] = product[j * M + i] + beta * row[j];
+        }
+    }
+    free(product);
+    return done;
+}
 
 int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
                            const float *B, long ldb, float beta, float *C, long ldc) {
@@ -110,14 +138,27 @@ int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float
         a = rows;
         rowStride = K;
     }
-    long i = 0;
-    for (; i + 4 <= M; i += 4) {
-        if (transB) narrow_nt_4(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
-        else narrow_nn_4(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
-    }
-    for (; i < M; i++) {
-        if (transB) narrow_nt_1(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
-        else narrow_nn_1(N, K, alpha, a + i * rowStride, rowStride, B, ldb, beta, C + i * ldc, ldc);
+    // Groups of rows, largest first: each group reads all of B once.
+    for (long i = 0; i < M;) {
+        const float *rows = a + i * rowStride;
+        float *c = C + i * ldc;
+        long left = M - i;
+        if (!transB && left >= 8) {
+            narrow_nn_8(N, K, alpha, rows, rowStride, B, ldb, beta, c, ldc);
+            i += 8;
+        } else if (left >= 4) {
+            if (transB) narrow_nt_4(N, K, alpha, rows, rowStride, B, ldb, beta, c, ldc);
+            else narrow_nn_4(N, K, alpha, rows, rowStride, B, ldb, beta, c, ldc);
+            i += 4;
+        } else if (left >= 2) {
+            if (transB) narrow_nt_2(N, K, alpha, rows, rowStride, B, ldb, beta, c, ldc);
+            else narrow_nn_2(N, K, alpha, rows, rowStride, B, ldb, beta, c, ldc);
+            i += 2;
+        } else {
+            if (transB) narrow_nt_1(N, K, alpha, rows, rowStride, B, ldb, beta, c, ldc);
+            else narrow_nn_1(N, K, alpha, rows, rowStride, B, ldb, beta, c, ldc);
+            i += 1;
+        }
     }
     return 1;
 }

@@ -86,7 +86,7 @@ private func checkGemm<Scalar: TensorScalar>(_ test: GemmCase, as _: Scalar.Type
 /// 4×8, 4×4), products of fewer rows than a tile, empty dimensions and a K larger than one cache block.
 private let gemmShapes: [(m: Int, n: Int, k: Int)] = [
     (1, 1, 1), (3, 7, 17), (17, 33, 7), (7, 1, 130), (1, 65, 3), (65, 17, 33), (33, 130, 65), (130, 3, 1),
-    (6, 16, 8), (12, 32, 300), (24, 64, 513), (25, 97, 257), (13, 9, 40), (5, 70, 300), (11, 33, 17), (4, 48, 16), (0, 5, 3), (5, 0, 3), (4, 5, 0),
+    (6, 16, 8), (12, 32, 300), (24, 64, 513), (25, 97, 257), (13, 9, 40), (5, 70, 300), (11, 33, 17), (4, 48, 16), (40, 9, 300), (13, 5, 600), (19, 11, 257), (0, 5, 3), (5, 0, 3), (4, 5, 0),
 ]
 
 @Suite struct GemmTests {

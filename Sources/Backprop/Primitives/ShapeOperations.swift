@@ -68,9 +68,9 @@ extension Tensor {
         let values = withScalarBuffer { p in
             [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
                 if rank >= 2 && permutation == Array(0..<(rank - 2)) + [rank - 1, rank - 2] {
-                    // A batch of matrices, each transposed blocked so both sides stay in cache (NHWC → NCHW
+                    // A batch of matrices, each transposed by the C kernel in register blocks (NHWC → NCHW
                     // after a convolution's product, or a plain 2-D transpose).
-                    let rows = shape[rank - 2], cols = shape[rank - 1], block = 32
+                    let rows = shape[rank - 2], cols = shape[rank - 1]
                     let matrices = shape[..<(rank - 2)].reduce(1, *)
                     let pointers = LoopPointers(inputs: [p.baseAddress!], output: out.baseAddress!)
                     // Large batches are split across the cores by matrix.
@@ -79,16 +79,7 @@ extension Tensor {
                     let body: @Sendable (Int) -> Void = { part in
                     for m in (part * chunk)..<Swift.min(matrices, (part + 1) * chunk) {
                         let source = pointers.inputs[0] + m * rows * cols, target = pointers.output + m * rows * cols
-                        for r0 in stride(from: 0, to: rows, by: block) {
-                            let r1 = Swift.min(r0 + block, rows)
-                            for c0 in stride(from: 0, to: cols, by: block) {
-                                // Contiguous writes within the block, strided reads (measured faster).
-                                for c in c0..<Swift.min(c0 + block, cols) {
-                                    let column = target + c * rows
-                                    for r in r0..<r1 { column[r] = source[r * cols + c] }
-                                }
-                            }
-                        }
+                        matrixTranspose(rows: rows, columns: cols, source, target)
                     }
                     }
                     if parts > 1 { concurrentPerformKeepingKernelPath(iterations: parts, body) } else if matrices > 0 { body(0) }

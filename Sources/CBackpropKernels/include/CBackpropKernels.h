@@ -132,6 +132,12 @@ void bp_sadd_bias_rows(const float *x, const float *b, float *z, long M, long N)
 /// z[i, j] = x[i, j] + b[j] for an M×N row-major matrix x (z is M×N, contiguous).
 void bp_dadd_bias_rows(const double *x, const double *b, double *z, long M, long N);
 
+/// Transposes the rows×cols matrix `in` (row stride `ldin`) into `out` (cols×rows, row stride `ldout`):
+/// out[c·ldout + r] = in[r·ldin + c]. The two must not overlap.
+void bp_stranspose(long rows, long cols, const float *in, long ldin, float *out, long ldout);
+/// Double-precision `bp_stranspose`.
+void bp_dtranspose(long rows, long cols, const double *in, long ldin, double *out, long ldout);
+
 /// out[j] = sum over i of x[i, j] for an M×N row-major matrix x (out has N values; zeros when M == 0).
 void bp_scolumn_sums(const float *x, float *out, long M, long N);
 /// out[j] = sum over i of x[i, j] for an M×N row-major matrix x (out has N values; zeros when M == 0).
