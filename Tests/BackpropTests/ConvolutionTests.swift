@@ -1,4 +1,4 @@
-import Backprop
+@testable import Backprop
 import Testing
 
 /// conv2d by the definition, one output at a time: the reference the unfolded product must equal.
@@ -167,6 +167,41 @@ private let convolutionCases: [ConvolutionCase] = [
         let h = 1e-6
         let directional = ((conv2d(x + h * v, weight: w, padding: (1, 1)) - conv2d(x - h * v, weight: w, padding: (1, 1))) * u).sum().scalar / (2 * h)
         #expect(abs((g * v).sum().scalar - directional) < 1e-6 * max(1, abs(directional)))
+    }
+
+    /// Float 2×2 pooling (a vector search on AVX-512) picks the same taps as the definition on every kernel
+    /// path: ties go to the first tap, a NaN beats a number, and rows of 1 to 33 windows (partial vectors).
+    @Test(arguments: testableKernelPaths)
+    func floatMaxPoolSearchMatchesTheDefinition(path: KernelPath) {
+        for width in [2, 9, 32, 40, 66] {
+            let count = 2 * 3 * 6 * width
+            var values = [Float](repeating: 0, count: count)
+            for k in 0..<count { values[k] = Float((k * 7 + k / 5) % 4) - 1 }
+            for k in stride(from: 5, to: count, by: 37) { values[k] = Float.nan }
+            let x = Tensor<Float>(shape: [2, 3, 6, width], scalars: values)
+            let (oh, ow) = (3, width / 2)
+            var expected = [Float](repeating: 0, count: count)
+            var maxima = [Float]()
+            for plane in 0..<6 {
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        var at: Int = plane * 6 * width + 2 * y * width + 2 * xo
+                        for (i, j) in [(0, 1), (1, 0), (1, 1)] {
+                            let index: Int = plane * 6 * width + (2 * y + i) * width + 2 * xo + j
+                            let (value, best) = (values[index], values[at])
+                            if value > best || (value.isNaN && !best.isNaN) { at = index }
+                        }
+                        expected[at] += 1
+                        maxima.append(values[at])
+                    }
+                }
+            }
+            let (pooled, g): (Tensor<Float>, Tensor<Float>) = withKernelPath(path) {
+                (maxPool2d(x, kernel: (2, 2)), gradient(at: x) { maxPool2d($0, kernel: (2, 2)).sum() })
+            }
+            #expect(g.scalars == expected, "width \(width) on \(path)")
+            #expect(pooled.scalars.map { $0.bitPattern } == maxima.map { $0.bitPattern }, "width \(width) on \(path)")
+        }
     }
 
     @Test func maxPoolRoutesTheGradientToTheLargestTap() {
