@@ -20,7 +20,7 @@ let package = Package(
         // Tensors, primitives with their derivatives, the tape, transforms, gradient checking.
         .target(name: "Backprop", dependencies: ["CBackpropKernels"]),
         // Layers, losses, optimizers, data sets, checkpoints.
-        .target(name: "BackpropNN", dependencies: ["Backprop"], resources: [.copy("Resources/digits.csv")]),
+        .target(name: "BackpropNN", dependencies: ["Backprop", "CBackpropKernels"], resources: [.copy("Resources/digits.csv")]),
         // The teaching side: expression language, lecture-style traces, graph export, gradient descent.
         .target(name: "BackpropTeaching", dependencies: ["Backprop"]),
         .executableTarget(

@@ -132,6 +132,15 @@ void bp_sadd_bias_rows(const float *x, const float *b, float *z, long M, long N)
 /// z[i, j] = x[i, j] + b[j] for an M×N row-major matrix x (z is M×N, contiguous).
 void bp_dadd_bias_rows(const double *x, const double *b, double *z, long M, long N);
 
+/// Adam's update of n parameters in place: g' = g + couple·p; m = b1·m + (1−b1)·g'; v = b2·v + (1−b2)·g'²;
+/// p = keep·p − stepSize·m / (√v·inverseRoot2 + eps). `couple` is the L2 weight decay (0 for AdamW),
+/// `keep` AdamW's decoupled shrink factor (1 for Adam). The four arrays must not overlap.
+void bp_sadam_update(float *p, const float *g, float *m, float *v, long n, float b1, float b2, float stepSize,
+                     float inverseRoot2, float eps, float keep, float couple);
+/// Double-precision `bp_sadam_update`.
+void bp_dadam_update(double *p, const double *g, double *m, double *v, long n, double b1, double b2,
+                     double stepSize, double inverseRoot2, double eps, double keep, double couple);
+
 /// Transposes the rows×cols matrix `in` (row stride `ldin`) into `out` (cols×rows, row stride `ldout`):
 /// out[c·ldout + r] = in[r·ldin + c]. The two must not overlap.
 void bp_stranspose(long rows, long cols, const float *in, long ldin, float *out, long ldout);
