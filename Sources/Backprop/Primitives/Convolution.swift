@@ -1,8 +1,8 @@
 // Two-dimensional convolution as a matrix product on unfolded patches (im2col): `unfoldingPatches` copies
 // every receptive field into a column of a matrix, and its adjoint `foldingPatches` adds columns back into
-// an image. The pair are linear primitives, each the other's derivative, so convolution — a matrix product
-// between the weights and the unfolded input, then shape operations — is differentiable to any order with no
-// rule of its own.
+// an image. The pair are linear primitives, each the other's derivative, so grouped convolution — a matrix
+// product between the weights and the unfolded input, then shape operations — is differentiable to any order
+// with no rule of its own. Ungrouped convolution runs image by image (ImageConvolution.swift).
 
 import Dispatch
 
@@ -172,13 +172,33 @@ private func copyPatches<Scalar>(
                 let sourceRow = channelBase + (y * g.stride.height - g.padding.height + i * g.dilation.height) * w
                 let destinationRow = rowBase + (image * oh + y) * ow
                 if g.stride.width == 1 {
-                    (destinationRow + xs.lowerBound).update(from: sourceRow + (xs.lowerBound - x0), count: xs.count)
+                    // A plain loop: the runs are short (an output row), where a memmove call costs more.
+                    let target = destinationRow + xs.lowerBound, source = sourceRow + (xs.lowerBound - x0)
+                    for k in 0..<xs.count { target[k] = source[k] }
                 } else {
                     for x in xs { destinationRow[x] = sourceRow[x * g.stride.width - x0] }
                 }
             }
         }
     }
+}
+
+/// im2col for rows `rows` of the patch matrix of the `n` images at `source`, into `destination` (padding
+/// entries are left as initialised); for the image-by-image convolution.
+func unfoldRows<Scalar>(
+    source: UnsafePointer<Scalar>, destination: UnsafeMutablePointer<Scalar>, rows: Range<Int>, n: Int, c: Int,
+    h: Int, w: Int, oh: Int, ow: Int, geometry: WindowGeometry
+) {
+    copyPatches(PatchPointers(source: source, destination: destination), rows: rows, n: n, c: c, h: h, w: w, oh: oh, ow: ow, geometry: geometry)
+}
+
+/// col2im for channels `channels`: adds the patch matrix at `source` into the images at `destination`; for
+/// the image-by-image convolution.
+func foldChannels<Scalar: TensorScalar>(
+    source: UnsafePointer<Scalar>, destination: UnsafeMutablePointer<Scalar>, channels: Range<Int>, n: Int, c: Int,
+    h: Int, w: Int, oh: Int, ow: Int, geometry: WindowGeometry
+) {
+    addPatches(PatchPointers(source: source, destination: destination), channels: channels, n: n, c: c, h: h, w: w, oh: oh, ow: ow, geometry: geometry)
 }
 
 /// col2im for the rows of channels `channels`: adds each patch entry into the image position it was read from.
@@ -220,9 +240,12 @@ private func addPatches<Scalar: TensorScalar>(
 /// The 2-D cross-correlation of an NCHW batch with a bank of filters, as PyTorch's `conv2d`: `input`
 /// `[N, C, H, W]`, `weight` `[O, C/groups, kh, kw]`, optional `bias` `[O]`; the result is `[N, O, Ho, Wo]`.
 ///
-/// Computed as one matrix product per group between the weights (as `[O, C·kh·kw]`) and the unfolded input
-/// (`unfoldingPatches`, `[C·kh·kw, N·Ho·Wo]`), so its derivatives, of any order, are those of the matrix
+/// With one group, computed image by image by three closed primitives (the convolution, its input gradient
+/// and its weight gradient: ImageConvolution.swift), each image's patches unfolded into a buffer that stays
+/// in cache. With several groups, one matrix product per group between the weights (as `[O, C·kh·kw]`) and
+/// the unfolded input (`unfoldingPatches`, `[C·kh·kw, N·Ho·Wo]`), so its derivatives are those of the matrix
 /// product, the unfolding (whose adjoint folds gradients back into the image) and the shape operations.
+/// Either way it is differentiable to any order.
 ///
 /// - Precondition: the channel counts agree, `groups` divides both channel counts, and the window fits.
 @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
@@ -243,6 +266,10 @@ public func conv2d<Scalar>(
     let geometry = WindowGeometry(kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation)
     guard let (oh, ow) = geometry.outputSize(height: input.shape[2], width: input.shape[3]) else {
         preconditionFailure("conv2d: the window (\(geometry)) does not fit an input of shape \(input.shape)")
+    }
+    if groups == 1 {
+        // Image by image, with each image's patches in cache (ImageConvolution.swift).
+        return Tensor.imageConvolution(input, weight, bias: bias, geometry)
     }
     let outPerGroup = o / groups
     var outputs: [Tensor<Scalar>] = []

@@ -141,6 +141,21 @@ void bp_sadam_update(float *p, const float *g, float *m, float *v, long n, float
 void bp_dadam_update(double *p, const double *g, double *m, double *v, long n, double b1, double b2,
                      double stepSize, double inverseRoot2, double eps, double keep, double couple);
 
+/// One C×H×W image's patch matrix (im2col): patches[((ch·kh + i)·kw + j)·oh·ow + y·ow + x] = the input at
+/// row y·sh − ph + i·dh, column x·sw − pw + j·dw of channel ch. Taps in the padding are not written (the
+/// caller zeroes the buffer once).
+void bp_sunfold_image(const float *image, float *patches, long c, long h, long w, long kh, long kw, long sh,
+                      long sw, long ph, long pw, long dh, long dw, long oh, long ow);
+/// Double-precision `bp_sunfold_image`.
+void bp_dunfold_image(const double *image, double *patches, long c, long h, long w, long kh, long kw, long sh,
+                      long sw, long ph, long pw, long dh, long dw, long oh, long ow);
+/// The adjoint of `bp_sunfold_image` (col2im): adds every patch entry into the image position it came from.
+void bp_sfold_image(const float *patches, float *image, long c, long h, long w, long kh, long kw, long sh,
+                    long sw, long ph, long pw, long dh, long dw, long oh, long ow);
+/// Double-precision `bp_sfold_image`.
+void bp_dfold_image(const double *patches, double *image, long c, long h, long w, long kh, long kw, long sh,
+                    long sw, long ph, long pw, long dh, long dw, long oh, long ow);
+
 /// Transposes the rows×cols matrix `in` (row stride `ldin`) into `out` (cols×rows, row stride `ldout`):
 /// out[c·ldout + r] = in[r·ldin + c]. The two must not overlap.
 void bp_stranspose(long rows, long cols, const float *in, long ldin, float *out, long ldout);

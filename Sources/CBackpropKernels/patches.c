@@ -1,0 +1,144 @@
+// One image's patch matrix (im2col) and its adjoint (col2im), for the image-by-image convolution: the
+// matrix has a row per channel and kernel tap and a column per output position. With unit horizontal
+// stride every (row, output row) pair is one contiguous run of an input row, short (an output row), so the
+// runs are moved with masked AVX-512 loads and stores rather than a call or a scalar loop.
+#include "CBackpropKernels.h"
+#include "internal.h"
+
+/// The valid outputs o in [lo, hi) along one axis for a tap: 0 ≤ o·stride − padding + tap·dilation < size.
+static inline void valid_outputs(long size, long outputs, long stride, long padding, long tap, long dilation,
+                                 long *lo, long *hi) {
+    long offset = tap * dilation - padding;
+    long low = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    long highInclusive = size - 1 - offset < 0 ? -1 : (size - 1 - offset) / stride;
+    long high = highInclusive + 1 < outputs ? highInclusive + 1 : outputs;
+    *lo = low;
+    *hi = low < high ? high : low;
+}
+
+/// Walks every (row, output row) run of one image's patch matrix, calling RUN(patchRun, imageRun, count)
+/// with unit horizontal stride, or STRIDED(patchRun, imageRow, firstX, count, x0) otherwise.
+#define PATCH_WALK(T, RUN, STRIDED)                                                                            \
+    for (long channel = 0; channel < c; channel++)                                                             \
+        for (long i = 0; i < kh; i++) {                                                                        \
+            long y0, y1;                                                                                       \
+            valid_outputs(h, oh, sh, ph, i, dh, &y0, &y1);                                                     \
+            for (long j = 0; j < kw; j++) {                                                                    \
+                long x0, x1;                                                                                   \
+                valid_outputs(w, ow, sw, pw, j, dw, &x0, &x1);                                                 \
+                if (x0 >= x1 || y0 >= y1) continue;                                                            \
+                long row = (channel * kh + i) * kw + j;                                                        \
+                long shift = pw - j * dw; /* input column of output x: x·sw − shift */                         \
+                for (long y = y0; y < y1; y++) {                                                               \
+                    T *patchRow = patches + row * oh * ow + y * ow;                                            \
+                    long imageRow = (channel * h + y * sh - ph + i * dh) * w;                                  \
+                    if (sw == 1) {                                                                             \
+                        RUN(patchRow + x0, image + imageRow + x0 - shift, x1 - x0);                            \
+                    } else {                                                                                   \
+                        STRIDED(patchRow, image + imageRow, x0, x1, shift);                                    \
+                    }                                                                                          \
+                }                                                                                              \
+            }                                                                                                  \
+        }
+
+#define UNFOLD_RUN_SCALAR(dst, src, count) for (long k = 0; k < (count); k++) (dst)[k] = (src)[k];
+#define UNFOLD_STRIDED(patchRow, imageRow, x0, x1, shift)                                                     \
+    for (long x = (x0); x < (x1); x++) (patchRow)[x] = (imageRow)[x * sw - (shift)];
+#define FOLD_RUN_SCALAR(dst, src, count) for (long k = 0; k < (count); k++) (src)[k] += (dst)[k];
+#define FOLD_STRIDED(patchRow, imageRow, x0, x1, shift)                                                       \
+    for (long x = (x0); x < (x1); x++) (imageRow)[x * sw - (shift)] += (patchRow)[x];
+
+#define PATCH_PARAMS                                                                                           \
+    long c, long h, long w, long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw, long oh, long ow
+
+// MARK: Portable
+
+static void sunfold_portable(const float *image, float *patches, PATCH_PARAMS) {
+    PATCH_WALK(float, UNFOLD_RUN_SCALAR, UNFOLD_STRIDED)
+}
+static void dunfold_portable(const double *image, double *patches, PATCH_PARAMS) {
+    PATCH_WALK(double, UNFOLD_RUN_SCALAR, UNFOLD_STRIDED)
+}
+/// The fold's image is written through a non-const alias of `image`.
+static void sfold_portable(float *image, const float *patchesIn, PATCH_PARAMS) {
+    float *patches = (float *)patchesIn;
+    PATCH_WALK(float, FOLD_RUN_SCALAR, FOLD_STRIDED)
+}
+static void dfold_portable(double *image, const double *patchesIn, PATCH_PARAMS) {
+    double *patches = (double *)patchesIn;
+    PATCH_WALK(double, FOLD_RUN_SCALAR, FOLD_STRIDED)
+}
+
+// MARK: AVX-512
+
+#if defined(BP_HAVE_AVX2)
+#include <immintrin.h>
+
+/// dst[0..<count] = src[0..<count], 16 floats a masked move.
+BP_AVX512 static inline void s_copy_run(float *dst, const float *src, long count) {
+    for (long k = 0; k < count; k += 16) {
+        __mmask16 m = count - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - k)) - 1u);
+        _mm512_mask_storeu_ps(dst + k, m, _mm512_maskz_loadu_ps(m, src + k));
+    }
+}
+/// dst[0..<count] += src[0..<count], 16 floats a masked step.
+BP_AVX512 static inline void s_add_run(float *dst, const float *src, long count) {
+    for (long k = 0; k < count; k += 16) {
+        __mmask16 m = count - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - k)) - 1u);
+        _mm512_mask_storeu_ps(dst + k, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + k), _mm512_maskz_loadu_ps(m, src + k)));
+    }
+}
+/// Doubles, 8 a masked move.
+BP_AVX512 static inline void d_copy_run(double *dst, const double *src, long count) {
+    for (long k = 0; k < count; k += 8) {
+        __mmask8 m = count - k >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (count - k)) - 1u);
+        _mm512_mask_storeu_pd(dst + k, m, _mm512_maskz_loadu_pd(m, src + k));
+    }
+}
+/// Doubles, 8 a masked step.
+BP_AVX512 static inline void d_add_run(double *dst, const double *src, long count) {
+    for (long k = 0; k < count; k += 8) {
+        __mmask8 m = count - k >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (count - k)) - 1u);
+        _mm512_mask_storeu_pd(dst + k, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, dst + k), _mm512_maskz_loadu_pd(m, src + k)));
+    }
+}
+
+#define S_UNFOLD_RUN(dst, src, count) s_copy_run(dst, src, count);
+#define D_UNFOLD_RUN(dst, src, count) d_copy_run(dst, src, count);
+#define S_FOLD_RUN(dst, src, count) s_add_run(src, dst, count);
+#define D_FOLD_RUN(dst, src, count) d_add_run(src, dst, count);
+
+BP_AVX512 static void sunfold_avx512(const float *image, float *patches, PATCH_PARAMS) {
+    PATCH_WALK(float, S_UNFOLD_RUN, UNFOLD_STRIDED)
+}
+BP_AVX512 static void dunfold_avx512(const double *image, double *patches, PATCH_PARAMS) {
+    PATCH_WALK(double, D_UNFOLD_RUN, UNFOLD_STRIDED)
+}
+BP_AVX512 static void sfold_avx512(float *image, const float *patchesIn, PATCH_PARAMS) {
+    float *patches = (float *)patchesIn;
+    PATCH_WALK(float, S_FOLD_RUN, FOLD_STRIDED)
+}
+BP_AVX512 static void dfold_avx512(double *image, const double *patchesIn, PATCH_PARAMS) {
+    double *patches = (double *)patchesIn;
+    PATCH_WALK(double, D_FOLD_RUN, FOLD_STRIDED)
+}
+#define PATCH_PICK(avx512_call, portable_call)                                                                 \
+    if (bp_kernels_use_avx512()) avx512_call; else portable_call;
+#else
+#define PATCH_PICK(avx512_call, portable_call) portable_call;
+#endif
+
+#define PATCH_ARGS c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+
+void bp_sunfold_image(const float *image, float *patches, PATCH_PARAMS) {
+    PATCH_PICK(sunfold_avx512(image, patches, PATCH_ARGS), sunfold_portable(image, patches, PATCH_ARGS))
+}
+void bp_dunfold_image(const double *image, double *patches, PATCH_PARAMS) {
+    PATCH_PICK(dunfold_avx512(image, patches, PATCH_ARGS), dunfold_portable(image, patches, PATCH_ARGS))
+}
+void bp_sfold_image(const float *patches, float *image, PATCH_PARAMS) {
+    PATCH_PICK(sfold_avx512(image, patches, PATCH_ARGS), sfold_portable(image, patches, PATCH_ARGS))
+}
+void bp_dfold_image(const double *patches, double *image, PATCH_PARAMS) {
+    PATCH_PICK(dfold_avx512(image, patches, PATCH_ARGS), dfold_portable(image, patches, PATCH_ARGS))
+}
