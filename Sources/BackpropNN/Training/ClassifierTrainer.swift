@@ -24,6 +24,9 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     public let inputSize: Int
     /// The number of classes (outputs of the network).
     public let classCount: Int
+    /// How gradient steps and evaluation are shared with other workers (data parallelism), or nil (the
+    /// default) to train in this process alone. See `GradientReduction`.
+    public var gradientReduction: (any GradientReduction)? = nil
 
     /// Creates a trainer with a freshly initialised model.
     ///
@@ -97,14 +100,23 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         let start = clock.now
         var lossSum = 0.0, correct = 0, seen = 0
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
-            let context = ForwardContext(mode: .training, seed: batchSeed(epoch: epoch, batch: index))
-            let (loss, logits, finite) = step(features: batch.features, labels: batch.labels, context: context)
+            let seed = batchSeed(epoch: epoch, batch: index)
+            let loss: Double, batchCorrect: Int, finite: Bool
+            if let reduction = gradientReduction {
+                (loss, batchCorrect, finite) = try shardedStep(
+                    features: batch.features, labels: batch.labels, seed: seed, reduction: reduction)
+            } else {
+                let logits: Tensor<Scalar>
+                (loss, logits, finite) = step(
+                    features: batch.features, labels: batch.labels, context: ForwardContext(mode: .training, seed: seed))
+                batchCorrect = zip(predictedClasses(logits), batch.labels).filter { $0 == $1 }.count
+            }
             guard finite else {
                 throw TrainingDiverged(
                     epoch: epoch + 1, batch: index + 1, batches: batches, loss: loss, gradientDiverged: loss.isFinite)
             }
             lossSum += loss * Double(batch.labels.count)
-            correct += zip(predictedClasses(logits), batch.labels).filter { $0 == $1 }.count
+            correct += batchCorrect
             seen += batch.labels.count
             if let progress {
                 let elapsed = (clock.now - start).seconds
@@ -116,7 +128,11 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
             }
         }
         let seconds = (clock.now - start).seconds
-        let evaluation = test.map { evaluate(on: $0) }
+        if let reduction = gradientReduction, !model.buffers.isEmpty {
+            // Per-shard batch statistics moved each worker's running statistics differently: take worker 0's.
+            try reduction.broadcast(generic: &model.buffers)
+        }
+        let evaluation = try test.map { try evaluationTotals(on: $0) }
         let record = EpochRecord(
             epoch: epoch + 1, learningRate: learningRate, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
             trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan, testLoss: evaluation?.loss,
