@@ -136,7 +136,10 @@ extension TrainOptions {
                 "train_examples": train.count, "test_examples": test.count,
                 "final_train_loss": trainer.history.last?.trainLoss ?? Double.nan,
             ]
-            if let parallelism { object["processes"] = parallelism.reduction.workerCount }
+            if let parallelism {
+                object["processes"] = parallelism.reduction.workerCount
+                object.merge(parallelism.report()) { _, extra in extra }
+            }
             print(try jsonLine(object))
         }
     }

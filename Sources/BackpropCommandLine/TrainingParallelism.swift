@@ -12,11 +12,17 @@ public struct TrainingParallelism {
     /// Called on every worker after each epoch's checkpoint, with its path (worker 0 calls it once the
     /// file is completely written).
     public var checkpointCompleted: (String) -> Void
+    /// Extra entries for the `--json` line (e.g. the time spent in collectives), asked at the end of the run.
+    public var report: () -> [String: Any]
 
     /// Creates the set-up for a data-parallel run.
-    public init(reduction: any GradientReduction, checkpointCompleted: @escaping (String) -> Void = { _ in }) {
+    public init(
+        reduction: any GradientReduction, checkpointCompleted: @escaping (String) -> Void = { _ in },
+        report: @escaping () -> [String: Any] = { [:] }
+    ) {
         self.reduction = reduction
         self.checkpointCompleted = checkpointCompleted
+        self.report = report
     }
 
     /// Whether this worker prints and writes files (worker 0).

@@ -14,6 +14,10 @@ public final class MPIGradientReduction: GradientReduction {
     public let communicator: Communicator
     /// About how many bytes of gradients each allreduce carries.
     public let bucketBytes: Int
+    /// Seconds spent in gradient allreduces so far (including waiting for slower ranks).
+    public private(set) var gradientSeconds = 0.0
+    /// Gradient allreduce calls so far (one a step; each sends one or more buckets).
+    public private(set) var gradientReductions = 0
 
     /// Creates the reduction over `communicator`'s ranks.
     ///
@@ -31,12 +35,24 @@ public final class MPIGradientReduction: GradientReduction {
 
     /// Sums gradients over the ranks, bucket by bucket.
     public func sum(_ gradients: inout [Tensor<Float>]) throws {
-        try communicator.sumInBuckets(&gradients, bucketBytes: bucketBytes)
+        try timed { try communicator.sumInBuckets(&gradients, bucketBytes: bucketBytes) }
     }
 
     /// Sums gradients over the ranks, bucket by bucket.
     public func sum(_ gradients: inout [Tensor<Double>]) throws {
-        try communicator.sumInBuckets(&gradients, bucketBytes: bucketBytes)
+        try timed { try communicator.sumInBuckets(&gradients, bucketBytes: bucketBytes) }
+    }
+
+    /// Runs one gradient allreduce, adding its time to `gradientSeconds`.
+    private func timed(_ body: () throws -> Void) rethrows {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer {
+            let (seconds, attoseconds) = (clock.now - start).components
+            gradientSeconds += Double(seconds) + Double(attoseconds) * 1e-18
+            gradientReductions += 1
+        }
+        try body()
     }
 
     /// Sums statistics over the ranks.

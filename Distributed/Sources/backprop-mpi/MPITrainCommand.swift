@@ -38,7 +38,10 @@ struct MPITrainCommand: ParsableCommand {
         world.watchdog = watchdog
         let reduction = MPIGradientReduction(world, bucketBytes: Swift.max(1, Int(bucketMegabytes * 1_048_576)))
         do {
-            try options.run(parallelism: TrainingParallelism(reduction: reduction, checkpointCompleted: watchdog.checkpointCompleted))
+            let parallelism = TrainingParallelism(
+                reduction: reduction, checkpointCompleted: watchdog.checkpointCompleted,
+                report: { ["allreduce_seconds": reduction.gradientSeconds, "allreduce_steps": reduction.gradientReductions, "bucket_bytes": reduction.bucketBytes] })
+            try options.run(parallelism: parallelism)
         } catch let error as MPIError {
             throw RunFailure("\(error); \(watchdog.checkpointNote)")
         }
