@@ -17,19 +17,12 @@ extension ClassifierTrainer {
         } else {
             // Worker 0 draws the single-process run's dropout masks; the others draw masks of their own.
             let context = ForwardContext(mode: .training, seed: seed ^ (UInt64(reduction.workerIndex) &* 0xD6E8_FEB8_6659_FD93))
-            let shardFeatures = features.slicing(shard, alongAxis: 0)
             let shardLabels = Array(labels[shard])
-            let model = self.model
-            var logits = Tensor<Scalar>(0)
-            let (loss, shardGradients) = valueWithGradient(at: model.parameters) { parameters in
-                var network = model
-                network.parameters = parameters
-                let output = network(shardFeatures, context: context)
-                logits = output
-                return softmaxCrossEntropy(logits: output, labels: shardLabels) * Scalar(shardLabels.count)
-            }
+            let (loss, shardGradients, logits) = lossAndGradients(
+                features: features.slicing(shard, alongAxis: 0), labels: shardLabels, context: context,
+                lossScale: Scalar(shardLabels.count))
             gradients = shardGradients
-            let correct = zip(predictedClasses(logits.detached()), shardLabels).filter { $0 == $1 }.count
+            let correct = zip(predictedClasses(logits), shardLabels).filter { $0 == $1 }.count
             statistics = [Double(loss.scalar), Double(correct)]
         }
         try reduction.sum(generic: &gradients)
@@ -38,8 +31,7 @@ extension ClassifierTrainer {
         gradients = gradients.map { $0 * scale }
         let loss = statistics[0] / Double(labels.count)
         guard loss.isFinite, allFinite(gradients) else { return (loss, Int(statistics[1]), false) }
-        if let maxNorm = configuration.maxGradientNorm { clipByGlobalNorm(&gradients, maxNorm: maxNorm) }
-        optimizer.update(&model.parameters, along: gradients)
+        update(along: &gradients)
         return (loss, Int(statistics[1]), true)
     }
 

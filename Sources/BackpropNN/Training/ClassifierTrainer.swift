@@ -144,19 +144,34 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// One gradient step on a batch; returns the batch's loss and logits (before the update), and whether
     /// the loss and gradients were finite. When they were not, the update is not applied.
     mutating func step(features: Tensor<Scalar>, labels: [Int], context: ForwardContext) -> (Double, Tensor<Scalar>, Bool) {
+        var (loss, gradients, logits) = lossAndGradients(features: features, labels: labels, context: context)
+        guard loss.scalar.isFinite, allFinite(gradients) else { return (Double(loss.scalar), logits, false) }
+        update(along: &gradients)
+        return (Double(loss.scalar), logits, true)
+    }
+
+    /// The batch's mean softmax cross-entropy (times `lossScale` when given: the summed loss for a shard),
+    /// its gradients with respect to the parameters, and the logits (detached).
+    func lossAndGradients(
+        features: Tensor<Scalar>, labels: [Int], context: ForwardContext, lossScale: Scalar? = nil
+    ) -> (Tensor<Scalar>, [Tensor<Scalar>], Tensor<Scalar>) {
         let model = self.model
         var logits = Tensor<Scalar>(0)
-        var (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
+        let (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
             var network = model
             network.parameters = parameters
             let output = network(features, context: context)
             logits = output
-            return softmaxCrossEntropy(logits: output, labels: labels)
+            let mean = softmaxCrossEntropy(logits: output, labels: labels)
+            return lossScale.map { mean * $0 } ?? mean
         }
-        guard loss.scalar.isFinite, allFinite(gradients) else { return (Double(loss.scalar), logits.detached(), false) }
+        return (loss, gradients, logits.detached())
+    }
+
+    /// Clips `gradients` when the configuration says so and applies the optimizer's step.
+    mutating func update(along gradients: inout [Tensor<Scalar>]) {
         if let maxNorm = configuration.maxGradientNorm { clipByGlobalNorm(&gradients, maxNorm: maxNorm) }
         optimizer.update(&self.model.parameters, along: gradients)
-        return (Double(loss.scalar), logits.detached(), true)
     }
 
     /// The model's loss, accuracy and predicted classes on `data`, in evaluation mode (no dropout, no

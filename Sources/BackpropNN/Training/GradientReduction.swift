@@ -41,25 +41,25 @@ extension GradientReduction {
 
     /// Adds `gradients` over all workers, whichever precision `Scalar` is.
     func sum<Scalar: TensorScalar>(generic gradients: inout [Tensor<Scalar>]) throws {
-        if var float = gradients as? [Tensor<Float>] {
-            try sum(&float)
-            gradients = float as! [Tensor<Scalar>]
-        } else if var double = gradients as? [Tensor<Double>] {
-            try sum(&double)
-            gradients = double as! [Tensor<Scalar>]
-        } else {
-            preconditionFailure("GradientReduction: tensors of \(Scalar.self) are not supported")
-        }
+        try byPrecision(&gradients, float: { try sum(&$0) }, double: { try sum(&$0) })
     }
 
     /// Replaces `tensors` with worker 0's, whichever precision `Scalar` is.
     func broadcast<Scalar: TensorScalar>(generic tensors: inout [Tensor<Scalar>]) throws {
-        if var float = tensors as? [Tensor<Float>] {
-            try broadcast(&float)
-            tensors = float as! [Tensor<Scalar>]
-        } else if var double = tensors as? [Tensor<Double>] {
-            try broadcast(&double)
-            tensors = double as! [Tensor<Scalar>]
+        try byPrecision(&tensors, float: { try broadcast(&$0) }, double: { try broadcast(&$0) })
+    }
+
+    /// Hands `tensors` to `float` or `double`, whichever `Scalar` is.
+    private func byPrecision<Scalar: TensorScalar>(
+        _ tensors: inout [Tensor<Scalar>], float: (inout [Tensor<Float>]) throws -> Void,
+        double: (inout [Tensor<Double>]) throws -> Void
+    ) throws {
+        if var values = tensors as? [Tensor<Float>] {
+            try float(&values)
+            tensors = values as! [Tensor<Scalar>]
+        } else if var values = tensors as? [Tensor<Double>] {
+            try double(&values)
+            tensors = values as! [Tensor<Scalar>]
         } else {
             preconditionFailure("GradientReduction: tensors of \(Scalar.self) are not supported")
         }
