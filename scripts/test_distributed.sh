@@ -31,6 +31,8 @@ for batch in 32 33; do
         same "MLP batch $batch, $n ranks" "$(ranks "$n" --epochs 3 --batch-size "$batch" --save "$work/n.safetensors")" "$reference"
     done
 done
+# The gradients in buckets of 10 kB (the MLP's four tensors travel in three allreduces).
+same "MLP batch 33, 3 ranks, 10 kB buckets" "$(ranks 3 --epochs 3 --batch-size 33 --bucket-mb 0.01 --save "$work/n.safetensors")" "$reference"
 # A small CNN (conv, ReLU, max-pool, linear on the 1x8x8 digits), batch 33 over 2 ranks.
 cnn=(--architecture conv:4:3:p1,relu,maxpool:2,flatten --epochs 2 --batch-size 33)
 same "CNN batch 33, 2 ranks" "$(ranks 2 "${cnn[@]}" --save "$work/n.safetensors")" "$(single "${cnn[@]}" --save "$work/ref.safetensors")"
