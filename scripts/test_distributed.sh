@@ -2,7 +2,8 @@
 # Distributed tests (needs Open MPI). Builds backprop and backprop-mpi, then checks that
 #  - backprop-mpi train with N = 1, 2, 3 ranks gives backprop train's final loss (--json) to 1e-5 relative,
 #    for a global batch N divides (32 for 1, 2) and ones it does not (33; 32 for 3), MLP on the digits;
-#    a small CNN with 2 ranks likewise; the hand-written loop of the README (check) likewise;
+#    a small CNN with 2 ranks likewise (with BatchNorm: trains and resumes); the README's hand-written loop
+#    (check) likewise;
 #  - a checkpoint written by 2 ranks resumes in one process and vice versa, both matching an uninterrupted run;
 #  - kill -9 of one rank ends the job with the survivor's own message naming the last complete checkpoint,
 #    which backprop train --resume then continues; a hung rank (SIGSTOP) trips the other's --timeout.
@@ -36,6 +37,12 @@ same "MLP batch 33, 3 ranks, 10 kB buckets" "$(ranks 3 --epochs 3 --batch-size 3
 # A small CNN (conv, ReLU, max-pool, linear on the 1x8x8 digits), batch 33 over 2 ranks.
 cnn=(--architecture conv:4:3:p1,relu,maxpool:2,flatten --epochs 2 --batch-size 33)
 same "CNN batch 33, 2 ranks" "$(ranks 2 "${cnn[@]}" --save "$work/n.safetensors")" "$(single "${cnn[@]}" --save "$work/ref.safetensors")"
+# BatchNorm normalises over each rank's shard (as DDP without SyncBatchNorm), so it is not the single run:
+# check only that it trains to a finite loss and that its checkpoint (rank 0's running statistics) resumes.
+bn=(--architecture conv:4:3:p1,bn,relu,maxpool:2,flatten --batch-size 32)
+bn_loss=$(ranks 2 "${bn[@]}" --epochs 2 --save "$work/bn.safetensors")
+bn_resumed=$(single --resume "$work/bn.safetensors" --epochs 3)
+python3 -c "import math,sys; a,b=float('$bn_loss'),float('$bn_resumed'); print(f'BatchNorm CNN, 2 ranks: loss {a}, resumed in one process: {b}'); sys.exit(0 if math.isfinite(a) and math.isfinite(b) else 1)"
 # The README's hand-written loop over the library API.
 loop() { "${MPIRUN[@]}" -np "$1" "$MPI_BIN" check --epochs 2 --batch-size 33 | json_field final_train_loss; }
 same "hand-written loop, 3 ranks" "$(loop 3)" "$(loop 1)"

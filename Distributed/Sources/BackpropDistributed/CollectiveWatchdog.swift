@@ -35,7 +35,7 @@ public final class CollectiveWatchdog: @unchecked Sendable {
         signal(SIGTERM, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         source.setEventHandler { [weak self] in
-            self?.giveUp("stopped by the launcher (SIGTERM), most likely because another rank died")
+            self?.giveUp("stopped by the launcher (SIGTERM), most likely because another rank died or failed")
         }
         source.resume()
         signalSource = source
