@@ -143,4 +143,51 @@ extension TrainOptions {
             print(try jsonLine(object))
         }
     }
+
+    /// The failure a diverged run ends with: what happened, which checkpoint is kept, and what to try; with
+    /// `--json`, the same as a JSON line on stdout first (by the reporting worker only).
+    func divergenceFailure(
+        _ what: String, savePath: String, lastSavedEpoch: Int?, configuration: TrainingConfiguration,
+        reporting: Bool = true, details: [String: Any]
+    ) -> Error {
+        let kept = lastSavedEpoch.map { "the checkpoint of epoch \($0) in \(savePath) is the last finite one" }
+            ?? (FileManager.default.fileExists(atPath: savePath)
+                ? "\(savePath) was left as it was" : "no checkpoint was written")
+        let advice = "try a smaller --lr (now \(configuration.learningRate))"
+            + (configuration.maxGradientNorm == nil ? " or --clip-norm 1" : " or a smaller --clip-norm")
+            + (detectAnomaly ? "" : ", or --detect-anomaly to find the first operation that produced a NaN")
+        if json && reporting {
+            var object = details
+            object["diverged"] = true
+            object["checkpoint"] = lastSavedEpoch == nil ? nil : savePath
+            object["message"] = what
+            if let line = try? jsonLine(object) { print(line) }
+        }
+        return RunFailure("\(what); \(kept); \(advice)")
+    }
+
+    /// The trainer's checkpoint plus what `evaluate` and `predict` need to know about the data: where it
+    /// came from, the held-out fraction, and the original label values when labels were renumbered.
+    func runCheckpoint(
+        _ trainer: ClassifierTrainer<Float>, _ normalization: Normalization<Float>?, _ source: DataSource,
+        _ train: Dataset<Float>, _ testFraction: Double
+    ) -> Checkpoint {
+        var checkpoint = trainer.checkpoint(normalization: normalization)
+        checkpoint.metadata["data_source"] = source.identity
+        checkpoint.metadata["test_fraction"] = "\(testFraction)"
+        if let values = train.labelValues { checkpoint.metadata["label_values"] = values.map { "\($0)" }.joined(separator: ",") }
+        return checkpoint
+    }
+
+    /// The training and test sets: MNIST's own parts, or a seeded split.
+    func splitData(
+        _ all: Dataset<Float>, testPart: Dataset<Float>?, seed: UInt64, testFraction: Double
+    ) throws -> (Dataset<Float>, Dataset<Float>) {
+        if let testPart { return (all, testPart) }
+        let parts = all.split(testFraction: testFraction, seed: seed)
+        guard parts.train.count > 0, parts.test.count > 0 else {
+            throw UserError("--data: \(all.count) examples are too few to hold out a test set")
+        }
+        return parts
+    }
 }
