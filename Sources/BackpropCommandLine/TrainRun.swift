@@ -68,6 +68,8 @@ extension TrainOptions {
             // parameters and buffers are made everyone's all the same, in case a file differed.
             try parallelism.reduction.broadcast(&trainer.model.parameters)
             if !trainer.model.buffers.isEmpty { try parallelism.reduction.broadcast(&trainer.model.buffers) }
+            // Until the first epoch is saved, the checkpoint being resumed is the last complete one.
+            if let resume { parallelism.checkpointCompleted(resume) }
         }
 
         let quiet = self.quiet || !reporting
