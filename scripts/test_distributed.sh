@@ -61,41 +61,50 @@ rank_pid() {  # rank_pid LAUNCHER RANK
     done
 }
 long_run() {  # long_run LOG: 2 ranks, a checkpoint every epoch, far more epochs than the test waits for
+    rm -f "$work/f.safetensors"
     "${MPIRUN[@]}" -np 2 "$MPI_BIN" train --epochs 100000 --quiet --timeout 5 --save "$work/f.safetensors" --plot "$work/f.svg" > "$1" 2>&1 &
     launcher=$!
     for _ in $(seq 100); do [ -f "$work/f.safetensors" ] && break; sleep 0.2; done
     sleep 1
 }
-ends_within() {  # ends_within SECONDS LOG WHAT
+ends_within() {  # ends_within SECONDS WHAT
     local start; start=$(date +%s)
     if ! timeout "$1" tail --pid="$launcher" -f /dev/null; then
-        echo "fault: $3: job still running $1 s later" >&2; kill -9 "$launcher"; exit 1
+        echo "fault: $2: job still running $1 s later" >&2; kill -9 "$launcher"; exit 1
     fi
-    if wait "$launcher"; then echo "fault: $3: the job exited 0" >&2; exit 1; fi
-    echo "fault: $3: job ended $(( $(date +%s) - start )) s later, non-zero"
+    if wait "$launcher"; then echo "fault: $2: the job exited 0" >&2; exit 1; fi
+    echo "fault: $2: job ended $(( $(date +%s) - start )) s later, non-zero"
 }
-
-# kill -9 of rank 1: rank 0 says so itself and names the checkpoint; the checkpoint resumes in one process.
-long_run "$work/kill.log"
-kill -9 "$(rank_pid "$launcher" 1)"
-ends_within 60 "$work/kill.log" "kill -9 of rank 1"
-grep -q "backprop-mpi: rank 0: .*another rank died.*; the last complete checkpoint is $work/f.safetensors" "$work/kill.log" \
-    || { echo "fault: rank 0's message is missing:" >&2; cat "$work/kill.log" >&2; exit 1; }
-grep "backprop-mpi: rank 0:" "$work/kill.log"
-# How many epochs the checkpoint holds (its safetensors header's metadata: history, one entry an epoch).
-held=$(python3 -c "
+says() {  # says LOG PATTERN: the log holds the survivor's message
+    grep -q "$2" "$1" || { echo "fault: the survivor's message is missing:" >&2; cat "$1" >&2; exit 1; }
+    grep "backprop-mpi: rank" "$1" | grep -v "^backprop-mpi: rank [01]: error" || true
+}
+resumes() {  # the checkpoint, as the killed job left it, continues in one process for one more epoch
+    local held resumed
+    # How many epochs the checkpoint holds (its safetensors header's metadata: history, one entry an epoch).
+    held=$(python3 -c "
 import json, struct
 f = open('$work/f.safetensors', 'rb'); h = json.loads(f.read(struct.unpack('<Q', f.read(8))[0]))
 print(len(h['__metadata__']['history'].split(';')))")
-resumed=$("$BACKPROP" train --quiet --json --resume "$work/f.safetensors" --epochs $((held + 1)) --plot "$work/p.svg" | json_field epochs)
-[ "$resumed" = $((held + 1)) ] || { echo "fault: resuming the checkpoint of epoch $held ended at epoch $resumed" >&2; exit 1; }
-echo "fault: the checkpoint left at epoch $held resumed in one process and trained epoch $resumed"
+    resumed=$("$BACKPROP" train --quiet --json --resume "$work/f.safetensors" --epochs $((held + 1)) --plot "$work/p.svg" | json_field epochs)
+    [ "$resumed" = $((held + 1)) ] || { echo "fault: resuming the checkpoint of epoch $held ended at epoch $resumed" >&2; exit 1; }
+    echo "fault: the checkpoint left at epoch $held resumed in one process and trained epoch $resumed"
+}
+
+# kill -9 of either rank (rank 0 writes the checkpoints, so it may die mid-write): the other says so itself
+# and names the checkpoint, which resumes in one process.
+for victim in 1 0; do
+    survivor=$((1 - victim))
+    long_run "$work/kill.log"
+    kill -9 "$(rank_pid "$launcher" "$victim")"
+    ends_within 60 "kill -9 of rank $victim"
+    says "$work/kill.log" "backprop-mpi: rank $survivor: .*another rank died.*; the last complete checkpoint is $work/f.safetensors"
+    resumes
+done
 
 # A hung rank (SIGSTOP on rank 1): rank 0's collective waits --timeout 5 s, then it gives up with its message.
 long_run "$work/hang.log"
 kill -STOP "$(rank_pid "$launcher" 1)"
-ends_within 60 "$work/hang.log" "SIGSTOP of rank 1"
-grep -q "backprop-mpi: rank 0: no reply from the other ranks in 5 s (a rank died?); the last complete checkpoint is $work/f.safetensors" "$work/hang.log" \
-    || { echo "fault: rank 0's timeout message is missing:" >&2; cat "$work/hang.log" >&2; exit 1; }
-grep "backprop-mpi: rank 0:" "$work/hang.log"
+ends_within 60 "SIGSTOP of rank 1"
+says "$work/hang.log" "backprop-mpi: rank 0: no reply from the other ranks in 5 s (a rank died?); the last complete checkpoint is $work/f.safetensors"
 echo "distributed tests passed"
