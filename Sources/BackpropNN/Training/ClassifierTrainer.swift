@@ -11,6 +11,10 @@
 /// A run is a function of its configuration and data: every random choice (initial weights, each epoch's
 /// order, dropout masks) is drawn from the configuration's seed, so the same run twice, or a run resumed
 /// from a checkpoint, gives the same numbers.
+///
+/// For data-parallel training over several processes, set `gradientReduction` (see `GradientReduction`;
+/// `BackpropDistributed.MPIGradientReduction` over MPI): each process then computes on its shard of every
+/// batch and all apply the same averaged step.
 public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// What decides the run.
     public let configuration: TrainingConfiguration
