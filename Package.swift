@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Backprop", targets: ["Backprop"]),
         .library(name: "BackpropNN", targets: ["BackpropNN"]),
         .library(name: "BackpropTeaching", targets: ["BackpropTeaching"]),
+        .library(name: "BackpropCommandLine", targets: ["BackpropCommandLine"]),
         .executable(name: "backprop", targets: ["backprop"]),
     ],
     dependencies: [
@@ -23,10 +24,15 @@ let package = Package(
         .target(name: "BackpropNN", dependencies: ["Backprop", "CBackpropKernels"], resources: [.copy("Resources/digits.csv")]),
         // The teaching side: expression language, lecture-style traces, graph export, gradient descent.
         .target(name: "BackpropTeaching", dependencies: ["Backprop"]),
+        // What the command-line tools share: `backprop train`'s flags and run (also `backprop-mpi train`'s,
+        // in the Distributed package), data sources, progress display, user-error reporting.
+        .target(
+            name: "BackpropCommandLine",
+            dependencies: ["BackpropNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "backprop",
             dependencies: [
-                "Backprop", "BackpropNN", "BackpropTeaching",
+                "Backprop", "BackpropNN", "BackpropTeaching", "BackpropCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,6 +40,6 @@ let package = Package(
         .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BackpropTeachingTests", dependencies: ["BackpropTeaching"]),
         // The CLI's commands, parsed and run in-process: flags, files, exit-status mapping.
-        .testTarget(name: "BackpropCLITests", dependencies: ["backprop", "BackpropNN"]),
+        .testTarget(name: "BackpropCLITests", dependencies: ["backprop", "BackpropNN", "BackpropCommandLine"]),
     ]
 )

@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(name: "Backprop", path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // Debian's Open MPI (libopenmpi-dev): headers and libmpi found through pkg-config's ompi-c.
@@ -21,9 +22,14 @@ let package = Package(
         .target(
             name: "BackpropDistributed",
             dependencies: ["CMPI", .product(name: "BackpropNN", package: "Backprop")]),
-        // The MPI executable: sharded training check and the allreduce benchmark.
+        // The MPI executable: `train` (backprop train's flags, data parallel), the hand-written loop `check`,
+        // and the allreduce benchmark.
         .executableTarget(
             name: "backprop-mpi",
-            dependencies: ["BackpropDistributed", .product(name: "BackpropNN", package: "Backprop")]),
+            dependencies: [
+                "BackpropDistributed", .product(name: "BackpropNN", package: "Backprop"),
+                .product(name: "BackpropCommandLine", package: "Backprop"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackpropCommandLine
 import Foundation
 
 /// The `backprop` command-line tool: trains networks, differentiates formulas and benchmarks the engine.
@@ -23,54 +24,5 @@ struct BackpropCommand: ParsableCommand {
     )
 
     /// Parses the arguments and runs the chosen command, mapping every user error to exit status 2.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
-        } catch let error as UserError {
-            reportUserError(error.message)
-        } catch let failure as RunFailure {
-            FileHandle.standardError.write(Data(("error: " + failure.message + "\n").utf8))
-            Foundation.exit(1)
-        } catch {
-            // Help and version requests are "errors" that exit successfully: let the parser print them.
-            if exitCode(for: error) == .success { exit(withError: error) }
-            let message = fullMessage(for: error)
-            reportUserError(message.isEmpty ? String(describing: error) : message)
-        }
-    }
-
-    /// Prints `message` to stderr (prefixed "error: " unless it already says so) and exits with status 2.
-    static func reportUserError(_ message: String) -> Never {
-        let trimmed = message.hasSuffix("\n") ? String(message.dropLast()) : message
-        let line = trimmed.lowercased().hasPrefix("error") ? trimmed : "error: " + trimmed
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-        Foundation.exit(2)
-    }
-}
-
-/// A problem with the user's input (a formula, a file, a flag value): the tool prints `message` on stderr
-/// and exits with status 2.
-struct UserError: Error, CustomStringConvertible {
-    /// What went wrong and where, in words a user can act on.
-    let message: String
-
-    /// Creates an error with the message to show.
-    init(_ message: String) { self.message = message }
-
-    var description: String { message }
-}
-
-/// A run that started correctly but could not finish (training diverged, anomaly detection stopped it): the
-/// tool prints `message` on stderr and exits with status 1.
-struct RunFailure: Error, CustomStringConvertible {
-    /// What happened and what to try.
-    let message: String
-
-    /// Creates a failure with the message to show.
-    init(_ message: String) { self.message = message }
-
-    var description: String { message }
+    static func main() { mainReportingErrors() }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackpropTeaching
+import BackpropCommandLine
 
 /// `backprop check`: reverse mode against central finite differences for every variable of a formula.
 struct CheckCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackpropTeaching
+import BackpropCommandLine
 
 /// `backprop compare`: lecture 004's differentiation methods side by side on one formula.
 struct CompareCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackpropNN
 import Foundation
+import BackpropCommandLine
 
 /// `backprop evaluate`: a trained checkpoint's accuracy, loss and confusion matrix on a data set.
 struct EvaluateCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackpropTeaching
+import BackpropCommandLine
 
 /// `backprop grad`: a formula's value and every partial derivative at a point, with the lecture tables and
 /// the computation graph on request.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackpropTeaching
+import BackpropCommandLine
 
 /// `backprop hessian`: a formula's Hessian at a point and what it says about the point.
 struct HessianCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backprop
 import BackpropTeaching
+import BackpropCommandLine
 
 /// `backprop jacobian`: the Jacobian of a vector function, one formula per output.
 struct JacobianCommand: ParsableCommand {

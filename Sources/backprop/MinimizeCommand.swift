@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackpropTeaching
+import BackpropCommandLine
 
 /// `backprop minimize`: lecture 000's gradient descent on a formula, with an optional contour plot.
 struct MinimizeCommand: ParsableCommand {

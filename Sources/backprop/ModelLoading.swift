@@ -1,5 +1,6 @@
 import BackpropNN
 import Foundation
+import BackpropCommandLine
 
 /// Loads the classifier stored in a checkpoint for `evaluate` and `predict`: a run saved by
 /// `backprop train`, or a plain state dict of an MLP saved by PyTorch (`nn.Sequential` of `Linear` layers

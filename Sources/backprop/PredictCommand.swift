@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackpropNN
 import Foundation
+import BackpropCommandLine
 
 /// `backprop predict`: classes and probabilities for new examples from a trained checkpoint.
 struct PredictCommand: ParsableCommand {

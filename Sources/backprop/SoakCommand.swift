@@ -2,6 +2,7 @@ import ArgumentParser
 import Backprop
 import BackpropNN
 import Foundation
+import BackpropCommandLine
 
 /// A long-running check, not a unit test: memory stays flat over many training steps, and gradients
 /// computed on several threads at once equal the serial ones bit for bit.

@@ -1,5 +1,6 @@
 import Testing
 
+import BackpropCommandLine
 @testable import backprop
 
 /// Runs a command parsed from `arguments` and expects it to stop with a user error whose message contains

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import BackpropCommandLine
 @testable import backprop
 
 /// `grad --mode forward/--symbolic`, `compare`, `jacobian`, `hessian` and `minimize --method newton` run in-process:

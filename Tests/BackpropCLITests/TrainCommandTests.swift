@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import BackpropNN
 
+import BackpropCommandLine
 @testable import backprop
 
 /// `train`, `evaluate` and `predict` run in-process on small settings: what they write, and that every

@@ -25,6 +25,9 @@ public final class Communicator {
     public let rank: Int
     /// The number of processes in the job.
     public let size: Int
+    /// When set, every collective runs under this watchdog: a collective that does not complete in time, or
+    /// a SIGTERM from the launcher, ends the process with a message instead of a hang.
+    public var watchdog: CollectiveWatchdog?
 
     /// Initialises MPI and switches the world communicator to `MPI_ERRORS_RETURN`.
     public init() throws {
@@ -51,9 +54,9 @@ public final class Communicator {
     public func allreduceSum(_ values: inout [Double]) throws {
         let count = Int32(values.count)
         try values.withUnsafeMutableBufferPointer { buffer in
-            try Communicator.check(
-                "MPI_Allreduce",
-                MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, count, cmpi_double(), cmpi_sum(), cmpi_comm_world()))
+            try collective("MPI_Allreduce") {
+                MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, count, cmpi_double(), cmpi_sum(), cmpi_comm_world())
+            }
         }
     }
 
@@ -61,9 +64,9 @@ public final class Communicator {
     public func allreduceSum(_ values: inout [Float]) throws {
         let count = Int32(values.count)
         try values.withUnsafeMutableBufferPointer { buffer in
-            try Communicator.check(
-                "MPI_Allreduce",
-                MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, count, cmpi_float(), cmpi_sum(), cmpi_comm_world()))
+            try collective("MPI_Allreduce") {
+                MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, count, cmpi_float(), cmpi_sum(), cmpi_comm_world())
+            }
         }
     }
 
@@ -71,12 +74,26 @@ public final class Communicator {
     public func broadcast(_ values: inout [Float]) throws {
         let count = Int32(values.count)
         try values.withUnsafeMutableBufferPointer { buffer in
-            try Communicator.check("MPI_Bcast", MPI_Bcast(buffer.baseAddress, count, cmpi_float(), 0, cmpi_comm_world()))
+            try collective("MPI_Bcast") { MPI_Bcast(buffer.baseAddress, count, cmpi_float(), 0, cmpi_comm_world()) }
+        }
+    }
+
+    /// Replaces `values` on every rank with rank 0's.
+    public func broadcast(_ values: inout [Double]) throws {
+        let count = Int32(values.count)
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try collective("MPI_Bcast") { MPI_Bcast(buffer.baseAddress, count, cmpi_double(), 0, cmpi_comm_world()) }
         }
     }
 
     /// Waits until every rank arrives.
-    public func barrier() throws { try Communicator.check("MPI_Barrier", MPI_Barrier(cmpi_comm_world())) }
+    public func barrier() throws { try collective("MPI_Barrier") { MPI_Barrier(cmpi_comm_world()) } }
+
+    /// Runs one MPI collective, under the watchdog when there is one, and turns its error code into `MPIError`.
+    func collective(_ operation: String, _ call: () -> Int32) throws {
+        let code = watchdog.map { $0.watching(call) } ?? call()
+        try Communicator.check(operation, code)
+    }
 
     static func check(_ operation: String, _ code: Int32) throws {
         if code != MPI_SUCCESS { throw MPIError(operation: operation, code: code) }

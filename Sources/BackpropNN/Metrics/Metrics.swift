@@ -53,6 +53,15 @@ public struct ConfusionMatrix: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A matrix from its counts (`counts[trueClass][predictedClass]`), for example tallies summed over
+    /// workers that each counted a slice of the data.
+    ///
+    /// - Precondition: square, non-negative counts.
+    public init(counts: [[Int]]) {
+        precondition(counts.allSatisfy { $0.count == counts.count && $0.allSatisfy { $0 >= 0 } }, "ConfusionMatrix: counts must be square and non-negative")
+        self.counts = counts
+    }
+
     /// The number of examples counted.
     public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }
 

@@ -11,6 +11,10 @@
 /// A run is a function of its configuration and data: every random choice (initial weights, each epoch's
 /// order, dropout masks) is drawn from the configuration's seed, so the same run twice, or a run resumed
 /// from a checkpoint, gives the same numbers.
+///
+/// For data-parallel training over several processes, set `gradientReduction` (see `GradientReduction`;
+/// `BackpropDistributed.MPIGradientReduction` over MPI): each process then computes on its shard of every
+/// batch and all apply the same averaged step.
 public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// What decides the run.
     public let configuration: TrainingConfiguration
@@ -24,6 +28,9 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     public let inputSize: Int
     /// The number of classes (outputs of the network).
     public let classCount: Int
+    /// How gradient steps and evaluation are shared with other workers (data parallelism), or nil (the
+    /// default) to train in this process alone. See `GradientReduction`.
+    public var gradientReduction: (any GradientReduction)? = nil
 
     /// Creates a trainer with a freshly initialised model.
     ///
@@ -97,14 +104,23 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         let start = clock.now
         var lossSum = 0.0, correct = 0, seen = 0
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
-            let context = ForwardContext(mode: .training, seed: batchSeed(epoch: epoch, batch: index))
-            let (loss, logits, finite) = step(features: batch.features, labels: batch.labels, context: context)
+            let seed = batchSeed(epoch: epoch, batch: index)
+            let loss: Double, batchCorrect: Int, finite: Bool
+            if let reduction = gradientReduction {
+                (loss, batchCorrect, finite) = try shardedStep(
+                    features: batch.features, labels: batch.labels, seed: seed, reduction: reduction)
+            } else {
+                let logits: Tensor<Scalar>
+                (loss, logits, finite) = step(
+                    features: batch.features, labels: batch.labels, context: ForwardContext(mode: .training, seed: seed))
+                batchCorrect = zip(predictedClasses(logits), batch.labels).filter { $0 == $1 }.count
+            }
             guard finite else {
                 throw TrainingDiverged(
                     epoch: epoch + 1, batch: index + 1, batches: batches, loss: loss, gradientDiverged: loss.isFinite)
             }
             lossSum += loss * Double(batch.labels.count)
-            correct += zip(predictedClasses(logits), batch.labels).filter { $0 == $1 }.count
+            correct += batchCorrect
             seen += batch.labels.count
             if let progress {
                 let elapsed = (clock.now - start).seconds
@@ -116,7 +132,11 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
             }
         }
         let seconds = (clock.now - start).seconds
-        let evaluation = test.map { evaluate(on: $0) }
+        if let reduction = gradientReduction, !model.buffers.isEmpty {
+            // Per-shard batch statistics moved each worker's running statistics differently: take worker 0's.
+            try reduction.broadcast(generic: &model.buffers)
+        }
+        let evaluation = try test.map { try evaluationTotals(on: $0) }
         let record = EpochRecord(
             epoch: epoch + 1, learningRate: learningRate, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
             trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan, testLoss: evaluation?.loss,
@@ -128,19 +148,34 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// One gradient step on a batch; returns the batch's loss and logits (before the update), and whether
     /// the loss and gradients were finite. When they were not, the update is not applied.
     mutating func step(features: Tensor<Scalar>, labels: [Int], context: ForwardContext) -> (Double, Tensor<Scalar>, Bool) {
+        var (loss, gradients, logits) = lossAndGradients(features: features, labels: labels, context: context)
+        guard loss.scalar.isFinite, allFinite(gradients) else { return (Double(loss.scalar), logits, false) }
+        update(along: &gradients)
+        return (Double(loss.scalar), logits, true)
+    }
+
+    /// The batch's mean softmax cross-entropy (times `lossScale` when given: the summed loss for a shard),
+    /// its gradients with respect to the parameters, and the logits (detached).
+    func lossAndGradients(
+        features: Tensor<Scalar>, labels: [Int], context: ForwardContext, lossScale: Scalar? = nil
+    ) -> (Tensor<Scalar>, [Tensor<Scalar>], Tensor<Scalar>) {
         let model = self.model
         var logits = Tensor<Scalar>(0)
-        var (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
+        let (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
             var network = model
             network.parameters = parameters
             let output = network(features, context: context)
             logits = output
-            return softmaxCrossEntropy(logits: output, labels: labels)
+            let mean = softmaxCrossEntropy(logits: output, labels: labels)
+            return lossScale.map { mean * $0 } ?? mean
         }
-        guard loss.scalar.isFinite, allFinite(gradients) else { return (Double(loss.scalar), logits.detached(), false) }
+        return (loss, gradients, logits.detached())
+    }
+
+    /// Clips `gradients` when the configuration says so and applies the optimizer's step.
+    mutating func update(along gradients: inout [Tensor<Scalar>]) {
         if let maxNorm = configuration.maxGradientNorm { clipByGlobalNorm(&gradients, maxNorm: maxNorm) }
         optimizer.update(&self.model.parameters, along: gradients)
-        return (Double(loss.scalar), logits.detached(), true)
     }
 
     /// The model's loss, accuracy and predicted classes on `data`, in evaluation mode (no dropout, no

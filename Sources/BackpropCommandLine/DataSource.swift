@@ -3,7 +3,7 @@ import Foundation
 
 /// Where `train` and `evaluate` read their examples: the bundled digits, a CSV file, or a folder with
 /// MNIST's four IDX files.
-enum DataSource {
+public enum DataSource {
     /// The digits shipped with the package (1797 8×8 images, pixels scaled by 1/16).
     case bundledDigits
     /// A numeric CSV file, the label in `labelColumn` (nil: the last column).
@@ -12,7 +12,7 @@ enum DataSource {
     case mnist(URL)
 
     /// Interprets the `--data` and `--label-column` flags.
-    init(path: String?, labelColumn: Int?) throws {
+    public init(path: String?, labelColumn: Int?) throws {
         guard let path else {
             guard labelColumn == nil else { throw UserError("--label-column applies to a CSV file given with --data") }
             self = .bundledDigits
@@ -32,7 +32,7 @@ enum DataSource {
     }
 
     /// A short description for progress output.
-    var name: String {
+    public var name: String {
         switch self {
         case .bundledDigits: return "bundled digits (1797 8x8 images)"
         case .csv(let url, _): return url.path
@@ -41,7 +41,7 @@ enum DataSource {
     }
 
     /// A stable name for the source, recorded in checkpoints: `digits`, or the file's absolute path.
-    var identity: String {
+    public var identity: String {
         switch self {
         case .bundledDigits: return "digits"
         case .csv(let url, let labelColumn): return url.standardizedFileURL.path + (labelColumn.map { "#label=\($0)" } ?? "")
@@ -51,7 +51,7 @@ enum DataSource {
 
     /// The shape of one example as an image (channels, height, width), when the source knows it: 1×8×8 for
     /// the digits, and for MNIST the IDX file's own dimensions (one channel); nil for a CSV file.
-    func imageShape() throws -> [Int]? {
+    public func imageShape() throws -> [Int]? {
         switch self {
         case .bundledDigits: return [1, 8, 8]
         case .csv: return nil
@@ -71,13 +71,13 @@ enum DataSource {
     }
 
     /// Whether the source comes with its own test part (MNIST's t10k files).
-    var hasSeparateTestPart: Bool {
+    public var hasSeparateTestPart: Bool {
         if case .mnist = self { return true }
         return false
     }
 
     /// All examples (for a CSV file or the digits), or MNIST's training part.
-    func load() throws -> Dataset<Float> {
+    public func load() throws -> Dataset<Float> {
         do {
             switch self {
             case .bundledDigits: return try Dataset<Float>.digits()
@@ -90,7 +90,7 @@ enum DataSource {
     }
 
     /// MNIST's test part; nil for other sources.
-    func loadTestPart() throws -> Dataset<Float>? {
+    public func loadTestPart() throws -> Dataset<Float>? {
         guard case .mnist(let url) = self else { return nil }
         do { return try Dataset<Float>(mnistDirectory: url, part: .test) } catch let error as DataError {
             throw UserError(error.description)
@@ -101,7 +101,7 @@ enum DataSource {
     /// training part and saved in the checkpoint) before training: yes for CSV files, whose columns may
     /// have any scale, and for the digits, where it lifts held-out accuracy by about half a point over
     /// plain 1/16 scaling (README, "Training"); MNIST keeps its 1/255 scaling, as is customary.
-    var needsStandardization: Bool {
+    public var needsStandardization: Bool {
         if case .mnist = self { return false }
         return true
     }

@@ -1,0 +1,195 @@
+import BackpropNN
+import Foundation
+
+extension TrainOptions {
+    /// Runs `backprop train`: validates the flags, reads the data, trains (fresh or resumed), writes the
+    /// checkpoint after every epoch and the curves at the end, and prints the results. With `parallelism`,
+    /// this process is one worker of a data-parallel run (see `TrainingParallelism`).
+    ///
+    /// - Throws: `UserError` for bad flags or files, `RunFailure` when training diverges.
+    public func run(parallelism: TrainingParallelism? = nil) throws {
+        let reporting = parallelism?.isReporting ?? true
+        let source = try DataSource(path: data, labelColumn: labelColumn)
+        guard batchSize > 0 else { throw UserError("--batch-size must be positive, got \(batchSize)") }
+        guard lr > 0, lr.isFinite else { throw UserError("--lr must be a positive number, got \(lr)") }
+        if let epochs, epochs < 1 { throw UserError("--epochs must be at least 1, got \(epochs)") }
+        guard testFraction > 0, testFraction < 1 else { throw UserError("--test-fraction must lie strictly between 0 and 1, got \(testFraction)") }
+        guard (0..<1).contains(dropout) else { throw UserError("--dropout must lie in [0, 1), got \(dropout)") }
+        if let clipNorm, !(clipNorm > 0) { throw UserError("--clip-norm must be positive, got \(clipNorm)") }
+
+        // A convolutional network's files are named for it, so that an MLP run's are not overwritten.
+        let stem = model == .cnn || architecture != nil ? "backprop-cnn" : "backprop-mlp"
+        let plot = self.plot ?? stem + ".svg"
+        if reporting {
+            try checkWritable(save ?? resume ?? stem + ".safetensors", flag: "--save")
+            try checkWritable(plot, flag: "--plot")
+        }
+        // Read the data once: a CSV file parsed or MNIST decompressed twice costs seconds.
+        let all = try source.load()
+        let testPart = try source.loadTestPart()
+        var trainer: ClassifierTrainer<Float>
+        var heldOutFraction = testFraction
+        var normalization: Normalization<Float>? = nil
+        let savePath = save ?? resume ?? stem + ".safetensors"
+        if let resume {
+            let checkpoint = try loadCheckpoint(resume)
+            do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint, epochs: epochs) } catch let error as CheckpointError {
+                throw UserError("--resume \(resume): \(error.description)")
+            }
+            normalization = try checkpoint.normalization(as: Float.self)
+            // The resumed run must see the same split as the run it continues.
+            if let fraction = checkpoint.metadata["test_fraction"].flatMap(Double.init) { heldOutFraction = fraction }
+        } else {
+            var configuration = TrainingConfiguration(
+                hiddenWidths: try parseWidths(layers), activation: try parseActivation(activation), dropout: dropout,
+                epochs: epochs ?? 30, batchSize: batchSize, optimizer: try parseOptimizer(optimizer), learningRate: lr,
+                schedule: try parseSchedule(schedule, epochs: epochs ?? 30), maxGradientNorm: clipNorm, seed: seed)
+            if let (network, shape) = try chosenArchitecture(source: source, featureCount: all.featureCount) {
+                configuration.architecture = network
+                configuration.exampleShape = shape
+                configuration.hiddenWidths = []
+            }
+            trainer = try freshTrainer(configuration, all: all, testPart: testPart)
+        }
+        var (train, test) = try splitData(all, testPart: testPart, seed: trainer.configuration.seed, testFraction: heldOutFraction)
+        if source.needsStandardization && normalization == nil { normalization = Normalization.standardizing(train.features) }
+        if let normalization {
+            guard normalization.featureCount == train.featureCount else {
+                throw UserError("the checkpoint's normalization has \(normalization.featureCount) features, the data \(train.featureCount)")
+            }
+            train = normalization.apply(train)
+            test = normalization.apply(test)
+        }
+        try checkDataFits(train, named: "training", trainer)
+        try checkDataFits(test, named: "test", trainer)
+        if let parallelism {
+            trainer.gradientReduction = parallelism.reduction
+            // Every worker built the same model from the same seed, or read the same checkpoint; worker 0's
+            // parameters and buffers are made everyone's all the same, in case a file differed.
+            try parallelism.reduction.broadcast(&trainer.model.parameters)
+            if !trainer.model.buffers.isEmpty { try parallelism.reduction.broadcast(&trainer.model.buffers) }
+            // Until the first epoch is saved, the checkpoint being resumed is the last complete one.
+            if let resume { parallelism.checkpointCompleted(resume) }
+        }
+
+        let quiet = self.quiet || !reporting
+        let display = ProgressDisplay(enabled: !quiet)
+        let configuration = trainer.configuration
+        if !quiet {
+            print("data: \(source.name): \(train.count) training, \(test.count) test examples")
+            print("model: \(configuration.modelDescription(inputSize: trainer.inputSize, classCount: trainer.classCount)), \(trainer.model.parameterCount) parameters; "
+                + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), "
+                + "\(configuration.epochs) epochs, seed \(configuration.seed)"
+                + (parallelism.map { "; data parallel over \($0.reduction.workerCount) processes" } ?? "")
+                + (trainer.completedEpochs > 0 ? "; resuming after epoch \(trainer.completedEpochs)" : ""))
+        }
+        let saveURL = URL(fileURLWithPath: savePath)
+        var trainSeconds = 0.0
+        var saved = false
+        var lastSavedEpoch: Int? = nil
+        func writeCheckpoint() throws {
+            if reporting { try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL) }
+            parallelism?.checkpointCompleted(savePath)
+        }
+        func trainRemainingEpochs() throws {
+            while trainer.completedEpochs < configuration.epochs {
+                let record = try trainer.trainEpoch(on: train, evaluatingOn: test, progress: display.batch)
+                trainSeconds += record.seconds
+                let left = record.seconds * Double(configuration.epochs - trainer.completedEpochs)
+                display.epoch(record, epochs: configuration.epochs, runSecondsLeft: left)
+                try writeCheckpoint()
+                saved = true
+                lastSavedEpoch = trainer.completedEpochs
+            }
+        }
+        do {
+            if detectAnomaly { try withAnomalyDetection { try trainRemainingEpochs() } } else { try trainRemainingEpochs() }
+        } catch let diverged as TrainingDiverged {
+            display.finish()
+            throw divergenceFailure(String(describing: diverged), savePath: savePath, lastSavedEpoch: lastSavedEpoch,
+                                    configuration: configuration, reporting: reporting,
+                                    details: ["epoch": diverged.epoch, "batch": diverged.batch, "batches": diverged.batches,
+                                              "loss": diverged.loss.isFinite ? diverged.loss : "\(diverged.loss)" as Any,
+                                              "gradient_diverged": diverged.gradientDiverged])
+        } catch let anomaly as AnomalyDetected {
+            display.finish()
+            throw divergenceFailure("anomaly detection: " + anomaly.description, savePath: savePath, lastSavedEpoch: lastSavedEpoch,
+                                    configuration: configuration, reporting: reporting,
+                                    details: ["anomaly": anomaly.description, "primitive": anomaly.primitive, "pass": anomaly.pass])
+        }
+        // A resumed run that had already finished trains nothing; its checkpoint is still written where asked.
+        if !saved { try writeCheckpoint() }
+
+        // Sharded over the workers in a data-parallel run; the totals are the whole test set's everywhere.
+        let evaluation = try trainer.evaluationTotals(on: test)
+        guard reporting else { return }
+        try writeText(trainingCurvesSVG(trainer.history, title: "backprop train"), to: plot, flag: "--plot")
+        print(String(format: "test accuracy %.4f (%d of %d), test loss %.4f; training took %.2f s",
+            evaluation.accuracy, evaluation.correct, test.count, evaluation.loss, trainSeconds))
+        if !quiet {
+            print("confusion matrix (rows: true class, columns: predicted):")
+            print(evaluation.confusion.description)
+        }
+        print("checkpoint: \(savePath)\nplot: \(plot)")
+        if json {
+            var object: [String: Any] = [
+                "test_accuracy": evaluation.accuracy, "test_loss": evaluation.loss, "train_seconds": trainSeconds,
+                "epochs": trainer.completedEpochs, "checkpoint": savePath, "plot": plot,
+                "train_examples": train.count, "test_examples": test.count,
+                "final_train_loss": trainer.history.last?.trainLoss ?? Double.nan,
+            ]
+            if let parallelism {
+                object["processes"] = parallelism.reduction.workerCount
+                object.merge(parallelism.report()) { _, extra in extra }
+            }
+            print(try jsonLine(object))
+        }
+    }
+
+    /// The failure a diverged run ends with: what happened, which checkpoint is kept, and what to try; with
+    /// `--json`, the same as a JSON line on stdout first (by the reporting worker only).
+    func divergenceFailure(
+        _ what: String, savePath: String, lastSavedEpoch: Int?, configuration: TrainingConfiguration,
+        reporting: Bool = true, details: [String: Any]
+    ) -> Error {
+        let kept = lastSavedEpoch.map { "the checkpoint of epoch \($0) in \(savePath) is the last finite one" }
+            ?? (FileManager.default.fileExists(atPath: savePath)
+                ? "\(savePath) was left as it was" : "no checkpoint was written")
+        let advice = "try a smaller --lr (now \(configuration.learningRate))"
+            + (configuration.maxGradientNorm == nil ? " or --clip-norm 1" : " or a smaller --clip-norm")
+            + (detectAnomaly ? "" : ", or --detect-anomaly to find the first operation that produced a NaN")
+        if json && reporting {
+            var object = details
+            object["diverged"] = true
+            object["checkpoint"] = lastSavedEpoch == nil ? nil : savePath
+            object["message"] = what
+            if let line = try? jsonLine(object) { print(line) }
+        }
+        return RunFailure("\(what); \(kept); \(advice)")
+    }
+
+    /// The trainer's checkpoint plus what `evaluate` and `predict` need to know about the data: where it
+    /// came from, the held-out fraction, and the original label values when labels were renumbered.
+    func runCheckpoint(
+        _ trainer: ClassifierTrainer<Float>, _ normalization: Normalization<Float>?, _ source: DataSource,
+        _ train: Dataset<Float>, _ testFraction: Double
+    ) -> Checkpoint {
+        var checkpoint = trainer.checkpoint(normalization: normalization)
+        checkpoint.metadata["data_source"] = source.identity
+        checkpoint.metadata["test_fraction"] = "\(testFraction)"
+        if let values = train.labelValues { checkpoint.metadata["label_values"] = values.map { "\($0)" }.joined(separator: ",") }
+        return checkpoint
+    }
+
+    /// The training and test sets: MNIST's own parts, or a seeded split.
+    func splitData(
+        _ all: Dataset<Float>, testPart: Dataset<Float>?, seed: UInt64, testFraction: Double
+    ) throws -> (Dataset<Float>, Dataset<Float>) {
+        if let testPart { return (all, testPart) }
+        let parts = all.split(testFraction: testFraction, seed: seed)
+        guard parts.train.count > 0, parts.test.count > 0 else {
+            throw UserError("--data: \(all.count) examples are too few to hold out a test set")
+        }
+        return parts
+    }
+}
