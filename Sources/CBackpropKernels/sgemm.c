@@ -36,6 +36,7 @@ static void sgemm_kernel_portable(long kc, const float *a, const float *b, float
 
 #if defined(BP_HAVE_AVX2)
 #include <immintrin.h>
+#include "simd_transpose.h"
 
 /// Stores one 8-wide accumulator into C: c = alpha·acc + beta·c, not reading c when beta == 0.
 BP_AVX2_FMA static inline void sgemm_store8(float *c, __m256 acc, __m256 alpha, __m256 beta, int readC) {
@@ -100,25 +101,11 @@ BP_AVX2_FMA static void sgemm_kernel_avx2(long kc, const float *a, const float *
 BP_AVX2_FMA static void sgemm_pack_a6_avx2(long kc, const float *src, long lda, float *packed) {
     long p = 0;
     for (; p + 8 <= kc; p += 8) {
-        __m256 r0 = _mm256_loadu_ps(src + p), r1 = _mm256_loadu_ps(src + lda + p);
-        __m256 r2 = _mm256_loadu_ps(src + 2 * lda + p), r3 = _mm256_loadu_ps(src + 3 * lda + p);
-        __m256 r4 = _mm256_loadu_ps(src + 4 * lda + p), r5 = _mm256_loadu_ps(src + 5 * lda + p);
-        __m256 z = _mm256_setzero_ps();
-        // Interleave pairs of rows, then quads, then swap 128-bit halves: column c of the 8x8 block
-        // ends up in t_c = (r0[c], r1[c], ..., r5[c], 0, 0).
-        __m256 u0 = _mm256_unpacklo_ps(r0, r1), u1 = _mm256_unpackhi_ps(r0, r1);
-        __m256 u2 = _mm256_unpacklo_ps(r2, r3), u3 = _mm256_unpackhi_ps(r2, r3);
-        __m256 u4 = _mm256_unpacklo_ps(r4, r5), u5 = _mm256_unpackhi_ps(r4, r5);
-        __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
-        __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
-        __m256 s4 = _mm256_shuffle_ps(u4, z, 0x44), s5 = _mm256_shuffle_ps(u4, z, 0xEE);
-        __m256 s6 = _mm256_shuffle_ps(u5, z, 0x44), s7 = _mm256_shuffle_ps(u5, z, 0xEE);
-        // s0: (r0[0] r1[0] r2[0] r3[0] | r0[4] r1[4] r2[4] r3[4]), s4: (r4[0] r5[0] 0 0 | r4[4] r5[4] 0 0), ...
+        // Rows 0-5 and two zero rows through the 8×8 transpose: column c becomes (r0[c], ..., r5[c], 0, 0).
         __m256 t[8];
-        t[0] = _mm256_permute2f128_ps(s0, s4, 0x20); t[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-        t[1] = _mm256_permute2f128_ps(s1, s5, 0x20); t[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-        t[2] = _mm256_permute2f128_ps(s2, s6, 0x20); t[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-        t[3] = _mm256_permute2f128_ps(s3, s7, 0x20); t[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+        for (int i = 0; i < 6; i++) t[i] = _mm256_loadu_ps(src + i * lda + p);
+        t[6] = t[7] = _mm256_setzero_ps();
+        bp_transpose8x8_ps(t);
         float *out = packed + p * 6;
         for (int c = 0; c < 8; c++) {
             _mm_storeu_ps(out + 6 * c, _mm256_castps256_ps128(t[c]));
@@ -198,22 +185,6 @@ BP_AVX512 static void sgemm_kernel_avx512(long kc, const float *a, const float *
 }
 #undef SGEMM512_ROW
 
-/// Transposes the 8×8 block whose rows are r[0..7] in place: afterwards r[c] holds column c.
-BP_AVX512 static inline void sgemm_transpose8x8(__m256 r[8]) {
-    __m256 u0 = _mm256_unpacklo_ps(r[0], r[1]), u1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 u2 = _mm256_unpacklo_ps(r[2], r[3]), u3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 u4 = _mm256_unpacklo_ps(r[4], r[5]), u5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 u6 = _mm256_unpacklo_ps(r[6], r[7]), u7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
-    __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
-    __m256 s4 = _mm256_shuffle_ps(u4, u6, 0x44), s5 = _mm256_shuffle_ps(u4, u6, 0xEE);
-    __m256 s6 = _mm256_shuffle_ps(u5, u7, 0x44), s7 = _mm256_shuffle_ps(u5, u7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 /// Packs one full 12-row micro-panel of a non-transposed A: packed[p·12 + i] = src[i·lda + p], eight values
 /// of p at a time through two 8×8 transposes (rows 0-7, and rows 8-11 with four zero rows).
 BP_AVX512 static void sgemm_pack_a12_avx512(long kc, const float *src, long lda, float *packed) {
@@ -223,8 +194,8 @@ BP_AVX512 static void sgemm_pack_a12_avx512(long kc, const float *src, long lda,
         for (int i = 0; i < 8; i++) top[i] = _mm256_loadu_ps(src + i * lda + p);
         for (int i = 0; i < 4; i++) bottom[i] = _mm256_loadu_ps(src + (8 + i) * lda + p);
         for (int i = 4; i < 8; i++) bottom[i] = _mm256_setzero_ps();
-        sgemm_transpose8x8(top);
-        sgemm_transpose8x8(bottom);
+        bp_transpose8x8_ps(top);
+        bp_transpose8x8_ps(bottom);
         float *out = packed + p * 12;
         for (int c = 0; c < 8; c++) {
             _mm256_storeu_ps(out + 12 * c, top[c]);
@@ -244,7 +215,7 @@ BP_AVX512 static void sgemm_pack_b32t_avx512(long kc, const float *src, long ldb
         for (int j0 = 0; j0 < 32; j0 += 8) {
             __m256 r[8];
             for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(src + (j0 + j) * ldb + p);
-            sgemm_transpose8x8(r);
+            bp_transpose8x8_ps(r);
             for (int c = 0; c < 8; c++) _mm256_store_ps(packed + (p + c) * 32 + j0, r[c]);
         }
     }

@@ -29,6 +29,7 @@ static void dtranspose_portable(long rows, long cols, const double *in, long ldi
 
 #if defined(BP_HAVE_AVX2)
 #include <immintrin.h>
+#include "simd_transpose.h"
 
 /// Float transpose: 8×8 blocks in registers (unpack, shuffle, lane permute), visited in 32×32 tiles.
 BP_AVX2_FMA static void stranspose_avx2(long rows, long cols, const float *in, long ldin, float *out, long ldout) {
@@ -40,27 +41,11 @@ BP_AVX2_FMA static void stranspose_avx2(long rows, long cols, const float *in, l
             for (long r = r0; r < r1; r += 8)
                 for (long c = c0; c < c1; c += 8) {
                     const float *src = in + r * ldin + c;
-                    __m256 x0 = _mm256_loadu_ps(src), x1 = _mm256_loadu_ps(src + ldin);
-                    __m256 x2 = _mm256_loadu_ps(src + 2 * ldin), x3 = _mm256_loadu_ps(src + 3 * ldin);
-                    __m256 x4 = _mm256_loadu_ps(src + 4 * ldin), x5 = _mm256_loadu_ps(src + 5 * ldin);
-                    __m256 x6 = _mm256_loadu_ps(src + 6 * ldin), x7 = _mm256_loadu_ps(src + 7 * ldin);
-                    __m256 u0 = _mm256_unpacklo_ps(x0, x1), u1 = _mm256_unpackhi_ps(x0, x1);
-                    __m256 u2 = _mm256_unpacklo_ps(x2, x3), u3 = _mm256_unpackhi_ps(x2, x3);
-                    __m256 u4 = _mm256_unpacklo_ps(x4, x5), u5 = _mm256_unpackhi_ps(x4, x5);
-                    __m256 u6 = _mm256_unpacklo_ps(x6, x7), u7 = _mm256_unpackhi_ps(x6, x7);
-                    __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
-                    __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
-                    __m256 s4 = _mm256_shuffle_ps(u4, u6, 0x44), s5 = _mm256_shuffle_ps(u4, u6, 0xEE);
-                    __m256 s6 = _mm256_shuffle_ps(u5, u7, 0x44), s7 = _mm256_shuffle_ps(u5, u7, 0xEE);
+                    __m256 t[8];
+                    for (int i = 0; i < 8; i++) t[i] = _mm256_loadu_ps(src + i * ldin);
+                    bp_transpose8x8_ps(t);
                     float *dst = out + c * ldout + r;
-                    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
-                    _mm256_storeu_ps(dst + ldout, _mm256_permute2f128_ps(s1, s5, 0x20));
-                    _mm256_storeu_ps(dst + 2 * ldout, _mm256_permute2f128_ps(s2, s6, 0x20));
-                    _mm256_storeu_ps(dst + 3 * ldout, _mm256_permute2f128_ps(s3, s7, 0x20));
-                    _mm256_storeu_ps(dst + 4 * ldout, _mm256_permute2f128_ps(s0, s4, 0x31));
-                    _mm256_storeu_ps(dst + 5 * ldout, _mm256_permute2f128_ps(s1, s5, 0x31));
-                    _mm256_storeu_ps(dst + 6 * ldout, _mm256_permute2f128_ps(s2, s6, 0x31));
-                    _mm256_storeu_ps(dst + 7 * ldout, _mm256_permute2f128_ps(s3, s7, 0x31));
+                    for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + i * ldout, t[i]);
                 }
         }
     }
