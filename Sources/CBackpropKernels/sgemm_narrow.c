@@ -127,6 +127,7 @@ int bp_sgemm_narrow_transposed_avx512(int transA, int transB, long M, long N, lo
 
 int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
                            const float *B, long ldb, float beta, float *C, long ldc) {
+    if (M <= 0 || M >= 12) return 0;
     // A transposed (stored K×M) is copied to M contiguous rows first: it is at most 11·K values.
     const float *a = A;
     long rowStride = lda;

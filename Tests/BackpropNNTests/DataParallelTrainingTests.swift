@@ -91,9 +91,9 @@ struct DataParallelTrainingTests {
         return results.values
     }
 
-    @Test(arguments: [(2, 32), (3, 33), (40, 33)])
+    @Test(arguments: [(2, 32), (3, 33), (20, 33)])
     func shardsGiveTheSingleProcessRun(workers: Int, batchSize: Int) throws {
-        // 40 workers on batches of 33: some shards are empty, and the last batch is partial.
+        // 20 workers on batches of 33: the last batch (1438 = 43·33 + 19 rows) is partial and leaves a shard empty.
         let (train, test) = try Dataset<Float>.digits().split(testFraction: 0.2, seed: 0)
         let configuration = TrainingConfiguration(epochs: 2, batchSize: batchSize, maxGradientNorm: 1)
         var single = ClassifierTrainer<Float>(configuration: configuration, inputSize: 64, classCount: 10)
