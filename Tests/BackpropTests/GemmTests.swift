@@ -184,3 +184,18 @@ private let gemmShapes: [(m: Int, n: Int, k: Int)] = [
         #expect(product(Float(3), Float(-2.5)) == -7.5)
     }
 }
+
+/// `BACKPROP_THREADS`: a whole number from 1 to 1024 sets the thread count; anything else is ignored with a
+/// warning that names the value.
+@Suite struct ThreadCountSettingTests {
+    @Test func settingChoosesTheThreadCount() {
+        #expect(threadCount(setting: nil, online: 2) == (2, nil))
+        #expect(threadCount(setting: "1", online: 2) == (1, nil))
+        #expect(threadCount(setting: "8", online: 2) == (8, nil))
+        for bad in ["0", "-3", "two", "", "4096", "1.5"] {
+            let (count, problem) = threadCount(setting: bad, online: 2)
+            #expect(count == 2)
+            #expect(problem?.contains("BACKPROP_THREADS=\(bad) ") == true, "\(bad)")
+        }
+    }
+}

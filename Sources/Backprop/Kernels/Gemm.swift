@@ -14,15 +14,32 @@ import Musl
 /// calling thread because waking workers costs more than it saves.
 let gemmParallelThreshold = 1 << 21
 
-/// How many threads a large product is split over: the number of online processors.
+/// How many threads large products, elementwise loops and convolutions are split over: `BACKPROP_THREADS`
+/// when it is set (for example 1 per rank when several processes share a machine), else the number of
+/// online processors. Read once, when first needed.
 let gemmThreadCount: Int = {
     #if canImport(Glibc) || canImport(Darwin) || canImport(Musl)
     let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-    return online > 0 ? online : 1
+    let setting = getenv("BACKPROP_THREADS").map { String(cString: $0) }
+    let (count, problem) = threadCount(setting: setting, online: online > 0 ? online : 1)
+    if let problem {
+        // Standard error, unbuffered (the C `stderr` global is not concurrency-safe to name from Swift).
+        let line = Array("backprop: \(problem)\n".utf8)
+        _ = line.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count) }
+    }
+    return count
     #else
     return 1
     #endif
 }()
+
+/// The thread count for a `BACKPROP_THREADS` setting (nil when unset) on a machine with `online`
+/// processors, and a warning when the setting is not a whole number from 1 to 1024 (it is then ignored).
+func threadCount(setting: String?, online: Int) -> (count: Int, problem: String?) {
+    guard let setting else { return (online, nil) }
+    if let n = Int(setting), (1...1024).contains(n) { return (n, nil) }
+    return (online, "BACKPROP_THREADS=\(setting) is not a whole number from 1 to 1024; using \(online) threads")
+}
 
 /// The signature shared by bp_sgemm and bp_dgemm, for one generic splitting routine.
 typealias GemmKernel<Scalar> = @Sendable (
