@@ -49,7 +49,29 @@ BP_AVX512 static inline void narrow_store(float *c, __m512 acc, float alpha, flo
 NARROW_ROWS_NN(8)
 NARROW_ROWS_NN(4)
 NARROW_ROWS_NN(2)
-NARROW_ROWS_NN(1)
+
+/// One row times B stored K×N (a forward pass on one example): 64 columns a step in four accumulators, so
+/// consecutive multiply-adds into one accumulator do not wait on each other (with two, the loop ran at the
+/// FMA latency).
+BP_AVX512 static void narrow_nn_1(long N, long K, float alpha, const float *a, long lda, const float *B, long ldb,
+                                  float beta, float *c, long ldc) {
+    (void)lda, (void)ldc;
+    for (long j = 0; j < N; j += 64) {
+        __mmask16 m[4];
+        for (int q = 0; q < 4; q++) {
+            long left = N - j - 16 * q;
+            m[q] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? narrow_tail_mask(left) : 0;
+        }
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        const float *b = B + j;
+        for (long p = 0; p < K; p++, b += ldb) {
+            __m512 x = _mm512_set1_ps(a[p]);
+            for (int q = 0; q < 4; q++) acc[q] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m[q], b + 16 * q), acc[q]);
+        }
+        for (int q = 0; q < 4; q++)
+            if (m[q]) narrow_store(c + j + 16 * q, acc[q], alpha, beta, m[q]);
+    }
+}
 
 /// B stored N×K (op(B) = Bᵀ): C[i][j] = A[i]·B[j], R rows of A against 4 rows of B at a time, 16 values of
 /// K a step, each row of B loaded once per group; the 4R sums are reduced across lanes at the end.
