@@ -21,37 +21,25 @@ public enum Activation: String, Sendable, CaseIterable {
 }
 
 /// A parameterless layer applying max(0, x) elementwise.
-public struct ReLU<Scalar: TensorScalar>: Layer {
+public struct ReLU<Scalar: TensorScalar>: ParameterFreeLayer {
     /// Creates the layer.
     public init() {}
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
     /// max(0, x).
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> { relu(input) }
 }
 
 /// A parameterless layer applying tanh elementwise.
-public struct Tanh<Scalar: TensorScalar>: Layer {
+public struct Tanh<Scalar: TensorScalar>: ParameterFreeLayer {
     /// Creates the layer.
     public init() {}
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
     /// tanh(x).
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> { tanh(input) }
 }
 
 /// A parameterless layer applying the logistic sigmoid elementwise.
-public struct Sigmoid<Scalar: TensorScalar>: Layer {
+public struct Sigmoid<Scalar: TensorScalar>: ParameterFreeLayer {
     /// Creates the layer.
     public init() {}
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
     /// 1 / (1 + e⁻ˣ).
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> { sigmoid(input) }
 }

@@ -1,6 +1,6 @@
 /// Inverted dropout: in training, zeroes each element with probability `probability` and scales the
 /// survivors by 1 / (1 − probability); in evaluation, passes the input through unchanged.
-public struct Dropout<Scalar: TensorScalar>: Layer {
+public struct Dropout<Scalar: TensorScalar>: ParameterFreeLayer {
     /// The probability of dropping an element, in [0, 1).
     public var probability: Double
 
@@ -11,11 +11,6 @@ public struct Dropout<Scalar: TensorScalar>: Layer {
         precondition(probability >= 0 && probability < 1, "Dropout: probability must lie in [0, 1), got \(probability)")
         self.probability = probability
     }
-
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
 
     /// Drops and rescales in training mode (drawing from `context.generator`); the identity otherwise.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {

@@ -32,6 +32,21 @@ public protocol Layer<Scalar> {
     func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar>
 }
 
+/// A layer with no trainable parameters (activations, pooling, reshaping, dropout): `parameterNames` and
+/// `parameters` are empty.
+public protocol ParameterFreeLayer: Layer {}
+
+extension ParameterFreeLayer {
+    /// No parameters.
+    public var parameterNames: [String] { [] }
+
+    /// No parameters.
+    public var parameters: [Tensor<Scalar>] {
+        get { [] }
+        set { precondition(newValue.isEmpty, "\(Self.self) has no parameters, got \(newValue.count)") }
+    }
+}
+
 extension Layer {
     /// No buffers.
     public var bufferNames: [String] { [] }

@@ -1,5 +1,5 @@
 /// Max pooling over NCHW images, as PyTorch's `nn.MaxPool2d` (floor mode).
-public struct MaxPool2D<Scalar: TensorScalar>: Layer {
+public struct MaxPool2D<Scalar: TensorScalar>: ParameterFreeLayer {
     /// Window height and width.
     public var kernelSize: (height: Int, width: Int)
     /// Step between windows (the kernel size by default).
@@ -14,11 +14,6 @@ public struct MaxPool2D<Scalar: TensorScalar>: Layer {
         self.padding = padding
     }
 
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
-
     /// The largest value of each window.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         maxPool2d(input, kernel: kernelSize, stride: stride, padding: padding)
@@ -26,7 +21,7 @@ public struct MaxPool2D<Scalar: TensorScalar>: Layer {
 }
 
 /// Average pooling over NCHW images, as PyTorch's `nn.AvgPool2d` (floor mode, padding counted).
-public struct AvgPool2D<Scalar: TensorScalar>: Layer {
+public struct AvgPool2D<Scalar: TensorScalar>: ParameterFreeLayer {
     /// Window height and width.
     public var kernelSize: (height: Int, width: Int)
     /// Step between windows (the kernel size by default).
@@ -41,11 +36,6 @@ public struct AvgPool2D<Scalar: TensorScalar>: Layer {
         self.padding = padding
     }
 
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
-
     /// The mean of each window.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         avgPool2d(input, kernel: kernelSize, stride: stride, padding: padding)
@@ -54,14 +44,9 @@ public struct AvgPool2D<Scalar: TensorScalar>: Layer {
 
 /// The mean of each channel over its whole image: `[N, C, H, W]` → `[N, C]` (PyTorch's
 /// `nn.AdaptiveAvgPool2d(1)` followed by a flatten).
-public struct GlobalAveragePool<Scalar: TensorScalar>: Layer {
+public struct GlobalAveragePool<Scalar: TensorScalar>: ParameterFreeLayer {
     /// Creates the layer.
     public init() {}
-
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
 
     /// The mean over the two spatial axes.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
@@ -71,14 +56,9 @@ public struct GlobalAveragePool<Scalar: TensorScalar>: Layer {
 }
 
 /// Flattens every axis after the first: `[N, …]` → `[N, product of the rest]` (PyTorch's `nn.Flatten`).
-public struct Flatten<Scalar: TensorScalar>: Layer {
+public struct Flatten<Scalar: TensorScalar>: ParameterFreeLayer {
     /// Creates the layer.
     public init() {}
-
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
 
     /// The input reshaped to `[N, -1]`.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {

@@ -1,6 +1,6 @@
 /// Reshapes each example's features into a given shape: `[N, F]` → `[N] + shape` (PyTorch's
 /// `nn.Unflatten(1, shape)`), so a convolutional network can take the flat feature rows of a data set.
-public struct Unflatten<Scalar: TensorScalar>: Layer {
+public struct Unflatten<Scalar: TensorScalar>: ParameterFreeLayer {
     /// The shape of one example, such as `[1, 28, 28]` (channels, height, width).
     public var shape: [Int]
 
@@ -9,11 +9,6 @@ public struct Unflatten<Scalar: TensorScalar>: Layer {
         precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "Unflatten: the shape must be positive dimensions, got \(shape)")
         self.shape = shape
     }
-
-    /// No parameters.
-    public var parameterNames: [String] { [] }
-    /// No parameters.
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
 
     /// The input `[N, F]` (F = the product of `shape`) as `[N] + shape`.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
