@@ -53,60 +53,37 @@ private func forEachImageRange(_ n: Int, work: Int, _ body: @escaping @Sendable 
 
 extension Tensor {
     /// conv(x, w) + b for NCHW `x`, `w` of shape [O, C, kh, kw] and an optional bias `b` of shape [O] (one
-    /// group): [N, O, Ho, Wo]. The bias is written into the output before the product adds to it.
-    static func imageConvolution(_ x: Tensor, _ w: Tensor, bias: Tensor?, _ geometry: WindowGeometry) -> Tensor {
-        guard let bias else { return imageConvolution(x, w, geometry) }
+    /// group): [N, O, Ho, Wo]. A bias is written into the output before the product adds to it.
+    static func imageConvolution(_ x: Tensor, _ w: Tensor, bias: Tensor? = nil, _ geometry: WindowGeometry) -> Tensor {
         let s = ConvolutionSizes(input: x.shape, weight: w.shape, geometry: geometry, operation: "conv2d")
-        precondition(bias.shape == [s.o], "conv2d: bias of shape \(bias.shape) does not match \(s.o) output channels")
+        if let bias {
+            precondition(bias.shape == [s.o], "conv2d: bias of shape \(bias.shape) does not match \(s.o) output channels")
+        }
         let outShape = [s.n, s.o, s.oh, s.ow]
         let count = s.n * s.o * s.positions
         let values = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
-            bias.withScalarBuffer { b in
+            bias?.withScalarBuffer { b in
                 for row in 0..<(s.n * s.o) {
                     (out.baseAddress! + row * s.positions).initialize(repeating: b[row % s.o], count: s.positions)
                 }
             }
-            convolve(x, w, s, geometry, into: out.baseAddress!, beta: 1)
+            convolve(x, w, s, geometry, into: out.baseAddress!, beta: bias == nil ? 0 : 1)
             initialized = count
         }
-        let trackX = x.isTracked, trackW = w.isTracked, trackB = bias.isTracked
+        let trackX = x.isTracked, trackW = w.isTracked, trackB = bias?.isTracked ?? false
         let (inputShape, weightShape) = (x.shape, w.shape)
         return Tensor(shape: outShape, buffer: values).recorded(
-            "conv2d", inputs: [x, w, bias], saving: [x, w],
-            vjp: { g, saved in
-                [trackX ? imageConvolutionInputGradient(g, saved[1], geometry, inputShape: inputShape) : nil,
-                 trackW ? imageConvolutionWeightGradient(saved[0], g, geometry, weightShape: weightShape) : nil,
-                 trackB ? g.sum(alongAxes: [0, 2, 3]) : nil]
-            },
-            jvp: { t, saved in
-                let fromX = t[0].map { imageConvolution($0, saved[1], geometry) }
-                let fromW = t[1].map { imageConvolution(saved[0], $0, geometry) }
-                let fromB = t[2].map { $0.reshaped(to: [1, s.o, 1, 1]).broadcasted(to: outShape) }
-                return [fromX, fromW, fromB].compactMap { $0 }.reduce(nil) { sum, term in sum.map { $0 + term } ?? term }
-            })
-    }
-
-    /// conv(x, w) for NCHW `x` and `w` of shape [O, C, kh, kw] (no bias, one group): [N, O, Ho, Wo].
-    static func imageConvolution(_ x: Tensor, _ w: Tensor, _ geometry: WindowGeometry) -> Tensor {
-        let s = ConvolutionSizes(input: x.shape, weight: w.shape, geometry: geometry, operation: "conv2d")
-        let outShape = [s.n, s.o, s.oh, s.ow]
-        let count = s.n * s.o * s.positions
-        let values = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
-            convolve(x, w, s, geometry, into: out.baseAddress!, beta: 0)
-            initialized = count
-        }
-        let (trackX, trackW) = (x.isTracked, w.isTracked)
-        let (inputShape, weightShape) = (x.shape, w.shape)
-        return Tensor(shape: outShape, buffer: values).recorded(
-            "conv2d", inputs: [x, w], saving: [x, w],
+            "conv2d", inputs: [x, w] + (bias.map { [$0] } ?? []), saving: [x, w],
             vjp: { g, saved in
                 [trackX ? imageConvolutionInputGradient(g, saved[1], geometry, inputShape: inputShape) : nil,
                  trackW ? imageConvolutionWeightGradient(saved[0], g, geometry, weightShape: weightShape) : nil]
+                    + (bias == nil ? [] : [trackB ? g.sum(alongAxes: [0, 2, 3]) : nil])
             },
             jvp: { t, saved in
-                let fromX = t[0].map { imageConvolution($0, saved[1], geometry) }
-                let fromW = t[1].map { imageConvolution(saved[0], $0, geometry) }
-                return fromX.map { a in fromW.map { a + $0 } ?? a } ?? fromW
+                sumOfPresent(
+                    t[0].map { imageConvolution($0, saved[1], geometry) },
+                    t[1].map { imageConvolution(saved[0], $0, geometry) },
+                    t.count > 2 ? t[2].map { $0.reshaped(to: [1, s.o, 1, 1]).broadcasted(to: outShape) } : nil)
             })
     }
 
@@ -148,9 +125,9 @@ extension Tensor {
                  trackW ? imageConvolutionWeightGradient(u, saved[0], geometry, weightShape: weightShape) : nil]
             },
             jvp: { t, saved in
-                let fromG = t[0].map { imageConvolutionInputGradient($0, saved[1], geometry, inputShape: inputShape) }
-                let fromW = t[1].map { imageConvolutionInputGradient(saved[0], $0, geometry, inputShape: inputShape) }
-                return fromG.map { a in fromW.map { a + $0 } ?? a } ?? fromW
+                sumOfPresent(
+                    t[0].map { imageConvolutionInputGradient($0, saved[1], geometry, inputShape: inputShape) },
+                    t[1].map { imageConvolutionInputGradient(saved[0], $0, geometry, inputShape: inputShape) })
             })
     }
 
@@ -200,11 +177,17 @@ extension Tensor {
                  trackG ? imageConvolution(saved[0], v, geometry) : nil]
             },
             jvp: { t, saved in
-                let fromX = t[0].map { imageConvolutionWeightGradient($0, saved[1], geometry, weightShape: weightShape) }
-                let fromG = t[1].map { imageConvolutionWeightGradient(saved[0], $0, geometry, weightShape: weightShape) }
-                return fromX.map { a in fromG.map { a + $0 } ?? a } ?? fromG
+                sumOfPresent(
+                    t[0].map { imageConvolutionWeightGradient($0, saved[1], geometry, weightShape: weightShape) },
+                    t[1].map { imageConvolutionWeightGradient(saved[0], $0, geometry, weightShape: weightShape) })
             })
     }
+}
+
+/// The sum of the terms that are present (a JVP's contributions from the inputs that have tangents), or nil
+/// when none is.
+private func sumOfPresent<Scalar: TensorScalar>(_ terms: Tensor<Scalar>?...) -> Tensor<Scalar>? {
+    terms.compactMap { $0 }.reduce(nil) { sum, term in sum.map { $0 + term } ?? term }
 }
 
 /// Writes conv(x, w) + beta·out into `out` ([N, O, Ho, Wo]), image by image.
