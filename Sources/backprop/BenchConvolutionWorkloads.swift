@@ -53,30 +53,24 @@ func convolutionWorkloads() -> [String: BenchWorkload] {
             return cnn.step
         },
         check: { last in (last.isFinite && last < 2.3, "loss after 45 SGD steps \(last) (ln 10 ≈ 2.303 at initialisation)") })
-    // Diagnostic, not a peer workload: the pieces of cnn-step's convolutions one at a time (in the
-    // orientations conv2d and its pullback use), printed as medians, to see where a step goes.
+    // Diagnostic, not a peer workload: the pieces of cnn-step's layers one at a time, printed as medians,
+    // to see where a step goes. The convolutions' backward pieces are their pullbacks (input and weight
+    // gradients, computed image by image as conv2d does).
     let pieces = PieceTimes()
     all["cnn-pieces"] = BenchWorkload(
         name: "cnn-pieces", runs: 20, warmUp: 2,
         prepare: {
             let cnn = BenchCNN()
             let a = withoutRecording { relu(conv2d(cnn.x, weight: cnn.parameters[0], bias: cnn.parameters[1], padding: (1, 1))) }
-            let w1 = Tensor<Float>.randomNormal(shape: [16, 9], seed: 1), p1 = Tensor<Float>.randomNormal(shape: [9, 50176], seed: 2)
-            let w2 = Tensor<Float>.randomNormal(shape: [32, 144], seed: 4), p2 = Tensor<Float>.randomNormal(shape: [144, 12544], seed: 5)
-            let g1 = Tensor<Float>.randomNormal(shape: [50176, 16], seed: 3), g2 = Tensor<Float>.randomNormal(shape: [12544, 32], seed: 6)
+            let pooled = withoutRecording { maxPool2d(a, kernel: (2, 2)) }
+            let w2 = cnn.parameters[2], b2 = cnn.parameters[3]
             return {
-                withoutRecording {
-                    pieces.time("conv1 (whole)") { _ = conv2d(cnn.x, weight: cnn.parameters[0], bias: cnn.parameters[1], padding: (1, 1)) }
-                    pieces.time("conv1 unfold") { _ = cnn.x.unfoldingPatches(WindowGeometry(kernel: (3, 3), padding: (1, 1))) }
-                    pieces.time("conv1 product") { _ = matmul(p1, w1, transposeA: true, transposeB: true) }
-                    pieces.time("conv1 weight gradient") { _ = matmul(g1, p1, transposeA: true, transposeB: true) }
-                    pieces.time("conv1 NHWC to NCHW") { _ = g1.reshaped(to: [64, 784, 16]).transposed(permutation: [0, 2, 1]) }
-                    pieces.time("conv2 product") { _ = matmul(p2, w2, transposeA: true, transposeB: true) }
-                    pieces.time("conv2 weight gradient") { _ = matmul(g2, p2, transposeA: true, transposeB: true) }
-                    pieces.time("conv2 patch gradient") { _ = matmul(w2, g2, transposeA: true, transposeB: true) }
-                    pieces.time("pool1") { _ = maxPool2d(a, kernel: (2, 2)) }
-                    pieces.time("relu1") { _ = relu(a) }
-                }
+                pieces.time("conv1 forward") { _ = withoutRecording { conv2d(cnn.x, weight: cnn.parameters[0], bias: cnn.parameters[1], padding: (1, 1)) } }
+                pieces.time("conv2 forward") { _ = withoutRecording { conv2d(pooled, weight: w2, bias: b2, padding: (1, 1)) } }
+                let (y2, pullback) = valueWithPullback(at: pooled, w2) { conv2d($0, weight: $1, bias: b2, padding: (1, 1)) }
+                pieces.time("conv2 input and weight gradients") { _ = pullback(y2) }
+                pieces.time("pool1") { _ = withoutRecording { maxPool2d(a, kernel: (2, 2)) } }
+                pieces.time("relu1") { _ = withoutRecording { relu(a) } }
                 return 0
             }
         },
