@@ -41,10 +41,10 @@ static inline void valid_outputs(long size, long outputs, long stride, long padd
             }                                                                                                  \
         }
 
-#define UNFOLD_RUN_SCALAR(dst, src, count) for (long k = 0; k < (count); k++) (dst)[k] = (src)[k];
+#define UNFOLD_RUN_SCALAR(patchRun, imageRun, count) for (long k = 0; k < (count); k++) (patchRun)[k] = (imageRun)[k];
 #define UNFOLD_STRIDED(patchRow, imageRow, x0, x1, shift)                                                     \
     for (long x = (x0); x < (x1); x++) (patchRow)[x] = (imageRow)[x * sw - (shift)];
-#define FOLD_RUN_SCALAR(dst, src, count) for (long k = 0; k < (count); k++) (src)[k] += (dst)[k];
+#define FOLD_RUN_SCALAR(patchRun, imageRun, count) for (long k = 0; k < (count); k++) (imageRun)[k] += (patchRun)[k];
 #define FOLD_STRIDED(patchRow, imageRow, x0, x1, shift)                                                       \
     for (long x = (x0); x < (x1); x++) (imageRow)[x * sw - (shift)] += (patchRow)[x];
 
@@ -59,7 +59,7 @@ static void sunfold_portable(const float *image, float *patches, PATCH_PARAMS) {
 static void dunfold_portable(const double *image, double *patches, PATCH_PARAMS) {
     PATCH_WALK(double, UNFOLD_RUN_SCALAR, UNFOLD_STRIDED)
 }
-/// The fold's image is written through a non-const alias of `image`.
+/// The fold only reads the patches; the walk's row pointers into them are not const, hence the casts.
 static void sfold_portable(float *image, const float *patchesIn, PATCH_PARAMS) {
     float *patches = (float *)patchesIn;
     PATCH_WALK(float, FOLD_RUN_SCALAR, FOLD_STRIDED)
@@ -103,10 +103,10 @@ BP_AVX512 static inline void d_add_run(double *dst, const double *src, long coun
     }
 }
 
-#define S_UNFOLD_RUN(dst, src, count) s_copy_run(dst, src, count);
-#define D_UNFOLD_RUN(dst, src, count) d_copy_run(dst, src, count);
-#define S_FOLD_RUN(dst, src, count) s_add_run(src, dst, count);
-#define D_FOLD_RUN(dst, src, count) d_add_run(src, dst, count);
+#define S_UNFOLD_RUN(patchRun, imageRun, count) s_copy_run(patchRun, imageRun, count);
+#define D_UNFOLD_RUN(patchRun, imageRun, count) d_copy_run(patchRun, imageRun, count);
+#define S_FOLD_RUN(patchRun, imageRun, count) s_add_run(imageRun, patchRun, count);
+#define D_FOLD_RUN(patchRun, imageRun, count) d_add_run(imageRun, patchRun, count);
 
 BP_AVX512 static void sunfold_avx512(const float *image, float *patches, PATCH_PARAMS) {
     PATCH_WALK(float, S_UNFOLD_RUN, UNFOLD_STRIDED)

@@ -24,9 +24,6 @@ enum KernelPath: Int32, Sendable, CaseIterable, CustomStringConvertible {
     var description: String { ["portable", "avx2", "avx512"][Int(rawValue)] }
 }
 
-/// Whether the kernels currently run their vector code (AVX2, AVX-512 or NEON).
-var kernelsUseAVX2: Bool { bp_kernels_use_avx2() != 0 }
-
 /// Makes later kernel calls on this thread (and the workers it starts) use `path` when the CPU supports it
 /// (else the best supported path below it); nil restores the automatic choice. Results are correct either
 /// way; this only changes speed and rounding order, and never what other threads compute.
