@@ -1,6 +1,5 @@
 // Large elementwise loops split across the cores, as GEMM splits large products.
 import CBackpropKernels
-import Dispatch
 
 /// Loops over at least this many elements are split across threads; shorter ones run on the calling thread
 /// because waking workers costs more than it saves.
@@ -22,16 +21,39 @@ func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
     }
 }
 
-/// `DispatchQueue.concurrentPerform`, with the calling thread's kernel-path override (set by tests to
-/// exercise the portable or the AVX2 path) applied on every worker, so that a split computation rounds as
-/// the caller's would.
+/// Runs `body(0)` … `body(iterations - 1)` on the library's threads (`bp_parallel_run`: the calling thread
+/// and persistent workers that start without a wake-up delay), with the calling thread's kernel-path
+/// override (set by tests to exercise the portable or the AVX2 path) applied on every worker, so that a
+/// split computation rounds as the caller's would.
 func concurrentPerformKeepingKernelPath(iterations: Int, _ body: @Sendable (Int) -> Void) {
+    guard iterations > 0 else { return }
     let override = bp_kernels_avx2_override()
-    DispatchQueue.concurrentPerform(iterations: iterations) { iteration in
+    withoutActuallyEscaping(body) { body in
+        let job = ParallelJob(body: body, kernelPath: override)
+        withExtendedLifetime(job) {
+            bp_parallel_run(iterations, Int32(gemmThreadCount), { context, part in
+                Unmanaged<ParallelJob>.fromOpaque(context!).takeUnretainedValue().run(part)
+            }, Unmanaged.passUnretained(job).toOpaque())
+        }
+    }
+}
+
+/// A parallel job's body and the caller's kernel-path override, passed to the C pool as its context.
+private final class ParallelJob: @unchecked Sendable {
+    let body: @Sendable (Int) -> Void
+    let kernelPath: Int32
+
+    init(body: @escaping @Sendable (Int) -> Void, kernelPath: Int32) {
+        self.body = body
+        self.kernelPath = kernelPath
+    }
+
+    /// Runs one part on the current thread under the caller's kernel path.
+    func run(_ part: Int) {
         let previous = bp_kernels_avx2_override()
-        if override != previous { bp_kernels_set_use_avx2(override) }
-        defer { if override != previous { bp_kernels_set_use_avx2(previous) } }
-        body(iteration)
+        if kernelPath != previous { bp_kernels_set_use_avx2(kernelPath) }
+        defer { if kernelPath != previous { bp_kernels_set_use_avx2(previous) } }
+        body(part)
     }
 }
 

@@ -49,6 +49,17 @@ void bp_kernels_set_use_avx2(int enabled);
 /// The calling thread's override: -1 when it has none, else 0 (portable), 1 (AVX2+FMA) or 2 (AVX-512).
 int bp_kernels_avx2_override(void);
 
+// MARK: - Parallel loops
+
+/// One part of a parallel job: called with the caller's context and the part's index.
+typedef void (*bp_parallel_body)(void *context, long part);
+
+/// Calls `body(context, part)` for every part in 0..<parts, on up to `threads` threads (the calling thread and
+/// the library's worker threads, started on first use), and returns when all parts are done. Workers spin
+/// for a short while after each job, so back-to-back jobs start without a wake-up delay. A call made while
+/// another job runs (from inside a part, or from another thread) runs its parts on the calling thread.
+void bp_parallel_run(long parts, int threads, bp_parallel_body body, void *context);
+
 // MARK: - Diagnostics
 
 /// The calling thread's stack, up to `depth` frames, one frame a line as the C library names them, in a
