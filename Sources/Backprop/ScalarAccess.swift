@@ -14,6 +14,7 @@ extension Tensor {
     public mutating func withUnsafeMutableScalars<R>(
         _ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R
     ) rethrows -> R {
+        materializeDeferredValue()
         tape = nil
         node = -1
         if shape.isEmpty {

@@ -10,8 +10,8 @@
 /// let y = (x * 2 + 1).sum()          // Tensor<Double>(42)
 /// ```
 public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
-    /// Row-major values for rank ≥ 1; empty for rank 0.
-    @usableFromInline var buffer: [Scalar]
+    /// Row-major values for rank ≥ 1; empty for rank 0, and while the value is deferred.
+    @usableFromInline var storage: [Scalar]
     /// The value of a rank-0 tensor.
     @usableFromInline var scalarValue: Scalar
     /// The size of each dimension; empty for a scalar.
@@ -30,7 +30,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// Creates a rank-0 tensor (a scalar).
     @inlinable
     public init(_ value: Scalar) {
-        buffer = []
+        storage = []
         scalarValue = value
         dimensions = []
         tape = nil
@@ -73,7 +73,23 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     @inlinable public var rank: Int { shape.count }
 
     /// The number of elements.
-    @inlinable public var scalarCount: Int { shape.isEmpty ? 1 : buffer.count }
+    @inlinable public var scalarCount: Int {
+        shape.isEmpty ? 1 : storage.isEmpty ? shape.reduce(1, *) : storage.count
+    }
+
+    /// Whether the value may be deferred (see `DeferredValue`): a tensor of rank ≥ 1 on a tape with no
+    /// values stored. (A tensor with no elements looks the same; its tape has no deferred value for it.)
+    @inlinable var mayBeDeferred: Bool { storage.isEmpty && !dimensions.isEmpty && tape != nil }
+
+    /// Row-major values for rank ≥ 1 (empty for rank 0), computed first if they were deferred.
+    @inlinable var buffer: [Scalar] {
+        get { mayBeDeferred ? deferredValues() : storage }
+        set { storage = newValue }
+        _modify {
+            if mayBeDeferred { materializeDeferredValue() }
+            yield &storage
+        }
+    }
 
     /// The values in row-major order.
     ///
@@ -103,7 +119,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// A value-only tensor with the given shape and storage (no tracking).
     @inlinable
     init(shape: [Int], buffer: [Scalar]) {
-        self.buffer = shape.isEmpty ? [] : buffer
+        self.storage = shape.isEmpty ? [] : buffer
         self.scalarValue = shape.isEmpty ? (buffer.isEmpty ? 0 : buffer[0]) : 0
         self.dimensions = shape
         self.tape = nil

@@ -127,7 +127,12 @@ extension Tape {
         func add(_ g: Tensor<Scalar>, into parent: Int32) {
             guard parent >= start else { return }
             let p = Int(parent) - start
-            gradients[p] = gradients[p].map { $0 + g } ?? g
+            guard let old = gradients[p] else {
+                gradients[p] = g
+                return
+            }
+            // Summing deferred products (a weight used twice) would compute them: defer the sum too.
+            gradients[p] = old.mayBeDeferred || g.mayBeDeferred ? withDeferredValues { Tensor.accumulated(old, g) } : old + g
         }
         withCurrentTape(self) {
             withRecordingEnabled {
@@ -148,7 +153,7 @@ extension Tape {
                     }
                     guard let rule = record.rule, record.parents.contains(where: { $0 >= start }) else { continue }
                     gradients[i - start] = nil
-                    let downstream = rule.vjp(g, attachedSaved(record))
+                    let downstream = withDeferredValues { rule.vjp(g, attachedSaved(record)) }
                     AnomalyDetection.checkGradients(downstream, of: record, on: self)
                     for (parent, gradient) in zip(record.parents, downstream) {
                         guard parent >= start, let gradient else { continue }

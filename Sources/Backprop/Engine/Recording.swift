@@ -16,6 +16,7 @@ extension Tensor {
     /// A copy that is not tracked: gradients do not flow through it.
     public func detached() -> Tensor {
         var copy = self
+        copy.materializeDeferredValue()
         copy.tape = nil
         copy.node = -1
         copy.leaf = nil
@@ -185,6 +186,7 @@ extension Tensor {
     func attached(to tape: Tape<Scalar>, node: Int32) -> Tensor {
         guard node >= 0 else { return self }
         var t = self
+        t.materializeDeferredValue()
         t.tape = tape
         t.node = node
         t.leaf = nil

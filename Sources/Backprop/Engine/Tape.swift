@@ -29,6 +29,10 @@ public final class Tape<Scalar: TensorScalar>: @unchecked Sendable {
     @inlinable var isReleased: Bool { storage.pointee.isReleased }
     /// Whether leaves that require a gradient receive one when this tape is swept.
     let accumulatesIntoLeaves: Bool
+    /// How to compute the values of deferred nodes (see `DeferredValue`); kept after `release()`.
+    var deferredValues: [Int32: DeferredValue<Scalar>] = [:]
+    /// Guards `deferredValues`.
+    let deferredLock = DeferredValueLock()
 
     init(accumulatesIntoLeaves: Bool = true) {
         self.accumulatesIntoLeaves = accumulatesIntoLeaves

@@ -15,6 +15,8 @@ final class ThreadContext {
     @usableFromInline var recordingDisabled = 0
     /// Greater than zero inside `withAnomalyDetection`.
     var anomalyDepth = 0
+    /// Open `withDeferredValues` scopes: primitives that can defer their value do (see `DeferredValue`).
+    var defersValues = 0
     /// Where the innermost `withAnomalyDetection` was opened (file:line).
     var anomalySite: String?
     /// The first anomaly seen in the innermost `withAnomalyDetection` scope.

@@ -102,9 +102,6 @@ extension Tensor {
         _ a: Tensor, _ b: Tensor, batch: [Int], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
     ) -> Tensor {
         let count = batch.reduce(1, *)
-        let out = Tensor(
-            shape: batch + [m, n],
-            buffer: batchedProduct(a, b, batch: count, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
         let trackA = a.isTracked, trackB = b.isTracked
         // The formulas below broadcast over leading batch axes, so they serve batches of cotangents and
         // tangents (a leading seed axis) unchanged.
@@ -132,6 +129,20 @@ extension Tensor {
             let fromB = t[1].map { matmul(saved[0], $0, transposeA: transposeA, transposeB: transposeB) }
             return fromA.map { fa in fromB.map { fa + $0 } ?? fa } ?? fromB
         }
+        // Inside a recording sweep the product's value may never be read (a weight gradient under
+        // forward-over-reverse): record it deferred, computed on first read (Engine/DeferredValues.swift).
+        let shape = batch + [m, n]
+        if let deferred = recordedDeferred(
+            shape: shape, "matmul", inputs: [a, b], saving: [a, b], vjp: vjp, jvp: jvp, batchedVJP: vjp, batchedJVP: jvp,
+            compute: { [a = a.detached(), b = b.detached()] in
+                batchedProduct(a, b, batch: count, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+            })
+        {
+            return deferred
+        }
+        let out = Tensor(
+            shape: shape,
+            buffer: batchedProduct(a, b, batch: count, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
         return out.recorded("matmul", inputs: [a, b], saving: [a, b], vjp: vjp, jvp: jvp, batchedVJP: vjp, batchedJVP: jvp)
     }
 }
