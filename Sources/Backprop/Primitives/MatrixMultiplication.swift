@@ -5,22 +5,32 @@ extension Tensor {
     /// Batched product of matrices stored back to back: (batch, m, k) · (batch, k, n), with operands
     /// optionally read transposed.
     static func batchedProduct(
-        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
+        plus second: (a: Tensor, b: Tensor)? = nil
     ) -> [Scalar] {
         // gemm with beta = 0 writes every element of C (zeros when k == 0) without reading it, so the
-        // output needs no zero-filling first.
+        // output needs no zero-filling first. A second product of the same shapes accumulates onto the
+        // first (beta = 1): op(a)·op(b) + op(a₂)·op(b₂) with one output and no separate addition.
         let count = batch * m * n
+        let secondA = second?.a ?? a, secondB = second?.b ?? b
         return [Scalar](unsafeUninitializedCapacity: count) { cp, initialized in
             if count > 0 {
                 a.withScalarBuffer { ap in
-                    b.withScalarBuffer { bp in
+                  b.withScalarBuffer { bp in
+                   secondA.withScalarBuffer { sap in
+                    secondB.withScalarBuffer { sbp in
                         let pointers = BatchPointers(a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!)
-                        @Sendable func multiply(_ i: Int) {
+                        let secondPointers = second == nil ? nil : BatchPointers(a: sap.baseAddress!, b: sbp.baseAddress!, c: cp.baseAddress!)
+                        @Sendable func multiply(_ operands: BatchPointers<Scalar>, _ i: Int, beta: Scalar) {
                             gemm(
                                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-                                a: pointers.a + i * m * k, lda: transposeA ? m : k,
-                                b: pointers.b + i * k * n, ldb: transposeB ? k : n,
-                                beta: 0, c: pointers.c + i * m * n, ldc: n)
+                                a: operands.a + i * m * k, lda: transposeA ? m : k,
+                                b: operands.b + i * k * n, ldb: transposeB ? k : n,
+                                beta: beta, c: operands.c + i * m * n, ldc: n)
+                        }
+                        @Sendable func multiply(_ i: Int) {
+                            multiply(pointers, i, beta: 0)
+                            if let secondPointers { multiply(secondPointers, i, beta: 1) }
                         }
                         // Each product below the threshold runs on one thread (gemm does not split it): split
                         // the batch across the cores instead, when there is enough work in all.
@@ -34,6 +44,8 @@ extension Tensor {
                             for i in 0..<batch { multiply(i) }
                         }
                     }
+                   }
+                  }
                 }
             }
             initialized = count
@@ -125,6 +137,15 @@ extension Tensor {
         }
         let jvp: ([Tensor?], [Tensor]) -> Tensor? = { t, saved in
             // d(op(a)·op(b)) = op(ȧ)·op(b) + op(a)·op(ḃ).
+            if !isRecording, let ta = t[0], let tb = t[1], ta.shape == saved[0].shape, tb.shape == saved[1].shape {
+                // First order and one tangent per operand (not a batch of them): both products into one
+                // output, the second accumulating onto the first.
+                return Tensor(
+                    shape: batch + [m, n],
+                    buffer: batchedProduct(
+                        ta, saved[1], batch: count, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                        plus: (saved[0], tb)))
+            }
             let fromA = t[0].map { matmul($0, saved[1], transposeA: transposeA, transposeB: transposeB) }
             let fromB = t[1].map { matmul(saved[0], $0, transposeA: transposeA, transposeB: transposeB) }
             return fromA.map { fa in fromB.map { fa + $0 } ?? fa } ?? fromB
