@@ -10,6 +10,7 @@
 extension Tape {
     /// The cotangents of every node of `start...root` for `k` seeds stacked as `seeds` (`[k] + root shape`),
     /// each of shape `[k] + node shape` (nil where nothing flows).
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func batchedReverseSweep(from root: Int32, seeds: Tensor<Scalar>, downTo start: Int) -> [Tensor<Scalar>?] {
         precondition(!isReleased, "jacobian: this graph was already released")
         let k = seeds.shape[0]
@@ -58,6 +59,7 @@ extension Tape {
 
     /// The tangents of `outputs` for `k` directions per seeded node (`[k] + node shape`), by one forward
     /// sweep over `start...` the last output; each result has shape `[k] + output shape` (nil for zero).
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func batchedForwardSweep(from start: Int, outputs: [Int32], seeds: [Int32: Tensor<Scalar>], count k: Int) -> [Tensor<Scalar>?] {
         precondition(!isReleased, "jacobian: this graph was already released")
         guard let end = outputs.max() else { return [] }

@@ -47,6 +47,7 @@ public func hessianVectorProduct<Scalar>(
 
 /// The Hessian-vector product of `f` at an array of tensors along one direction per tensor: for each
 /// tensor i, Σⱼ ∂²f/∂xᵢ∂xⱼ · vⱼ.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
 public func hessianVectorProduct<Scalar>(
     at xs: [Tensor<Scalar>], along vs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
 ) rethrows -> [Tensor<Scalar>] {

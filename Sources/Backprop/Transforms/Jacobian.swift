@@ -23,6 +23,7 @@ func oneHot<Scalar: TensorScalar>(_ index: Int, shape: [Int]) -> Tensor<Scalar> 
 /// `mode` chooses forward sweeps (one per input element) or reverse sweeps (one per output element); by
 /// default the cheaper, forward when the inputs have fewer elements than the output. The function is
 /// evaluated and recorded once either way.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
 public func jacobian<Scalar>(
     at xs: [Tensor<Scalar>], mode: JacobianMode? = nil, of f: ([Tensor<Scalar>]) throws -> Tensor<Scalar>
 ) rethrows -> [Tensor<Scalar>] {
@@ -62,6 +63,7 @@ public func jacobian<Scalar>(
 let jacobianBatchElements = 1 << 24
 
 /// A top-level Jacobian by batched sweeps: identity seeds in chunks, one sweep per chunk.
+@_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
 private func batchedJacobian<Scalar>(
     level: DifferentiationLevel<Scalar>, y: Tensor<Scalar>, inputs xs: [Tensor<Scalar>], mode: JacobianMode
 ) -> [Tensor<Scalar>] {
