@@ -14,6 +14,10 @@ import Musl
 /// calling thread because waking workers costs more than it saves.
 let gemmParallelThreshold = 1 << 21
 
+/// The same threshold for products of fewer than 12 rows, which read B once per row from memory rather than
+/// from cache: splitting their columns halves the memory each core streams.
+let narrowGemmParallelThreshold = 1 << 18
+
 /// How many threads large products, elementwise loops and convolutions are split over: `BACKPROP_THREADS`
 /// when it is set (for example 1 per rank when several processes share a machine), else the number of
 /// online processors. Read once, when first needed.
@@ -76,7 +80,10 @@ private func runGemm<Scalar: Sendable>(
     let unit = splitColumns ? 32 : 12
     let length = splitColumns ? n : m
     let parts = min(gemmThreadCount, length / unit)
-    guard work >= gemmParallelThreshold, parts >= 2 else {
+    // A product of few rows streams all of B from memory for little arithmetic: two cores each reading
+    // half of B finish sooner even when the product is small.
+    let threshold = m < 12 ? narrowGemmParallelThreshold : gemmParallelThreshold
+    guard work >= threshold, parts >= 2 else {
         kernel(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     }
