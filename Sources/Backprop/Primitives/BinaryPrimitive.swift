@@ -106,6 +106,10 @@ extension Tensor {
             return (wantA ? g * da : nil, wantB ? g * db : nil)
         }
         let shape = g.shape
+        if a.shape == shape && b.shape == shape && y.shape == shape {
+            return (wantA ? sameShapeScaledByPartial(P.self, g, a, b, y, first: true) : nil,
+                    wantB ? sameShapeScaledByPartial(P.self, g, a, b, y, first: false) : nil)
+        }
         var ga = wantA ? [Scalar](repeating: 0, count: g.scalarCount) : []
         var gb = wantB ? [Scalar](repeating: 0, count: g.scalarCount) : []
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
@@ -127,6 +131,38 @@ extension Tensor {
             }
         }
         return (wantA ? Tensor(shape: shape, buffer: ga) : nil, wantB ? Tensor(shape: shape, buffer: gb) : nil)
+    }
+
+    /// g · ∂y/∂a (`first`) or g · ∂y/∂b when no operand is broadcast: one loop, on all cores when long.
+    static func sameShapeScaledByPartial<P: BinaryPrimitive>(
+        _: P.Type, _ g: Tensor, _ a: Tensor, _ b: Tensor, _ y: Tensor, first: Bool
+    ) -> Tensor {
+        let count = g.scalarCount
+        let values = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+            g.withScalarBuffer { gp in
+                a.withScalarBuffer { ap in
+                    b.withScalarBuffer { bp in
+                        y.withScalarBuffer { yp in
+                            guard count > 0 else { return }
+                            let pointers = LoopPointers(
+                                inputs: [gp.baseAddress!, ap.baseAddress!, bp.baseAddress!, yp.baseAddress!],
+                                output: out.baseAddress!)
+                            forEachChunk(count: count) { range in
+                                let g = pointers.inputs[0], a = pointers.inputs[1], b = pointers.inputs[2]
+                                let y = pointers.inputs[3], out = pointers.output
+                                if first {
+                                    for i in range { out[i] = g[i] * P.partials(a[i], b[i], y[i]).0 }
+                                } else {
+                                    for i in range { out[i] = g[i] * P.partials(a[i], b[i], y[i]).1 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+        return Tensor(shape: g.shape, buffer: values)
     }
 
     /// a + b when one operand is a vector added to every row of the other (a bias: `[..., n] + [n]` or
