@@ -10,9 +10,15 @@
 // One job runs at a time. A call made while another job runs (from a job's own body, or from a second
 // application thread) runs its parts on the calling thread, one after another: always correct, never
 // deadlocked.
+#if defined(__linux__)
+#define _GNU_SOURCE  // sched_getaffinity, CPU_COUNT
+#else
 #define _POSIX_C_SOURCE 200112L
+#endif
 #include "CBackpropKernels.h"
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -86,7 +92,13 @@ static void *worker_main(void *unused) {
         while (atomic_load(&pool.generation) == seen) {
             cpu_relax();
             if ((++spins & 255) != 0) continue;
-            if (now_nanoseconds() - spin_start < BP_POOL_SPIN_NANOSECONDS) continue;
+            long spun = now_nanoseconds() - spin_start;
+            // After the first stretch (where most next jobs arrive), offer the core to other threads every
+            // few microseconds: when more threads run than there are cores (several processes on one
+            // machine), spinning would otherwise take the core from a thread with work. Yielding from the
+            // start cost 4-7% on the benchmarks, the wake-up of a job that follows closely.
+            if (spun > BP_POOL_SPIN_NANOSECONDS / 4) sched_yield();
+            if (spun < BP_POOL_SPIN_NANOSECONDS) continue;
             // Sleep. `sleepers` is raised before the generation is read again under the lock, and a caller
             // raises the generation before it reads `sleepers`, so one of the two always sees the other.
             pthread_mutex_lock(&pool.sleep_lock);
@@ -152,4 +164,19 @@ void bp_parallel_run(long parts, int threads, bp_parallel_body body, void *conte
     atomic_store(&pool.job, NULL);
     while (atomic_load(&pool.inside) > 0) cpu_relax();
     atomic_store(&pool.busy, 0);
+}
+
+int bp_usable_processors(void) {
+#if defined(__linux__)
+    // The processors this process may run on: fewer than are online when it is bound to some cores (an
+    // MPI rank started with --bind-to core, taskset, a container's cpuset).
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int count = CPU_COUNT(&set);
+        if (count > 0) return count;
+    }
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }

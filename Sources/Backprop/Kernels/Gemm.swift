@@ -20,12 +20,12 @@ let narrowGemmParallelThreshold = 1 << 18
 
 /// How many threads large products, elementwise loops and convolutions are split over: `BACKPROP_THREADS`
 /// when it is set (for example 1 per rank when several processes share a machine), else the number of
-/// online processors. Read once, when first needed.
+/// processors the process may run on (an MPI rank bound to one core gets 1). Read once, when first needed.
 let gemmThreadCount: Int = {
     #if canImport(Glibc) || canImport(Darwin) || canImport(Musl)
-    let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+    let usable = Int(bp_usable_processors())
     let setting = getenv("BACKPROP_THREADS").map { String(cString: $0) }
-    let (count, problem) = threadCount(setting: setting, online: online > 0 ? online : 1)
+    let (count, problem) = threadCount(setting: setting, online: usable)
     if let problem {
         // Standard error, unbuffered (the C `stderr` global is not concurrency-safe to name from Swift).
         let line = Array("backprop: \(problem)\n".utf8)

@@ -60,6 +60,10 @@ typedef void (*bp_parallel_body)(void *context, long part);
 /// another job runs (from inside a part, or from another thread) runs its parts on the calling thread.
 void bp_parallel_run(long parts, int threads, bp_parallel_body body, void *context);
 
+/// The number of processors this process may run on: its CPU affinity on Linux (fewer than are online when
+/// it is bound to some cores), the online processors elsewhere; at least 1.
+int bp_usable_processors(void);
+
 // MARK: - Diagnostics
 
 /// The calling thread's stack, up to `depth` frames, one frame a line as the C library names them, in a
