@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 /// An elementwise primitive of one argument: its value and its local derivative, side by side.
 ///
 /// Both the vector-Jacobian product and the Jacobian-vector product of an elementwise function multiply by
@@ -38,6 +40,15 @@ extension Tensor {
             buffer.withUnsafeBufferPointer { xp in
                 guard count > 0 else { return }
                 let pointers = LoopPointers(inputs: [xp.baseAddress!], output: result.baseAddress!)
+                if P.self == HyperbolicTangent.self && Scalar.self == Float.self {
+                    // The vectorised kernel (the C library's tanhf is one call per element).
+                    forEachChunk(count: count) { range in
+                        bp_stanh(
+                            kernelPointer(pointers.inputs[0] + range.lowerBound, as: Float.self),
+                            kernelPointer(pointers.output + range.lowerBound, as: Float.self), range.count)
+                    }
+                    return
+                }
                 forEachChunk(count: count) { range in
                     let x = pointers.inputs[0], y = pointers.output
                     for i in range { y[i] = P.value(x[i]) }

@@ -128,6 +128,9 @@ void bp_saffine(const float *x, float a, float b, float *z, long n);
 /// z[i] = a * x[i] + b for i in 0..<n (a product then a sum, each rounded; not fused).
 void bp_daffine(const double *x, double a, double b, double *z, long n);
 
+/// y[i] = tanh(x[i]) for i in 0..<n: sixteen at a time with AVX-512 (within 3 ulp), `tanhf` otherwise.
+void bp_stanh(const float *x, float *y, long n);
+
 /// z[i] = max(x[i], 0); NaN stays NaN, -0 becomes +0.
 void bp_srelu(const float *x, float *z, long n);
 /// z[i] = max(x[i], 0); NaN stays NaN, -0 becomes +0.
