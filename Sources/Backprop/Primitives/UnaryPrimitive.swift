@@ -114,10 +114,11 @@ extension Tensor {
             batchedJVP: { t, saved in t[0].map { $0 * (saved[0].detached() .> 0) } })
     }
 
-    /// g where x > 0, else 0: the vectorised kernel for a first-order sweep, a product with a constant mask
-    /// when the sweep records.
+    /// g where x > 0, else 0, by the vectorised kernel. When recorded (a sweep that will be differentiated
+    /// again) it is its own primitive, linear in g with x's sign pattern a constant: its VJP and its JVP are
+    /// the same masking, so a Hessian-vector product masks each tangent in one pass, without a mask tensor.
     static func reluBackward(_ g: Tensor, _ x: Tensor) -> Tensor {
-        if isRecording { return g * (x.detached() .> 0) }
+        guard g.shape == x.shape else { return g * (x.detached() .> 0) }
         let count = g.scalarCount
         let grad = g.withScalarBuffer { gp in
             x.withScalarBuffer { xp in
@@ -129,7 +130,14 @@ extension Tensor {
                 }
             }
         }
-        return Tensor(shape: x.shape, buffer: grad)
+        let out = Tensor(shape: x.shape, buffer: grad)
+        guard g.isTracked, isRecording else { return out }
+        return out.recorded(
+            "reluBackward", inputs: [g], saving: [x.detached()],
+            vjp: { u, saved in [reluBackward(u, saved[0])] },
+            jvp: { t, saved in t[0].map { reluBackward($0, saved[0]) } },
+            batchedVJP: { u, saved in [u * (saved[0] .> 0)] },
+            batchedJVP: { t, saved in t[0].map { $0 * (saved[0] .> 0) } })
     }
 }
 
