@@ -10,6 +10,9 @@
 //   GEMM_ATTR       attributes for the generated functions (e.g. the target attribute), may be empty
 //   GEMM_PACK_A_ROWS  optional: a function `void (long kc, const T *src, long lda, T *packed)` packing one
 //                   full MR-row micro-panel of a non-transposed A (packed[p·MR + i] = src[i·lda + p])
+//   GEMM_KERNEL_FEW, GEMM_FEW_ROWS  optional: a kernel with GEMM_KERNEL's parameters that computes only the
+//                   first GEMM_FEW_ROWS rows of the tile (reading the same MR-wide A panels), for bottom edges
+//                   of at most that many rows
 //   GEMM_PACK_B_COLS  optional: a function `void (long kc, const T *src, long ldb, T *packed)` packing one
 //                   full NR-column micro-panel of a transposed B (packed[p·NR + j] = src[j·ldb + p])
 //   GEMM_FN(name)   the name of a generated function
@@ -118,6 +121,20 @@ GEMM_ATTR static void GEMM_FN(macro_kernel)(long mc, long nc, long kc, GEMM_T al
             GEMM_T *cTile = c + ir * ldc + jr;
             if (mr == GEMM_MR && nr == GEMM_NR) {
                 GEMM_KERNEL(kc, panelA, panelB, cTile, ldc, alpha, beta);
+#ifdef GEMM_KERNEL_FEW
+            } else if (mr <= GEMM_FEW_ROWS) {
+                // A bottom edge of few rows: a kernel for GEMM_FEW_ROWS rows instead of the full tile.
+                if (mr == GEMM_FEW_ROWS && nr == GEMM_NR) {
+                    GEMM_KERNEL_FEW(kc, panelA, panelB, cTile, ldc, alpha, beta);
+                } else {
+                    GEMM_KERNEL_FEW(kc, panelA, panelB, tile, GEMM_NR, alpha, (GEMM_T)0);
+                    for (long i = 0; i < mr; i++)
+                        for (long j = 0; j < nr; j++) {
+                            GEMM_T value = tile[i * GEMM_NR + j];
+                            cTile[i * ldc + j] = beta == 0 ? value : value + beta * cTile[i * ldc + j];
+                        }
+                }
+#endif
             } else {
                 GEMM_KERNEL(kc, panelA, panelB, tile, GEMM_NR, alpha, (GEMM_T)0);
                 for (long i = 0; i < mr; i++)
@@ -213,3 +230,5 @@ GEMM_ATTR static void GEMM_FN(gemm)(int transA, int transB, long M, long N, long
 #undef GEMM_FN
 #undef GEMM_PACK_A_ROWS
 #undef GEMM_PACK_B_COLS
+#undef GEMM_KERNEL_FEW
+#undef GEMM_FEW_ROWS

@@ -183,7 +183,37 @@ BP_AVX512 static void sgemm_kernel_avx512(long kc, const float *a, const float *
     SGEMM512_STORE(9, c90, c91) SGEMM512_STORE(10, cA0, cA1) SGEMM512_STORE(11, cB0, cB1)
 #undef SGEMM512_STORE
 }
+
+/// The first 8 rows of the 12×32 tile, for a bottom edge of at most 8 rows (a product of 128 rows ends in
+/// one): 16 FMAs a step instead of 24, reading the same 12-wide A panels.
+BP_AVX512 static void sgemm_kernel_avx512_rows8(long kc, const float *a, const float *b, float *c, long ldc,
+                                                float alpha, float beta) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b);
+        __m512 b1 = _mm512_load_ps(b + 16);
+        __m512 x;
+        SGEMM512_ROW(0) SGEMM512_ROW(1) SGEMM512_ROW(2) SGEMM512_ROW(3)
+        SGEMM512_ROW(4) SGEMM512_ROW(5) SGEMM512_ROW(6) SGEMM512_ROW(7)
+        a += 12;
+        b += 32;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    int readC = beta != 0;
+#define SGEMM512_STORE(i, acc0, acc1)                                 \
+    sgemm_store16(c + (i) * ldc, acc0, va, vb, readC);               \
+    sgemm_store16(c + (i) * ldc + 16, acc1, va, vb, readC);
+    SGEMM512_STORE(0, c00, c01) SGEMM512_STORE(1, c10, c11) SGEMM512_STORE(2, c20, c21)
+    SGEMM512_STORE(3, c30, c31) SGEMM512_STORE(4, c40, c41) SGEMM512_STORE(5, c50, c51)
+    SGEMM512_STORE(6, c60, c61) SGEMM512_STORE(7, c70, c71)
+#undef SGEMM512_STORE
+}
 #undef SGEMM512_ROW
+#define GEMM_KERNEL_FEW sgemm_kernel_avx512_rows8
+#define GEMM_FEW_ROWS 8
 
 /// Packs one full 12-row micro-panel of a non-transposed A: packed[p·12 + i] = src[i·lda + p], eight values
 /// of p at a time through two 8×8 transposes (rows 0-7, and rows 8-11 with four zero rows).
