@@ -70,14 +70,16 @@ extension Tensor {
             convolve(x, w, s, geometry, into: out.baseAddress!, beta: bias == nil ? 0 : 1)
             initialized = count
         }
-        let trackX = x.isTracked, trackW = w.isTracked, trackB = bias?.isTracked ?? false
+        // The rules capture only these values, never the (tracked) tensors: a rule holding a tensor of its
+        // own tape would keep the tape alive forever (the tape holds the rule).
+        let trackX = x.isTracked, trackW = w.isTracked, trackB = bias?.isTracked ?? false, hasBias = bias != nil
         let (inputShape, weightShape) = (x.shape, w.shape)
         return Tensor(shape: outShape, buffer: values).recorded(
             "conv2d", inputs: [x, w] + (bias.map { [$0] } ?? []), saving: [x, w],
             vjp: { g, saved in
                 [trackX ? imageConvolutionInputGradient(g, saved[1], geometry, inputShape: inputShape) : nil,
                  trackW ? imageConvolutionWeightGradient(saved[0], g, geometry, weightShape: weightShape) : nil]
-                    + (bias == nil ? [] : [trackB ? g.sum(alongAxes: [0, 2, 3]) : nil])
+                    + (hasBias ? [trackB ? g.sum(alongAxes: [0, 2, 3]) : nil] : [])
             },
             jvp: { t, saved in
                 sumOfPresent(
