@@ -121,28 +121,24 @@ GEMM_ATTR static void GEMM_FN(macro_kernel)(long mc, long nc, long kc, GEMM_T al
             GEMM_T *cTile = c + ir * ldc + jr;
             if (mr == GEMM_MR && nr == GEMM_NR) {
                 GEMM_KERNEL(kc, panelA, panelB, cTile, ldc, alpha, beta);
-#ifdef GEMM_KERNEL_FEW
-            } else if (mr <= GEMM_FEW_ROWS) {
-                // A bottom edge of few rows: a kernel for GEMM_FEW_ROWS rows instead of the full tile.
-                if (mr == GEMM_FEW_ROWS && nr == GEMM_NR) {
-                    GEMM_KERNEL_FEW(kc, panelA, panelB, cTile, ldc, alpha, beta);
-                } else {
-                    GEMM_KERNEL_FEW(kc, panelA, panelB, tile, GEMM_NR, alpha, (GEMM_T)0);
-                    for (long i = 0; i < mr; i++)
-                        for (long j = 0; j < nr; j++) {
-                            GEMM_T value = tile[i * GEMM_NR + j];
-                            cTile[i * ldc + j] = beta == 0 ? value : value + beta * cTile[i * ldc + j];
-                        }
-                }
-#endif
-            } else {
-                GEMM_KERNEL(kc, panelA, panelB, tile, GEMM_NR, alpha, (GEMM_T)0);
-                for (long i = 0; i < mr; i++)
-                    for (long j = 0; j < nr; j++) {
-                        GEMM_T value = tile[i * GEMM_NR + j];
-                        cTile[i * ldc + j] = beta == 0 ? value : value + beta * cTile[i * ldc + j];
-                    }
+                continue;
             }
+#ifdef GEMM_KERNEL_FEW
+            // A bottom edge of few rows: a kernel for GEMM_FEW_ROWS rows instead of the full tile.
+            if (mr == GEMM_FEW_ROWS && nr == GEMM_NR) {
+                GEMM_KERNEL_FEW(kc, panelA, panelB, cTile, ldc, alpha, beta);
+                continue;
+            }
+            if (mr <= GEMM_FEW_ROWS) GEMM_KERNEL_FEW(kc, panelA, panelB, tile, GEMM_NR, alpha, (GEMM_T)0);
+            else GEMM_KERNEL(kc, panelA, panelB, tile, GEMM_NR, alpha, (GEMM_T)0);
+#else
+            GEMM_KERNEL(kc, panelA, panelB, tile, GEMM_NR, alpha, (GEMM_T)0);
+#endif
+            for (long i = 0; i < mr; i++)
+                for (long j = 0; j < nr; j++) {
+                    GEMM_T value = tile[i * GEMM_NR + j];
+                    cTile[i * ldc + j] = beta == 0 ? value : value + beta * cTile[i * ldc + j];
+                }
         }
     }
 }

@@ -58,7 +58,12 @@ extension Tape {
     /// was not deferred. Deferred values outlive `release()`: a tensor that still refers to the tape can be
     /// read afterwards.
     func deferredValue(of node: Int32) -> [Scalar]? {
-        deferredLock.withLock({ deferredValues[node] })?.values
+        deferral(of: node)?.values
+    }
+
+    /// How `node`'s value is computed, when it was deferred.
+    func deferral(of node: Int32) -> DeferredValue<Scalar>? {
+        deferredLock.withLock { deferredValues[node] }
     }
 }
 
@@ -124,13 +129,11 @@ extension Tensor {
     /// either term is, so that summing deferred products does not compute them; `a + b` otherwise.
     static func accumulated(_ a: Tensor, _ b: Tensor) -> Tensor {
         guard a.shape == b.shape else { return a + b }
+        // ∂(a+b)/∂a = ∂(a+b)/∂b = 1, for one cotangent or tangent or a batch of them alike.
+        let vjp: (Tensor, [Tensor]) -> [Tensor?] = { g, _ in [g, g] }
+        let jvp: ([Tensor?], [Tensor]) -> Tensor? = { t, _ in t[0].map { ta in t[1].map { ta + $0 } ?? ta } ?? t[1] }
         let sum = recordedDeferred(
-            shape: a.shape, "add", inputs: [a, b], saving: [],
-            // ∂(a+b)/∂a = ∂(a+b)/∂b = 1.
-            vjp: { g, _ in [g, g] },
-            jvp: { t, _ in t[0].map { ta in t[1].map { ta + $0 } ?? ta } ?? t[1] },
-            batchedVJP: { g, _ in [g, g] },
-            batchedJVP: { t, _ in t[0].map { ta in t[1].map { ta + $0 } ?? ta } ?? t[1] },
+            shape: a.shape, "add", inputs: [a, b], saving: [], vjp: vjp, jvp: jvp, batchedVJP: vjp, batchedJVP: jvp,
             compute: { [a = a.valueSource(), b = b.valueSource()] in
                 (Tensor(shape: a.shape, buffer: a.values()) + Tensor(shape: b.shape, buffer: b.values())).scalars
             })
@@ -140,7 +143,7 @@ extension Tensor {
     /// A way to read this tensor's values later without keeping its tape alive (a deferred computation
     /// held by the tape would otherwise hold the tape): the deferred value itself, or the values now.
     func valueSource() -> (shape: [Int], values: () -> [Scalar]) {
-        if mayBeDeferred, let tape, let deferred = tape.deferredLock.withLock({ tape.deferredValues[node] }) {
+        if mayBeDeferred, let deferred = tape?.deferral(of: node) {
             return (shape, { deferred.values })
         }
         let values = detached()
