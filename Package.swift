@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "BackpropTeaching", targets: ["BackpropTeaching"]),
         .library(name: "BackpropCommandLine", targets: ["BackpropCommandLine"]),
         .executable(name: "backprop", targets: ["backprop"]),
+        .executable(name: "backprop-bench", targets: ["backprop-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,10 +37,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The benchmark (workloads timed beside the peers' scripts, and the soak check), apart from the user's tool.
+        // Resources/moons.csv: scikit-learn's make_moons(n_samples=100, noise=0.1, random_state=1), micrograd's demo data.
+        .executableTarget(
+            name: "backprop-bench",
+            dependencies: [
+                "Backprop", "BackpropNN", "BackpropCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            resources: [.copy("Resources/moons.csv")]
+        ),
         .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
         .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BackpropTeachingTests", dependencies: ["BackpropTeaching"]),
         // The CLI's commands, parsed and run in-process: flags, files, exit-status mapping.
         .testTarget(name: "BackpropCLITests", dependencies: ["backprop", "BackpropNN", "BackpropCommandLine"]),
+        // The benchmark tool's arguments and data files (not its timings: those belong to `backprop-bench` itself).
+        .testTarget(name: "BackpropBenchTests", dependencies: ["backprop-bench", "BackpropCommandLine"]),
     ]
 )

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Runs `backprop bench` and the peers back to back and prints each workload's ratio (ours / peer's time).
+"""Runs `backprop-bench` and the peers back to back and prints each workload's ratio (ours / peer's time).
 
 The machines are shared and noisy, so only ratios taken in one run mean anything. Peers: numpy, PyTorch,
 JAX and micrograd through ../shared/bench/peers.py (those installed), and Swift's compile-time AD through
 ../shared/bench/language_ad_chain.swift. Each side is run `--rounds` times, alternating, and the best
 (lowest) median of each is kept.
 
-    swift build -c release --product backprop
+    swift build -c release --product backprop-bench
     python3 scripts/compare_with_peers.py [--rounds 3] [WORKLOAD ...]
 """
 import argparse, json, os, subprocess, sys
@@ -24,17 +24,19 @@ HIGHER_ORDER = {"mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "
 GENERAL = {"broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024"}
 CONVOLUTIONAL = {"cnn-step"}
 
-binary = os.path.join(root, ".build", "release", "backprop")
+binary = os.path.join(root, ".build", "release", "backprop-bench")
+if not os.path.exists(binary):
+    sys.exit(f"{binary} is missing: build it first with `swift build -c release --product backprop-bench`")
 lad = "/tmp/backprop_language_ad_chain"
 if any(w.startswith("chain") for w in args.workloads) and not os.path.exists(lad):
     subprocess.run(["swiftc", "-O", os.path.join(args.shared, "language_ad_chain.swift"), "-o", lad], check=True)
 
 ours, peers = {}, {}
 for _ in range(args.rounds):
-    out = subprocess.run([binary, "bench", "--json", *args.workloads], capture_output=True, text=True, check=True)
+    out = subprocess.run([binary, "run", "--json", *args.workloads], capture_output=True, text=True, check=True)
     for r in json.loads(out.stdout.strip().splitlines()[-1])["results"]:
         if not r["check"]:
-            sys.exit(f"backprop bench {r['workload']}: its own check failed")
+            sys.exit(f"backprop-bench {r['workload']}: its own check failed")
         ours[r["workload"]] = min(ours.get(r["workload"], float("inf")), r["ms"])
     # The shared peers know the first-order workloads; scripts/peers_higher_order.py the later ones.
     higher = [w for w in args.workloads if w in HIGHER_ORDER]

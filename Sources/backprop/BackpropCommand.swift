@@ -2,7 +2,8 @@ import ArgumentParser
 import BackpropCommandLine
 import Foundation
 
-/// The `backprop` command-line tool: trains networks, differentiates formulas and benchmarks the engine.
+/// The `backprop` command-line tool: trains networks and differentiates formulas. (The benchmark is its own
+/// tool, `backprop-bench`.)
 ///
 /// Exit status: 0 on success; 2 with a message on stderr for any user error (a bad flag, formula, file or
 /// value), whatever raised it; 1 with a message on stderr when a run fails for another reason
@@ -18,7 +19,6 @@ struct BackpropCommand: ParsableCommand {
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
             GradCommand.self, CompareCommand.self, JacobianCommand.self, HessianCommand.self,
             CheckCommand.self, MinimizeCommand.self,
-            BenchCommand.self, SoakCommand.self,
         ],
         defaultSubcommand: nil
     )

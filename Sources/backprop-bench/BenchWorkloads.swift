@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// One benchmark workload of ../shared/bench/WORKLOADS.md: a step to time and a check of its result.
+/// One benchmark workload (docs/benchmark.md lists them): a step to time and a check of its result.
 struct BenchWorkload {
     var name: String
     var runs: Int
@@ -136,67 +136,8 @@ final class BenchMLP {
     func forward() -> Double { Double(withoutRecording { loss(parameters) }.scalar) }
 }
 
-/// micrograd's demo step on moons.csv with every weight its own scalar node.
-final class BenchScalarMLP {
-    var parameters: [Tensor<Double>]
-    let rows: [(Double, Double)]
-    let labels: [Double]
-    let widths = [2, 16, 16, 1]
-
-    init(moonsPath: String) throws {
-        let text = try String(contentsOfFile: moonsPath, encoding: .utf8)
-        var rows: [(Double, Double)] = [], labels: [Double] = []
-        for line in text.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: ",").compactMap { Double($0) }
-            guard fields.count == 3 else { continue }
-            rows.append((fields[0], fields[1]))
-            labels.append(fields[2])
-        }
-        self.rows = rows
-        self.labels = labels
-        var generator = SeededGenerator(seed: 1337)
-        var parameters: [Tensor<Double>] = []
-        for (fanIn, fanOut) in zip(widths, widths.dropFirst()) {
-            for _ in 0..<fanOut {
-                for _ in 0..<fanIn { parameters.append(Tensor(2 * generator.nextUnit() - 1)) }
-                parameters.append(Tensor(0))
-            }
-        }
-        self.parameters = parameters
-    }
-
-    func loss(_ p: [Tensor<Double>]) -> Tensor<Double> {
-        var total = Tensor<Double>(0)
-        for (row, label) in zip(rows, labels) {
-            var activations = [Tensor(row.0), Tensor(row.1)]
-            var k = 0
-            for (layer, (fanIn, fanOut)) in zip(widths, widths.dropFirst()).enumerated() {
-                var next: [Tensor<Double>] = []
-                next.reserveCapacity(fanOut)
-                for _ in 0..<fanOut {
-                    var sum = p[k + fanIn]
-                    for i in 0..<fanIn { sum = sum + p[k + i] * activations[i] }
-                    k += fanIn + 1
-                    next.append(layer == widths.count - 2 ? sum : relu(sum))
-                }
-                activations = next
-            }
-            total = total + relu(1 - label * activations[0])
-        }
-        var penalty = Tensor<Double>(0)
-        for q in p { penalty = penalty + q * q }
-        return total * (1 / Double(rows.count)) + 1e-4 * penalty
-    }
-
-    func step() -> Double {
-        let (value, gradients) = valueWithGradient(at: parameters) { loss($0) }
-        for i in parameters.indices { parameters[i] = Tensor(parameters[i].scalar - 0.01 * gradients[i].scalar) }
-        return value.scalar
-    }
-}
-
-/// All workloads by name, in the order `bench` runs them.
-func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
+/// All workloads by name except micrograd-mlp, which needs its data set (`microgradWorkload(moons:)`).
+func benchWorkloads() -> [String: BenchWorkload] {
     var all: [String: BenchWorkload] = [:]
     for n in [1000, 10_000, 100_000, 1_000_000] { all["chain\(n)"] = chainWorkload(n) }
     all["chain3000000"] = chainWorkload(3_000_000, runs: 1, warmUp: 0)
@@ -214,13 +155,6 @@ func benchWorkloads(moonsPath: String) -> [String: BenchWorkload] {
             return mlp.forward
         },
         check: { last in (last.isFinite && Swift.abs(last - 2.3) < 1.5, "loss \(last) (about ln 10 at initialisation)") })
-    all["micrograd-mlp"] = BenchWorkload(
-        name: "micrograd-mlp", runs: 5, warmUp: 1,
-        prepare: {
-            guard let model = try? BenchScalarMLP(moonsPath: moonsPath) else { return { .nan } }
-            return model.step
-        },
-        check: { last in (last.isFinite && last < 1.2, "loss after 6 SGD steps \(last) (1.396 before the first step)") })
     // Diagnostic, not one of WORKLOADS.md: the two big products of mlp-forward alone (x·W1, then h·W2 on
     // its ReLU'd output), to separate GEMM time from the rest of the forward pass.
     all["mlp-forward-gemms"] = BenchWorkload(

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Backprop
+import BackpropCommandLine
 import Foundation
 
-/// `backprop bench`: times the workloads of the project's benchmark beside the peers' scripts.
-struct BenchCommand: ParsableCommand {
+/// `backprop-bench run` (the default command): times the workloads of the project's benchmark, to set beside
+/// the peers' scripts.
+struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "run",
         abstract: "Time the benchmark workloads (median milliseconds after warm-up; build with -c release).",
         discussion: """
             Workloads: \(defaultBenchOrder.joined(separator: ", ")). Prints one `WORKLOAD MS` line each, then \
@@ -22,18 +24,22 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Give freed memory back to the system as the C library does by default, instead of the library's default reuse (TensorMemory).")
     var defaultAllocator = false
 
-    @Option(help: "The moons data set for micrograd-mlp.")
-    var moons: String = "../shared/data/moons.csv"
+    @Option(help: "The moons data set for micrograd-mlp (default: the copy bundled with backprop-bench).")
+    var moons: String?
 
     func run() throws {
         // Training loops free and reallocate the same large arrays every step; keep that memory in the
         // process (the library's opt-in allocator setting) rather than re-faulting fresh pages each step.
         if defaultAllocator { TensorMemory.retainFreedMemory(upTo: 0) }
-        let all = benchWorkloads(moonsPath: moons)
-        let names = workloads.isEmpty ? defaultBenchOrder.filter { all[$0] != nil } : workloads
-        for name in names where all[name] == nil {
-            FileHandle.standardError.write(Data("backprop bench: unknown workload '\(name)' (or its data is missing); known: \(defaultBenchOrder.joined(separator: ", "))\n".utf8))
-            throw ExitCode(2)
+        var all = benchWorkloads()
+        let known = Set(all.keys).union([microgradWorkloadName])
+        let names = workloads.isEmpty ? defaultBenchOrder : workloads
+        for name in names where !known.contains(name) {
+            let listed = defaultBenchOrder + known.subtracting(defaultBenchOrder).sorted()
+            throw UserError("unknown workload '\(name)'; known: \(listed.joined(separator: ", "))")
+        }
+        if names.contains(microgradWorkloadName) {
+            all[microgradWorkloadName] = microgradWorkload(moons: try MoonsData(contentsOf: moons.map { URL(fileURLWithPath: $0) } ?? MoonsData.bundledFile))
         }
         var results: [[String: Any]] = []
         var failed = false
