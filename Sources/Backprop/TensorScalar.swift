@@ -24,6 +24,8 @@ where Self.RawSignificand: FixedWidthInteger {
     static func tan(_ x: Self) -> Self
     /// The hyperbolic tangent of `x`.
     static func tanh(_ x: Self) -> Self
+    /// The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.
+    static func erf(_ x: Self) -> Self
     /// `x` raised to the power `y`.
     static func pow(_ x: Self, _ y: Self) -> Self
     /// The name of the type in checkpoint formats: `"F32"` or `"F64"`.
@@ -43,6 +45,8 @@ extension Float: TensorScalar {
     @inlinable public static func tan(_ x: Float) -> Float { tanf(x) }
     /// The hyperbolic tangent (the C library's `tanhf`).
     @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
+    /// The error function (the C library's `erff`).
+    @inlinable public static func erf(_ x: Float) -> Float { erff(x) }
     /// `x` raised to `y` (the C library's `powf`).
     @inlinable public static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
     /// `"F32"`.
@@ -62,6 +66,8 @@ extension Double: TensorScalar {
     @inlinable public static func tan(_ x: Double) -> Double { libm_tan(x) }
     /// The hyperbolic tangent (the C library's `tanh`).
     @inlinable public static func tanh(_ x: Double) -> Double { libm_tanh(x) }
+    /// The error function (the C library's `erf`).
+    @inlinable public static func erf(_ x: Double) -> Double { libm_erf(x) }
     /// `x` raised to `y` (the C library's `pow`).
     @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { libm_pow(x, y) }
     /// `"F64"`.
@@ -75,4 +81,5 @@ extension Double: TensorScalar {
 @usableFromInline func libm_cos(_ x: Double) -> Double { cos(x) }
 @usableFromInline func libm_tan(_ x: Double) -> Double { tan(x) }
 @usableFromInline func libm_tanh(_ x: Double) -> Double { tanh(x) }
+@usableFromInline func libm_erf(_ x: Double) -> Double { erf(x) }
 @usableFromInline func libm_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

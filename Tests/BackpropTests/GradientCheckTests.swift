@@ -44,9 +44,19 @@ import Testing
         expectGradients([signed * 0.3]) { tan($0[0]) }
         expectGradients([signed]) { tanh($0[0]) }
         expectGradients([signed]) { sigmoid($0[0]) }
+        expectGradients([signed]) { erf($0[0]) }
         expectGradients([signed]) { relu($0[0]) }
         expectGradients([signed]) { abs($0[0]) }
         expectGradients([signed]) { pow($0[0], 3) }
+    }
+
+    @Test func errorFunctionValues() {
+        // erf(±0.5), erf(2) and erf(0) from tables; Float and Double, tensors and scalars.
+        let x = Tensor<Double>([-0.5, 0, 0.5, 2])
+        let expected = [-0.5204998778130465, 0, 0.5204998778130465, 0.9953222650189527]
+        for (value, exact) in zip(erf(x).scalars, expected) { #expect(Swift.abs(value - exact) < 1e-15) }
+        for (value, exact) in zip(erf(x.converted(to: Float.self)).scalars, expected) { #expect(Swift.abs(Double(value) - exact) < 1e-7) }
+        #expect(Swift.abs(erf(Tensor<Double>(0.5)).scalar - expected[2]) < 1e-15)
     }
 
     @Test func scalarGraphsAgreeWithTensorGraphs() {

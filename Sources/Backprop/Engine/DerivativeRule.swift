@@ -36,7 +36,7 @@ struct DerivativeRule<Scalar: TensorScalar> {
 @usableFromInline
 enum ScalarPrimitiveCode: Int32 {
     case negate, squareRoot, exponential, logarithm, sine, cosine, tangent, hyperbolicTangent, sigmoid
-    case rectifiedLinear, absoluteValue
+    case rectifiedLinear, absoluteValue, errorFunction
     case add = 32, subtract, multiply, divide, power, maximum, minimum
 
     /// The unary primitive with this code, if it is one.
@@ -53,6 +53,7 @@ enum ScalarPrimitiveCode: Int32 {
         case .sigmoid: Sigmoid.self
         case .rectifiedLinear: RectifiedLinear.self
         case .absoluteValue: AbsoluteValue.self
+        case .errorFunction: ErrorFunction.self
         default: nil
         }
     }
@@ -92,6 +93,7 @@ extension ScalarPrimitiveCode {
         case .sigmoid: Sigmoid.value(a)
         case .rectifiedLinear: RectifiedLinear.value(a)
         case .absoluteValue: AbsoluteValue.value(a)
+        case .errorFunction: ErrorFunction.value(a)
         case .add: Addition.value(a, b)
         case .subtract: Subtraction.value(a, b)
         case .multiply: Multiplication.value(a, b)
@@ -120,6 +122,7 @@ extension ScalarPrimitiveCode {
         case .sigmoid: return (Sigmoid.derivative(at: a, value: y), none)
         case .rectifiedLinear: return (RectifiedLinear.derivative(at: a, value: y), none)
         case .absoluteValue: return (AbsoluteValue.derivative(at: a, value: y), none)
+        case .errorFunction: return (ErrorFunction.derivative(at: a, value: y), none)
         case .add: return Addition.partials(at: a, b, value: y)
         case .subtract: return Subtraction.partials(at: a, b, value: y)
         case .multiply: return Multiplication.partials(at: a, b, value: y)

@@ -85,6 +85,17 @@
     @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { y * (1 - y) }
 }
 
+@usableFromInline enum ErrorFunction: UnaryPrimitive {
+    @inlinable static var code: ScalarPrimitiveCode { .errorFunction }
+    @usableFromInline static var name: String { "erf" }
+    @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.erf(x) }
+    // d erf x/dx = 2/√π · e^(−x²)
+    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { S(1.1283791670955126) * S.exp(-x * x) }
+    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> {
+        S(1.1283791670955126) * exp(-(x * x))
+    }
+}
+
 @usableFromInline enum RectifiedLinear: UnaryPrimitive {
     @inlinable static var code: ScalarPrimitiveCode { .rectifiedLinear }
     @usableFromInline static var name: String { "relu" }
@@ -135,6 +146,11 @@
 /// The elementwise logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
 @inlinable @inline(__always) public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.dimensions.isEmpty ? x.applyingToScalar(Sigmoid.self) : x.applyingToTensor(Sigmoid.self)
+}
+/// The elementwise error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (the normal distribution's
+/// Φ(x) = (1 + erf(x/√2)) / 2, as in the exact GELU).
+@inlinable @inline(__always) public func erf<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.dimensions.isEmpty ? x.applyingToScalar(ErrorFunction.self) : x.applyingToTensor(ErrorFunction.self)
 }
 /// The elementwise rectified linear unit max(x, 0).
 @inlinable @inline(__always) public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {

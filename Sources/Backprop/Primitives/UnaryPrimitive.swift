@@ -155,5 +155,6 @@ extension Tensor {
     @_specialize(where Scalar == Double, P == Sigmoid) @_specialize(where Scalar == Float, P == Sigmoid)
     @_specialize(where Scalar == Double, P == RectifiedLinear) @_specialize(where Scalar == Float, P == RectifiedLinear)
     @_specialize(where Scalar == Double, P == AbsoluteValue) @_specialize(where Scalar == Float, P == AbsoluteValue)
+    @_specialize(where Scalar == Double, P == ErrorFunction) @_specialize(where Scalar == Float, P == ErrorFunction)
     func applyingToTensor<P: UnaryPrimitive>(_: P.Type) -> Tensor { applying(P.self) }
 }

@@ -40,6 +40,7 @@ nonisolated(unsafe) let primitiveCases: [PrimitiveCase] = {
         .init(name: "tan", inputs: [signed]) { tan($0[0]) },
         .init(name: "tanh", inputs: [signed]) { tanh($0[0]) },
         .init(name: "sigmoid", inputs: [signed]) { sigmoid($0[0]) },
+        .init(name: "erf", inputs: [uniform([3, 4], -2, 2, seed: 25)]) { erf($0[0]) },
         .init(name: "relu", inputs: [apart]) { relu($0[0]) * $0[0] },
         .init(name: "abs", inputs: [apart]) { abs($0[0]) * $0[0] },
         .init(name: "square", inputs: [signed]) { $0[0].squared() },
@@ -110,6 +111,7 @@ nonisolated(unsafe) let primitiveCases: [PrimitiveCase] = {
             sigmoid(tanh(sin(cos(exp(log(sqrt(x[0])))))) + tan(x[0]) - x[0]).squared()
         },
         .init(name: "scalar relu abs", inputs: [s]) { x in relu(-x[0]) * abs(x[0]) * x[0] },
+        .init(name: "scalar erf", inputs: [s]) { x in erf(x[0] * x[0]) * erf(x[0]) },
         .init(name: "scalar binary", inputs: [p, q]) { x in
             pow(x[0], x[1]) * x[0] / x[1] + max(x[0], x[1]) * min(x[0], x[1]) - x[1] * x[1]
         },
