@@ -1,0 +1,88 @@
+/// The nonlinearity of an `RNN`.
+public enum RecurrentNonlinearity: String, Sendable, CaseIterable {
+    /// tanh, PyTorch's default.
+    case tanh
+    /// max(0, x).
+    case relu
+}
+
+/// An Elman recurrent network, as PyTorch's `nn.RNN(inputSize, hiddenSize, layerCount, nonlinearity,
+/// batch_first=True)`: h′ = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu) at each step, in one or more
+/// layers, each reading the hidden states of the one below.
+///
+/// Layer k's weights are `weight_ih_lk` (`[hiddenSize, inputs]`), `weight_hh_lk` (`[hiddenSize, hiddenSize]`)
+/// and the biases `bias_ih_lk`, `bias_hh_lk`, so a PyTorch `state_dict` loads by name. Inputs are batch
+/// first, `[N, T, inputSize]`.
+///
+/// Each layer's pass over the sequence is one recorded primitive (see `LSTM`); the layer works under every
+/// transform.
+public struct RNN<Scalar: TensorScalar>: Layer {
+    var stack: RecurrentStack<Scalar>
+
+    /// Creates a network with PyTorch's initialisation: every weight and bias uniform in ±1/√hiddenSize.
+    ///
+    /// - Parameters:
+    ///   - inputSize: features per step of the input.
+    ///   - hiddenSize: features of the hidden state.
+    ///   - layerCount: layers stacked (PyTorch's `num_layers`).
+    ///   - nonlinearity: tanh (the default) or relu.
+    ///   - hasBias: whether each layer has the biases (PyTorch's `bias`).
+    ///   - dropout: in training, the dropout probability on the outputs of every layer but the last.
+    ///   - generator: the random source for the weights.
+    /// - Precondition: the sizes are positive and `0 <= dropout < 1`.
+    public init(
+        inputSize: Int, hiddenSize: Int, layerCount: Int = 1, nonlinearity: RecurrentNonlinearity = .tanh,
+        hasBias: Bool = true, dropout: Double = 0, using generator: inout SeededGenerator
+    ) {
+        stack = RecurrentStack(
+            typeName: "RNN", cell: nonlinearity == .tanh ? .tanh : .relu, inputSize: inputSize, hiddenSize: hiddenSize,
+            layerCount: layerCount, hasBias: hasBias, dropout: dropout, generator: &generator)
+    }
+
+    /// Features per step of the input.
+    public var inputSize: Int { stack.inputSize }
+    /// Features of the hidden state.
+    public var hiddenSize: Int { stack.hiddenSize }
+    /// Layers stacked.
+    public var layerCount: Int { stack.layerCount }
+    /// tanh or relu.
+    public var nonlinearity: RecurrentNonlinearity { stack.cell == .tanh ? .tanh : .relu }
+    /// Whether each layer has biases.
+    public var hasBias: Bool { stack.hasBias }
+    /// In training, the dropout probability on the outputs of every layer but the last.
+    public var dropout: Double {
+        get { stack.dropout }
+        set {
+            precondition(newValue >= 0 && newValue < 1, "RNN: dropout must lie in [0, 1), got \(newValue)")
+            stack.dropout = newValue
+        }
+    }
+
+    /// `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `weight_ih_l1`, … (PyTorch's names).
+    public var parameterNames: [String] { stack.parameterNames }
+
+    /// The weights and biases, in the order of `parameterNames`.
+    public var parameters: [Tensor<Scalar>] {
+        get { stack.parameters }
+        set { stack.setParameters(newValue) }
+    }
+
+    /// The last layer's hidden state at every step, `[N, T, hiddenSize]`, starting from zero states.
+    public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
+        stack.run(input, hidden: nil, cell: nil, context: context).output
+    }
+
+    /// The last layer's hidden state at every step, `[N, T, hiddenSize]`, and every layer's final hidden state,
+    /// `[layerCount, N, hiddenSize]`, as PyTorch's `output, h_n = rnn(input, h_0)`.
+    ///
+    /// - Parameters:
+    ///   - input: `[N, T, inputSize]`, batch first, at least one step.
+    ///   - initialState: every layer's initial hidden state, `[layerCount, N, hiddenSize]`; zeros when nil.
+    ///   - context: training or evaluation (dropout between layers applies in training).
+    public func callAsFunction(
+        _ input: Tensor<Scalar>, initialState: Tensor<Scalar>?, context: ForwardContext = ForwardContext(mode: .evaluation)
+    ) -> (output: Tensor<Scalar>, finalState: Tensor<Scalar>) {
+        let result = stack.run(input, hidden: initialState, cell: nil, context: context)
+        return (result.output, result.hidden)
+    }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch fixtures of the sequence layers for the BackpropNN tests (issue #22).
+
+Each file in Tests/BackpropNNTests/Fixtures/sequence/ holds, in float32:
+- the module's state_dict under PyTorch's own names (so the test loads it by name, as a user would);
+- its inputs (`input.*`), its outputs (`expected.*`) and, for a fixed scalar loss of the outputs
+  (a sum of each output times a fixed random tensor, `loss.*`), the gradients with respect to every
+  parameter and input (`grad.*`).
+
+    python3 scripts/make_sequence_fixtures.py
+
+Modules (torch.manual_seed(0) before each):
+- rnn.safetensors:  nn.RNN(3, 4, num_layers=2, batch_first=True) (tanh), batch 2, 5 steps, given h0
+- rnn_relu.safetensors: the same with nonlinearity='relu', no bias, one layer
+- lstm.safetensors: nn.LSTM(3, 4, num_layers=2, batch_first=True), given (h0, c0)
+- gru.safetensors:  nn.GRU(3, 4, num_layers=2, batch_first=True), given h0
+"""
+import os
+
+import torch
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "Tests", "BackpropNNTests", "Fixtures", "sequence")
+
+
+def save(name, module, inputs, outputs, extra_grads=()):
+    """Saves the state dict, the inputs, the outputs, and the gradients of sum(output * loss weight)."""
+    tensors = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
+    loss = 0
+    for key, value in outputs.items():
+        weight = torch.randn(value.shape)
+        tensors["loss." + key] = weight
+        tensors["expected." + key] = value.detach().contiguous()
+        loss = loss + (value * weight).sum()
+    for key, value in inputs.items():
+        tensors["input." + key] = value.detach().contiguous()
+    parameters = dict(module.named_parameters())
+    wrt = list(parameters.values()) + [v for v in inputs.values() if v.requires_grad]
+    grads = torch.autograd.grad(loss, wrt)
+    names = list(parameters.keys()) + ["input." + k for k, v in inputs.items() if v.requires_grad]
+    for key, grad in zip(names, grads):
+        tensors["grad." + key] = grad.contiguous()
+    os.makedirs(FIXTURES, exist_ok=True)
+    save_file(tensors, os.path.join(FIXTURES, name + ".safetensors"), metadata={"source": "make_sequence_fixtures.py"})
+    print("wrote", os.path.normpath(os.path.join(FIXTURES, name + ".safetensors")))
+
+
+def recurrent():
+    nn = torch.nn
+    for name, make, has_cell in [
+        ("rnn", lambda: nn.RNN(3, 4, num_layers=2, batch_first=True), False),
+        ("rnn_relu", lambda: nn.RNN(3, 4, num_layers=1, nonlinearity="relu", bias=False, batch_first=True), False),
+        ("lstm", lambda: nn.LSTM(3, 4, num_layers=2, batch_first=True), True),
+        ("gru", lambda: nn.GRU(3, 4, num_layers=2, batch_first=True), False),
+    ]:
+        torch.manual_seed(0)
+        module = make()
+        layers = module.num_layers
+        x = torch.randn(2, 5, 3, requires_grad=True)
+        h0 = torch.randn(layers, 2, 4, requires_grad=True)
+        if has_cell:
+            c0 = torch.randn(layers, 2, 4, requires_grad=True)
+            output, (h_n, c_n) = module(x, (h0, c0))
+            save(name, module, {"x": x, "h0": h0, "c0": c0}, {"output": output, "h_n": h_n, "c_n": c_n})
+        else:
+            output, h_n = module(x, h0)
+            save(name, module, {"x": x, "h0": h0}, {"output": output, "h_n": h_n})
+
+
+def main():
+    recurrent()
+
+
+if __name__ == "__main__":
+    main()
