@@ -76,7 +76,10 @@ public func graphvizExecutable(environment: [String: String] = ProcessInfo.proce
 
 /// Renders DOT text to an SVG file by running Graphviz's `dot -Tsvg -o path`.
 ///
-/// - Parameter executable: the `dot` to run; by default the one on `PATH`.
+/// - Parameters:
+///   - text: the graph in DOT.
+///   - path: the SVG file to write.
+///   - executable: the `dot` to run; by default the one on `PATH`.
 /// - Throws: `GraphvizError` when `dot` is not installed, or when it fails (with its message).
 public func renderSVG(dot text: String, to path: String, executable: String? = graphvizExecutable()) throws {
     guard let executable else {

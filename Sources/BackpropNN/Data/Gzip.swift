@@ -7,7 +7,9 @@ public enum Gzip {
 
     /// Decompresses gzip data; concatenated members are decompressed one after another, as `gzip -d` does.
     ///
-    /// - Parameter maximumOutputCount: refuse to produce more than this many bytes.
+    /// - Parameters:
+    ///   - bytes: the compressed file's bytes.
+    ///   - maximumOutputCount: refuse to produce more than this many bytes.
     /// - Throws: `DataError` of kind `.corrupt` for a bad header, corrupt deflate data, a CRC-32 or
     ///   size mismatch, truncation or trailing garbage.
     public static func decompress(_ bytes: [UInt8], maximumOutputCount: Int = Int.max) throws -> [UInt8] {

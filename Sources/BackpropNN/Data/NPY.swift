@@ -200,7 +200,9 @@ extension NPYArray {
     /// Writes integers (class labels, predictions) as an `.npy` file of type `<i8`, atomically.
     ///
     /// - Parameters:
+    ///   - integers: the values, in row-major order.
     ///   - shape: the array's shape; nil for a 1-d array of `integers.count` values.
+    ///   - url: the file to write.
     /// - Precondition: the shape's product equals `integers.count`.
     /// - Throws: `CheckpointError` if the file cannot be written.
     public static func write(integers: [Int], shape: [Int]? = nil, to url: URL) throws {

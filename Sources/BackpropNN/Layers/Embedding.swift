@@ -53,7 +53,9 @@ public struct Embedding<Scalar: TensorScalar>: Layer {
     /// The rows of `weight` selected by a tensor of indices of any shape, as a tensor of shape
     /// `input.shape + [dimension]`.
     ///
-    /// - Parameter input: integer-valued indices, stored as `Scalar`.
+    /// - Parameters:
+    ///   - input: integer-valued indices, stored as `Scalar`.
+    ///   - context: unused (an embedding behaves alike in training and evaluation).
     /// - Precondition: every element of `input` is an integer in `0..<count`.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         let indices = input.scalars.map { value -> Int in

@@ -39,7 +39,10 @@ public struct ConfusionMatrix: Sendable, Equatable, CustomStringConvertible {
 
     /// Tallies predictions against labels.
     ///
-    /// - Parameter classCount: the number of classes; nil means one more than the largest class seen.
+    /// - Parameters:
+    ///   - predictions: each example's predicted class.
+    ///   - labels: each example's true class.
+    ///   - classCount: the number of classes; nil means one more than the largest class seen.
     /// - Precondition: equal counts, all classes in `0..<classCount`.
     public init(predictions: [Int], labels: [Int], classCount: Int? = nil) {
         precondition(predictions.count == labels.count, "ConfusionMatrix: \(predictions.count) predictions for \(labels.count) labels")
