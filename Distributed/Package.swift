@@ -31,5 +31,9 @@ let package = Package(
                 .product(name: "BackpropCommandLine", package: "Backprop"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The DistributedTraining article's hand-written loop, exactly as the article prints it.
+        .executableTarget(
+            name: "DataParallelLoop",
+            dependencies: ["BackpropDistributed", .product(name: "BackpropNN", package: "Backprop")]),
     ]
 )

@@ -2,17 +2,18 @@
 # Distributed tests (needs Open MPI). Builds backprop and backprop-mpi, then checks that
 #  - backprop-mpi train with N = 1, 2, 3 ranks gives backprop train's final loss (--json) to 1e-5 relative,
 #    for a global batch N divides (32 for 1, 2) and ones it does not (33; 32 for 3), MLP on the digits;
-#    a small CNN with 2 ranks likewise (with BatchNorm: trains and resumes); the README's hand-written loop
-#    (check) likewise;
+#    a small CNN with 2 ranks likewise (with BatchNorm: trains and resumes); the hand-written loop
+#    (check) likewise, and the DistributedTraining article's loop (DataParallelLoop) runs on 3 ranks;
 #  - a checkpoint written by 2 ranks resumes in one process and vice versa, both matching an uninterrupted run;
 #  - kill -9 of one rank ends the job with the survivor's own message naming the last complete checkpoint,
 #    which backprop train --resume then continues; a hung rank (SIGSTOP) trips the other's --timeout.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 (cd "$root" && swift build --product backprop)
-(cd "$root/Distributed" && swift build --product backprop-mpi)
+(cd "$root/Distributed" && swift build --product backprop-mpi && swift build --product DataParallelLoop)
 BACKPROP="$(cd "$root" && swift build --show-bin-path)/backprop"
 MPI_BIN="$(cd "$root/Distributed" && swift build --show-bin-path)/backprop-mpi"
+LOOP_BIN="$(cd "$root/Distributed" && swift build --show-bin-path)/DataParallelLoop"
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -43,7 +44,10 @@ bn=(--architecture conv:4:3:p1,bn,relu,maxpool:2,flatten --batch-size 32)
 bn_loss=$(ranks 2 "${bn[@]}" --epochs 2 --save "$work/bn.safetensors")
 bn_resumed=$(single --resume "$work/bn.safetensors" --epochs 3)
 python3 -c "import math,sys; a,b=float('$bn_loss'),float('$bn_resumed'); print(f'BatchNorm CNN, 2 ranks: loss {a}, resumed in one process: {b}'); sys.exit(0 if math.isfinite(a) and math.isfinite(b) else 1)"
-# The README's hand-written loop over the library API.
+# The DistributedTraining article's loop, as printed there.
+"${MPIRUN[@]}" -np 3 "$LOOP_BIN" | grep -qx "one data-parallel epoch over 3 ranks" || { echo "DataParallelLoop failed" >&2; exit 1; }
+echo "the article's data-parallel loop ran on 3 ranks"
+# The hand-written loop over the library API.
 loop() { "${MPIRUN[@]}" -np "$1" "$MPI_BIN" check --epochs 2 --batch-size 33 | json_field final_train_loss; }
 same "hand-written loop, 3 ranks" "$(loop 3)" "$(loop 1)"
 

@@ -100,7 +100,7 @@ public enum DataSource {
     /// Whether features are standardised (per-feature mean 0, standard deviation 1, fitted on the
     /// training part and saved in the checkpoint) before training: yes for CSV files, whose columns may
     /// have any scale, and for the digits, where it lifts held-out accuracy by about half a point over
-    /// plain 1/16 scaling (README, "Training"); MNIST keeps its 1/255 scaling, as is customary.
+    /// plain 1/16 scaling (the TrainingCommand article); MNIST keeps its 1/255 scaling, as is customary.
     public var needsStandardization: Bool {
         if case .mnist = self { return false }
         return true

@@ -3,7 +3,7 @@ import BackpropCommandLine
 import BackpropDistributed
 import BackpropNN
 
-/// `backprop-mpi check`: the README's hand-written data-parallel loop (rank, size, broadcast of the
+/// `backprop-mpi check`: the DistributedTraining article's hand-written data-parallel loop (rank, size, broadcast of the
 /// parameters, allreduce of the gradients) on the digits MLP; prints the last epoch's mean training loss.
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
