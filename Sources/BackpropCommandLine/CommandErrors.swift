@@ -31,10 +31,14 @@ extension ParsableCommand {
     /// Parses `arguments` (nil: the process's) as this root command, runs the chosen command and exits:
     /// 0 on success; 2 with a message on stderr for any user error (a bad flag, formula, file or value),
     /// whatever raised it; 1 with a message on stderr for a `RunFailure`; a command's own `ExitCode` as is.
-    /// `prefix` starts every message (e.g. a rank's name in a multi-process run).
-    public static func mainReportingErrors(arguments: [String]? = nil, prefix: String = "") -> Never {
+    /// `prefix` starts every message (e.g. a rank's name in a multi-process run). An unknown subcommand
+    /// and an option given twice are user errors (`parseCheckingArguments`); `movedSubcommands` says where
+    /// retired subcommands went.
+    public static func mainReportingErrors(
+        arguments: [String]? = nil, prefix: String = "", movedSubcommands: [String: String] = [:]
+    ) -> Never {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseCheckingArguments(arguments, movedSubcommands: movedSubcommands)
             try command.run()
             Foundation.exit(0)
         } catch let code as ExitCode {

@@ -45,18 +45,16 @@ public struct ComputationGraph: Sendable {
     public let values: [Double]
     /// Each node's gradient ∂result/∂node from the engine; nil for constants.
     public let gradients: [Double?]
-    /// The order in which `result` lists the variables (the order their values were given).
-    public var variableOrder: [String]
-
     /// The result's value.
     public var value: Double { values[formula.root] }
 
-    /// The value and the partial derivatives with respect to the variables.
+    /// The value and the partial derivatives with respect to the variables, in the formula's order (the
+    /// order of their first use), as every command of the CLI lists them.
     public var result: GradientResult {
         let indices = formula.variables.map { name in formula.nodes.firstIndex { $0.operation == .variable(name) }! }
         return GradientResult(
             variables: formula.variables, point: indices.map { values[$0] }, value: value,
-            gradient: indices.map { gradients[$0] ?? 0 }).ordered(as: variableOrder)
+            gradient: indices.map { gradients[$0] ?? 0 })
     }
 }
 
@@ -114,12 +112,12 @@ extension Formula {
         return GradientResult(variables: variables, point: point, value: value.scalar, gradient: gradients.map(\.scalar))
     }
 
-    /// The value and every partial derivative at the point `values` gives.
+    /// The value and every partial derivative at the point `values` gives, the variables in the formula's
+    /// order whatever the order of `values`.
     ///
     /// - Throws: `FormulaError` for a variable without a value, `VariableValuesError` for an unknown name.
-    /// The variables come in the order `values` gives them.
     public func gradient(at values: VariableValues) throws -> GradientResult {
-        gradient(at: try values.values(for: self)).ordered(as: values.names)
+        gradient(at: try values.values(for: self))
     }
 
     /// The formula's value at `point`, evaluated on the engine with nothing recorded.
@@ -159,17 +157,14 @@ extension Formula {
             default: gradients[index] = engineGradients[point.count + index].scalar
             }
         }
-        return ComputationGraph(formula: self, values: values, gradients: gradients, variableOrder: variables)
+        return ComputationGraph(formula: self, values: values, gradients: gradients)
     }
 
     /// Every node's value and gradient at the point `values` gives.
     ///
     /// - Throws: `FormulaError` for a variable without a value, `VariableValuesError` for an unknown name.
-    /// `result` lists the variables in the order `values` gives them.
     public func graph(at values: VariableValues) throws -> ComputationGraph {
-        var graph = graph(at: try values.values(for: self))
-        graph.variableOrder = values.names
-        return graph
+        graph(at: try values.values(for: self))
     }
 }
 

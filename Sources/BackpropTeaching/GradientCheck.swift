@@ -50,9 +50,7 @@ extension Formula {
             let e = Swift.abs(a - n) / Swift.max(1, Swift.abs(a), Swift.abs(n))
             return e.isNaN ? Double.infinity : e
         }
-        let order = values.names.compactMap { variables.firstIndex(of: $0) }
         return GradientCheckReport(
-            variables: order.map { variables[$0] }, reverseMode: order.map { analytic[$0] },
-            finiteDifferences: order.map { numeric[$0] }, relativeErrors: order.map { errors[$0] }, stepSize: h)
+            variables: variables, reverseMode: analytic, finiteDifferences: numeric, relativeErrors: errors, stepSize: h)
     }
 }

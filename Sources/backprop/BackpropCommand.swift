@@ -23,6 +23,12 @@ struct BackpropCommand: ParsableCommand {
         defaultSubcommand: nil
     )
 
+    /// Subcommands that moved to another tool, with where they went.
+    static let movedSubcommands = [
+        "bench": "the benchmark is its own tool, backprop-bench (swift build -c release --product backprop-bench)",
+        "soak": "the soak check is part of the benchmark tool: backprop-bench soak",
+    ]
+
     /// Parses the arguments and runs the chosen command, mapping every user error to exit status 2.
-    static func main() { mainReportingErrors() }
+    static func main() { mainReportingErrors(movedSubcommands: movedSubcommands) }
 }

@@ -68,7 +68,6 @@ struct GradCommand: ParsableCommand {
         if mode == .forward {
             let forward = ForwardModeTrace(formula: graph.formula, at: point)
             result = GradientResult(variables: graph.formula.variables, point: point, value: graph.value, gradient: forward.gradient)
-                .ordered(as: values.names)
             if trace {
                 print(forward.render(digits: digits))
             } else if !json {
@@ -78,8 +77,7 @@ struct GradCommand: ParsableCommand {
             }
         } else if symbolic {
             let derivatives = graph.formula.symbolicDerivatives(at: point)
-            // The engine's partials are already in the graph; the render wants them in the formula's order.
-            print(derivatives.render(at: point, reference: graph.result.ordered(as: graph.formula.variables).gradient, digits: digits))
+            print(derivatives.render(at: point, reference: graph.result.gradient, digits: digits))
         } else if trace {
             print(Trace(graph: graph).render(digits: digits))
         } else if !json {

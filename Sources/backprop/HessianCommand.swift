@@ -28,15 +28,13 @@ struct HessianCommand: ParsableCommand {
         guard (1...17).contains(digits) else { throw UserError("--digits must be between 1 and 17, got \(digits)") }
         let expression: Formula
         let point: [Double]
-        let values: VariableValues
         do {
             expression = try Formula(parsing: formula)
-            values = try VariableValues(parsing: at)
-            point = try values.values(for: expression)
+            point = try VariableValues(parsing: at).values(for: expression)
         } catch {
             throw UserError(String(describing: error))
         }
-        let analysis = expression.hessianAnalysis(at: point).ordered(as: values.names)
+        let analysis = expression.hessianAnalysis(at: point)
         if json {
             print(analysis.json)
             return

@@ -11,7 +11,7 @@ struct BenchCommandTests {
     /// Parses and runs `arguments` and expects a `UserError` (or parse error) whose message holds `fragment`.
     func expectUserError(_ arguments: [String], mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
         do {
-            var command = try BenchCommand.parseAsRoot(arguments)
+            var command = try BenchCommand.parseCheckingArguments(arguments)
             try command.run()
             Issue.record("\(arguments) succeeded; expected an error mentioning '\(fragment)'", sourceLocation: sourceLocation)
         } catch let error as UserError {

@@ -7,7 +7,7 @@ import BackpropCommandLine
 /// `fragment`: a `UserError` (exit status 2), or an argument-parsing error, which `main()` also maps to 2.
 func expectUserError(_ arguments: [String], mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
     do {
-        var command = try BackpropCommand.parseAsRoot(arguments)
+        var command = try BackpropCommand.parseCheckingArguments(arguments, movedSubcommands: BackpropCommand.movedSubcommands)
         try command.run()
         Issue.record("\(arguments) succeeded; expected an error mentioning '\(fragment)'", sourceLocation: sourceLocation)
     } catch let error as UserError {

@@ -11,7 +11,7 @@ struct TeachingCommandTests {
     /// Runs `arguments` and fails the test if the command throws.
     func run(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         do {
-            var command = try BackpropCommand.parseAsRoot(arguments)
+            var command = try BackpropCommand.parseCheckingArguments(arguments)
             try command.run()
         } catch {
             Issue.record("\(arguments) failed: \(error)", sourceLocation: sourceLocation)

@@ -123,7 +123,8 @@ private let lecture002 = "(x + σ(x)) / (σ(x) + (x + y)^2)"
         #expect(gradient.keys.sorted() == ["x", "y", "z"])
         // 17 significant digits read back as the same float64.
         for value in [result.value] + result.gradient { #expect(Double(jsonNumber(value)) == value) }
-        #expect(result.json.hasPrefix("{\"value\": 0.14112000805986721, \"gradient\": {\"x\": -3.9599699864017817"))
+        // The variables in the formula's order (of first use), as every command lists them.
+        #expect(result.json.hasPrefix("{\"value\": 0.14112000805986721, \"gradient\": {\"z\": 1.9899924966004454, \"x\": -3.9599699864017817"))
     }
 }
 
