@@ -128,8 +128,62 @@ void bp_saffine(const float *x, float a, float b, float *z, long n);
 /// z[i] = a * x[i] + b for i in 0..<n (a product then a sum, each rounded; not fused).
 void bp_daffine(const double *x, double a, double b, double *z, long n);
 
-/// y[i] = tanh(x[i]) for i in 0..<n: sixteen at a time with AVX-512 (within 3 ulp), `tanhf` otherwise.
+
+// MARK: - Elementary functions over arrays (vecmath.c)
+//
+// y[i] = f(x[i]) for i in 0..<n (n >= 0; y may be x itself), computed a vector at a time with AVX2+FMA or
+// AVX-512 when the kernel path allows, by the C library otherwise. Special values follow the C library:
+// NaN propagates, ±inf and ±0 map as C99 Annex F says, overflow gives ±inf, underflow 0 or the correctly
+// scaled subnormal. Lanes outside a kernel's fast range (sin/cos/tan of |x| > 2^19, exp results in the
+// subnormal band, pow's edge cases such as a zero, infinite or subnormal base) are computed by the C library.
+// Accuracy, measured on the vector paths against a higher-precision reference (VectorMathTests):
+// double: within 1 ulp for exp, expm1, log, log1p; within 2 ulp for the rest (typically about 0.5 ulp);
+// float: computed in double and rounded once, so within 1 ulp everywhere.
+
+/// y[i] = e^x[i].
+void bp_dexp(const double *x, double *y, long n);
+/// y[i] = e^x[i].
+void bp_sexp(const float *x, float *y, long n);
+/// y[i] = e^x[i] − 1, accurate near 0.
+void bp_dexpm1(const double *x, double *y, long n);
+/// y[i] = e^x[i] − 1, accurate near 0.
+void bp_sexpm1(const float *x, float *y, long n);
+/// y[i] = ln x[i] (−inf at ±0, NaN below 0).
+void bp_dlog(const double *x, double *y, long n);
+/// y[i] = ln x[i] (−inf at ±0, NaN below 0).
+void bp_slog(const float *x, float *y, long n);
+/// y[i] = ln(1 + x[i]), accurate near 0.
+void bp_dlog1p(const double *x, double *y, long n);
+/// y[i] = ln(1 + x[i]), accurate near 0.
+void bp_slog1p(const float *x, float *y, long n);
+/// y[i] = sin x[i].
+void bp_dsin(const double *x, double *y, long n);
+/// y[i] = sin x[i].
+void bp_ssin(const float *x, float *y, long n);
+/// y[i] = cos x[i].
+void bp_dcos(const double *x, double *y, long n);
+/// y[i] = cos x[i].
+void bp_scos(const float *x, float *y, long n);
+/// y[i] = tan x[i].
+void bp_dtan(const double *x, double *y, long n);
+/// y[i] = tan x[i].
+void bp_stan(const float *x, float *y, long n);
+/// y[i] = tanh x[i] (±1 for large |x|, −0 kept).
+void bp_dtanh(const double *x, double *y, long n);
+/// y[i] = tanh x[i] (±1 for large |x|, −0 kept).
 void bp_stanh(const float *x, float *y, long n);
+/// y[i] = 1 / (1 + e^−x[i]), without overflow for any x (1 at +inf, 0 at −inf).
+void bp_dsigmoid(const double *x, double *y, long n);
+/// y[i] = 1 / (1 + e^−x[i]), without overflow for any x (1 at +inf, 0 at −inf).
+void bp_ssigmoid(const float *x, float *y, long n);
+/// y[i] = erf x[i].
+void bp_derf(const double *x, double *y, long n);
+/// y[i] = erf x[i].
+void bp_serf(const float *x, float *y, long n);
+/// z[i] = x[i]^y[i] with the C library's `pow` semantics (z may be x or y).
+void bp_dpow(const double *x, const double *y, double *z, long n);
+/// z[i] = x[i]^y[i] with the C library's `powf` semantics (z may be x or y).
+void bp_spow(const float *x, const float *y, float *z, long n);
 
 /// z[i] = max(x[i], 0); NaN stays NaN, -0 becomes +0.
 void bp_srelu(const float *x, float *z, long n);
