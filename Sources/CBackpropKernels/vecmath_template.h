@@ -511,6 +511,56 @@ VM_INLINE VD VM_FN(expm1_f)(VD y) {
     return FMA(scale, s, scale - 1.0);
 }
 
+/// log x to about 2^-50 relative (for float results) for positive, normal, finite x: the series of log_dd
+/// in plain double, cut at s^17.
+VM_INLINE VD VM_FN(log_f)(VD x) {
+    VI tmp = (VI)x - 0x3fe6a09e667f3bcdLL;
+    VD m = (VD)((VI)x - (tmp & (long long)0xfff0000000000000ULL));
+    VU kb = ((VU)tmp >> 52) ^ 0x800;
+    VD kd = (VD)(kb | 0x4330000000000000ULL) - (0x1p52 + 2048.0);
+    VD f = m - 1.0;
+    VD s = f / (2.0 + f);
+    VD z = s * s;
+    VD p = SPLAT(2.0 / 17);
+    p = FMA(p, z, SPLAT(2.0 / 15));
+    p = FMA(p, z, SPLAT(2.0 / 13));
+    p = FMA(p, z, SPLAT(2.0 / 11));
+    p = FMA(p, z, SPLAT(2.0 / 9));
+    p = FMA(p, z, SPLAT(2.0 / 7));
+    p = FMA(p, z, SPLAT(2.0 / 5));
+    p = FMA(p, z, SPLAT(2.0 / 3));
+    return FMA(kd, SPLAT(VM_LN2_HI), FMA(s * z, p, 2.0 * s) + kd * VM_LN2_LO);
+}
+
+/// ln x for float results, with log's special values.
+VM_INLINE VD VM_FN(logf)(VD x) {
+    VD y = VM_FN(log_f)(x);
+    VI slow = ~((x >= 0x1p-1022) & (x < __builtin_inf()));
+    if (ANY(slow)) {
+        y = SEL(x == __builtin_inf(), x, y);
+        y = SEL(x == 0, SPLAT(-__builtin_inf()), y);
+        y = SEL(x < 0, SPLAT(__builtin_nan("")), y);
+        y = SEL(x != x, x + x, y);
+    }
+    return y;
+}
+
+/// x^y for float results (x, y exact floats): e^{y·log|x|} from the short kernels, pow's rules for signs;
+/// lanes the vector code does not settle go to the C library's double pow.
+VM_INLINE VD VM_FN(powf)(VD x, VD y) {
+    VD ax = ABS(x);
+    VD t = y * VM_FN(log_f)(ax);
+    VD z = VM_FN(exp_f)(SEL(ABS(t) <= 708.0, t, SPLAT(0)));
+    VD shifted = y + VM_SHIFTER;
+    VI integral = (shifted - VM_SHIFTER) == y;
+    VI odd = ((VI)shifted & 1) != 0;
+    VI negative = x < 0;
+    z = SEL(negative & odd, -z, z);
+    VI fast = (ax >= 0x1p-1022) & (ax < __builtin_inf()) & (ABS(y) < VM_POW_INTEGER_LIMIT) & (ABS(t) <= 708.0) &
+              (~negative | integral);
+    return VM_FN(libm2)(z, x, y, ~fast, pow);
+}
+
 VM_INLINE VD VM_FN(sigmoid_f)(VD x) {
     VD e = VM_FN(exp_f)(-ABS(x));
     VD y = SEL(x >= 0, SPLAT(1), e) / (1.0 + e);
@@ -557,7 +607,7 @@ VM_INLINE VD VM_FN(tanh_f)(VD x) {
 
 VM_UNARY(exp, VM_FN(exp), VM_FN(exp_f))
 VM_UNARY(expm1, VM_FN(expm1), VM_FN(expm1))
-VM_UNARY(log, VM_FN(log), VM_FN(log))
+VM_UNARY(log, VM_FN(log), VM_FN(logf))
 VM_UNARY(log1p, VM_FN(log1p), VM_FN(log1p))
 VM_UNARY(sin, VM_FN(sin), VM_FN(sin))
 VM_UNARY(cos, VM_FN(cos), VM_FN(cos))
@@ -582,14 +632,14 @@ VM_ATTR static void VM_FN(dpow)(const double *x, const double *y, double *z, lon
 
 VM_ATTR static void VM_FN(spow)(const float *x, const float *y, float *z, long n) {
     long i = 0;
-    for (; i + VM_W <= n; i += VM_W) VM_FN(storef)(z + i, VM_FN(pow)(VM_FN(loadf)(x + i), VM_FN(loadf)(y + i)));
+    for (; i + VM_W <= n; i += VM_W) VM_FN(storef)(z + i, VM_FN(powf)(VM_FN(loadf)(x + i), VM_FN(loadf)(y + i)));
     if (i < n) {
         float bx[VM_W], by[VM_W];
         for (long j = 0; j < VM_W; j++) {
             bx[j] = i + j < n ? x[i + j] : (float)VM_PAD;
             by[j] = i + j < n ? y[i + j] : (float)VM_PAD;
         }
-        VM_FN(storef)(bx, VM_FN(pow)(VM_FN(loadf)(bx), VM_FN(loadf)(by)));
+        VM_FN(storef)(bx, VM_FN(powf)(VM_FN(loadf)(bx), VM_FN(loadf)(by)));
         for (long j = 0; i + j < n; j++) z[i + j] = bx[j];
     }
 }
