@@ -40,8 +40,10 @@ extension Tape {
                     downstream = batched(g, record.saved)
                 } else {
                     let rows = (0..<k).map { s in rule.vjp(g.seed(s, shape: record.shape), record.saved) }
+                    // Only parents in the sweep receive a cotangent: a constant operand (a concatenated or
+                    // stacked constant, say) has no node whose shape the stack could take.
                     downstream = record.parents.indices.map { j in
-                        stackSeeds(rows.map { $0[j] }, shape: record.parents[j] >= 0 ? shape(of: record.parents[j]) : [])
+                        record.parents[j] >= start ? stackSeeds(rows.map { $0[j] }, shape: shape(of: record.parents[j])) : nil
                     }
                 }
                 for (parent, gradient) in zip(record.parents, downstream) {
