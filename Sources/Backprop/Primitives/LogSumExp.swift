@@ -29,6 +29,12 @@ extension Tensor {
         return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
     }
 
+    /// log Σ exp(x) over every element, as a rank-0 tensor: like `sum()`, `mean()` and `max()`, the form
+    /// without axes reduces over all of them (NumPy's and JAX's `logsumexp(x)`).
+    public func logSumExp() -> Tensor {
+        shape.isEmpty ? self : logSumExp(alongAxes: Array(0..<rank))
+    }
+
     /// log Σ exp(x) along the given axes (see `logSumExp(alongAxes:keepingDimensions:)`).
     public func logSumExp(alongAxes axes: Int..., keepingDimensions: Bool = false) -> Tensor {
         logSumExp(alongAxes: axes, keepingDimensions: keepingDimensions)
