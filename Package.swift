@@ -23,15 +23,17 @@ let package = Package(
         .target(name: "CBackpropKernels"),
         // Tensors, primitives with their derivatives, the tape, transforms, gradient checking.
         .target(name: "Backprop", dependencies: ["CBackpropKernels"]),
+        // Files written atomically (checkpoints, plots, graphs), with their temporary files cleaned up.
+        .target(name: "BackpropFiles"),
         // Layers, losses, optimizers, data sets, checkpoints.
-        .target(name: "BackpropNN", dependencies: ["Backprop", "CBackpropKernels"], resources: [.copy("Resources/digits.csv")]),
+        .target(name: "BackpropNN", dependencies: ["Backprop", "BackpropFiles", "CBackpropKernels"], resources: [.copy("Resources/digits.csv")]),
         // The teaching side: expression language, lecture-style traces, graph export, gradient descent.
-        .target(name: "BackpropTeaching", dependencies: ["Backprop"]),
+        .target(name: "BackpropTeaching", dependencies: ["Backprop", "BackpropFiles"]),
         // What the command-line tools share: `backprop train`'s flags and run (also `backprop-mpi train`'s,
         // in the Distributed package), data sources, progress display, user-error reporting.
         .target(
             name: "BackpropCommandLine",
-            dependencies: ["BackpropNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["BackpropNN", "BackpropFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "backprop",
             dependencies: [
@@ -50,7 +52,8 @@ let package = Package(
             resources: [.copy("Resources/moons.csv")]
         ),
         .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
-        .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BackpropFilesTests", dependencies: ["BackpropFiles"]),
+        .testTarget(name: "BackpropNNTests", dependencies: ["BackpropNN", "BackpropFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BackpropTeachingTests", dependencies: ["BackpropTeaching"]),
         // The CLI's commands, parsed and run in-process: flags, files, exit-status mapping.
         .testTarget(name: "BackpropCLITests", dependencies: ["backprop", "BackpropNN", "BackpropCommandLine"]),

@@ -1,5 +1,6 @@
 // The computation graph in Graphviz DOT, and rendering it to SVG with Graphviz's `dot` when installed.
 
+import BackpropFiles
 import Foundation
 
 extension ComputationGraph {
@@ -74,49 +75,53 @@ public func graphvizExecutable(environment: [String: String] = ProcessInfo.proce
     return nil
 }
 
-/// Renders DOT text to an SVG file by running Graphviz's `dot -Tsvg -o path`.
+/// Renders DOT text to an SVG file by running Graphviz's `dot -Tsvg -o FILE`, where FILE is a temporary file
+/// beside `path` renamed over it once `dot` succeeds: an existing file is replaced whole or not at all.
 ///
 /// - Parameters:
 ///   - text: the graph in DOT.
 ///   - path: the SVG file to write.
 ///   - executable: the `dot` to run; by default the one on `PATH`.
-/// - Throws: `GraphvizError` when `dot` is not installed, or when it fails (with its message).
+/// - Throws: `GraphvizError` when `dot` is not installed, or when it fails (with its message);
+///   `FileWriteError` when the file cannot be written.
 public func renderSVG(dot text: String, to path: String, executable: String? = graphvizExecutable()) throws {
     guard let executable else {
         throw GraphvizError(message: "cannot render \(path): Graphviz's `dot` is not installed (not found on PATH); install Graphviz, or write the DOT with --dot FILE and render it elsewhere")
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = ["-Tsvg", "-o", path]
-    let input = Pipe(), errors = Pipe()
-    process.standardInput = input
-    process.standardError = errors
-    do { try process.run() } catch {
-        throw GraphvizError(message: "cannot run \(executable): \(error.localizedDescription)")
-    }
-    input.fileHandleForWriting.write(Data(text.utf8))
-    try? input.fileHandleForWriting.close()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw GraphvizError(message: "dot could not write \(path) (status \(process.terminationStatus)): \(message.trimmingSpaces)")
+    do {
+        try AtomicFile.write(to: URL(fileURLWithPath: path)) { temporary in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["-Tsvg", "-o", temporary.path]
+            let input = Pipe(), errors = Pipe()
+            process.standardInput = input
+            process.standardError = errors
+            do { try process.run() } catch {
+                throw GraphvizError(message: "cannot run \(executable): \(error.localizedDescription)")
+            }
+            input.fileHandleForWriting.write(Data(text.utf8))
+            try? input.fileHandleForWriting.close()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw GraphvizError(message: "dot could not write \(path) (status \(process.terminationStatus)): \(message.trimmingSpaces)")
+            }
+        }
+    } catch let error as BackpropFiles.FileWriteError {
+        throw FileWriteError(message: error.description)
     }
 }
 
-/// Writes `text` to `path`.
+/// Writes `text` to `path` atomically: to a temporary file beside it, flushed, then renamed over it, so an
+/// interruption or a full disk leaves any previous file as it was.
 ///
 /// - Throws: `FileWriteError` naming the file and the reason when it cannot be written.
 public func writeText(_ text: String, to path: String) throws {
-    let directory = (path as NSString).deletingLastPathComponent
-    let folder = directory.isEmpty ? "." : directory
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw FileWriteError(message: "cannot write \(path): the directory \(folder) does not exist")
-    }
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
     do {
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
-    } catch {
-        let reason = FileManager.default.isWritableFile(atPath: folder) ? (error as NSError).localizedDescription : "permission denied"
+        try AtomicFile.write(text, to: URL(fileURLWithPath: path))
+    } catch let error as BackpropFiles.FileWriteError {
+        let reason = FileManager.default.isWritableFile(atPath: folder) ? error.reason : "permission denied"
         throw FileWriteError(message: "cannot write \(path): \(reason)")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BackpropNN
+import BackpropFiles
 
 @Suite struct SafeTensorsTests {
     /// A file from a hand-written header and data (the header padded as the format allows).

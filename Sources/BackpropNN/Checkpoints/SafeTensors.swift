@@ -210,12 +210,12 @@ public struct SafeTensorsFile: Sendable {
     ///
     /// - Throws: `CheckpointError` if the file cannot be written.
     public func write(to url: URL) throws {
-        try AtomicFile.write(serialized(), to: url)
+        try writeAtomically(serialized(), to: url)
     }
 
     /// Writes, failing on purpose after `failAfterByteCount` bytes (for tests of atomicity).
     func write(to url: URL, failAfterByteCount: Int?) throws {
-        try AtomicFile.write(serialized(), to: url, failAfterByteCount: failAfterByteCount)
+        try writeAtomically(serialized(), to: url, failAfterByteCount: failAfterByteCount)
     }
 
     /// Writes named tensors (as `F32` for `Float`, `F64` for `Double`) and metadata to a safetensors

@@ -213,7 +213,7 @@ extension NPYArray {
         for value in integers {
             for k in 0..<8 { data.append(UInt8(truncatingIfNeeded: Int64(value) >> (8 * Int64(k)))) }
         }
-        try AtomicFile.write(serialize(shape: shape, descr: "<i8", data: data), to: url)
+        try writeAtomically(serialize(shape: shape, descr: "<i8", data: data), to: url)
     }
 }
 
@@ -229,7 +229,7 @@ extension Tensor {
     ///
     /// - Throws: `CheckpointError` if the file cannot be written.
     public func writeNPY(to url: URL) throws {
-        try AtomicFile.write(NPYArray.serialize(shape: shape, scalars: scalars), to: url)
+        try writeAtomically(NPYArray.serialize(shape: shape, scalars: scalars), to: url)
     }
 }
 
