@@ -103,9 +103,9 @@ public struct Checkpoint: Sendable {
     ///
     /// Tensors the model does not have (optimizer state, …) are ignored.
     ///
-    /// - Throws: `CheckpointError` naming the first parameter that is missing or has the wrong shape,
-    ///   e.g. "checkpoint has 0.weight of shape [128, 64], model expects [32, 64]"; the model is then
-    ///   left unchanged.
+    /// - Throws: `CheckpointError` naming the first parameter that is missing, has the wrong shape (e.g.
+    ///   "checkpoint has 0.weight of shape [128, 64], model expects [32, 64]") or holds a value that is not
+    ///   finite as `L.Scalar`; the model is then left unchanged.
     public func apply<L: Layer>(to model: inout L) throws {
         var values: [Tensor<L.Scalar>] = []
         for (name, current) in model.namedParameters {
@@ -116,7 +116,7 @@ public struct Checkpoint: Sendable {
             guard stored.shape == current.shape else {
                 throw CheckpointError("checkpoint has \(name) of shape \(stored.shape), model expects \(current.shape)")
             }
-            values.append(stored.tensor(as: L.Scalar.self))
+            values.append(try finiteTensor(stored, named: name, as: L.Scalar.self))
         }
         var buffers: [Tensor<L.Scalar>] = []
         for (name, current) in model.namedBuffers {
@@ -126,10 +126,21 @@ public struct Checkpoint: Sendable {
             guard stored.shape == current.shape else {
                 throw CheckpointError("checkpoint has \(name) of shape \(stored.shape), model expects \(current.shape)")
             }
-            buffers.append(stored.tensor(as: L.Scalar.self))
+            buffers.append(try finiteTensor(stored, named: name, as: L.Scalar.self))
         }
         model.parameters = values
         model.buffers = buffers
+    }
+
+    /// A stored tensor converted to `Scalar`, checked to hold finite values only (an F64 value of 1e39 is
+    /// infinite as a Float).
+    private func finiteTensor<Scalar: TensorScalar>(_ stored: SafeTensor, named name: String, as _: Scalar.Type) throws -> Tensor<Scalar> {
+        let tensor = stored.tensor(as: Scalar.self)
+        guard allFinite([tensor]) else {
+            let index = tensor.scalars.firstIndex { !$0.isFinite } ?? 0
+            throw CheckpointError("checkpoint's \(name) holds \(tensor.scalars[index]) at element \(index) (as \(scalarName(Scalar.self))); a model needs finite values")
+        }
+        return tensor
     }
 
     /// Saves the checkpoint atomically (temporary file, fsync, rename), so an interrupted save leaves

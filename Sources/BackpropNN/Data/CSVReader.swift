@@ -76,12 +76,19 @@ extension Dataset {
         features.reserveCapacity(rows * featureCount)
         var rawLabels = [Double]()
         rawLabels.reserveCapacity(rows)
-        table.values.withUnsafeBufferPointer { values in
+        try table.values.withUnsafeBufferPointer { values in
             for row in 0..<rows {
                 let base = row * columns
                 for column in 0..<columns {
                     let value = values[base + column]
-                    if column == labelIndex { rawLabels.append(value) } else { features.append(Scalar(value)) }
+                    if column == labelIndex {
+                        if labelKind == .target { try table.checkFinite(value, as: Scalar.self, row: row, column: column) }
+                        rawLabels.append(value)
+                    } else {
+                        let scalar = Scalar(value)
+                        if !scalar.isFinite { try table.checkFinite(value, as: Scalar.self, row: row, column: column) }
+                        features.append(scalar)
+                    }
                 }
             }
         }
@@ -123,6 +130,8 @@ struct CSVTable {
     var rowCount = 0
     /// The values, row-major.
     var values: [Double] = []
+    /// The 1-based line of each data row.
+    var rowLines: [Int] = []
 
     /// Parses the bytes.
     ///
@@ -171,11 +180,34 @@ struct CSVTable {
                 }
                 values.append(value)
             }
+            rowLines.append(lineNumber)
             rowCount += 1
         }
         guard rowCount > 0 else {
             throw DataError(.empty, header == nil ? "the file has no data rows" : "the file has a header but no data rows")
         }
+    }
+
+    /// The values converted to `Scalar`, row-major.
+    ///
+    /// - Throws: `DataError` at the first value that is not finite as a `Scalar` (1e39 is a finite Double but
+    ///   an infinite Float), naming its line and column.
+    func scalars<Scalar: TensorScalar>(as _: Scalar.Type) throws -> [Scalar] {
+        var result = [Scalar]()
+        result.reserveCapacity(values.count)
+        for (index, value) in values.enumerated() {
+            let scalar = Scalar(value)
+            if !scalar.isFinite { try checkFinite(value, as: Scalar.self, row: index / columnCount, column: index % columnCount) }
+            result.append(scalar)
+        }
+        return result
+    }
+
+    /// Throws a `DataError` naming the line and column when `value` (of data row `row`) is not finite as a `Scalar`.
+    func checkFinite<Scalar: TensorScalar>(_ value: Double, as _: Scalar.Type, row: Int, column: Int) throws {
+        guard !Scalar(value).isFinite else { return }
+        let type = Scalar.self == Float.self ? "a 32-bit float (at most 3.4e38 in magnitude)" : "\(Scalar.self)"
+        throw DataError(.invalidValue, "\(value) is not finite as \(type)", line: rowLines[row], column: column + 1)
     }
 
     /// The comma-separated fields of a line, trimmed of spaces and tabs; quoted fields are rejected.

@@ -42,7 +42,8 @@ public struct DataLoader<Scalar: TensorScalar>: Sequence, Sendable {
 
     /// The number of batches in each epoch.
     public var batchCount: Int {
-        dropsLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        // Not (count + batchSize - 1) / batchSize, which overflows for a batch size near Int.max.
+        dataset.count / batchSize + (dropsLast || dataset.count % batchSize == 0 ? 0 : 1)
     }
 
     /// The order in which epoch `epoch` visits the examples.

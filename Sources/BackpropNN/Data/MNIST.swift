@@ -26,6 +26,11 @@ extension Dataset {
         guard images.shape.count >= 2 else {
             throw DataError(.corrupt, "expected images of shape [n, rows, columns], got \(images.shape)", file: imagesURL.lastPathComponent)
         }
+        guard images.shape.dropFirst().allSatisfy({ $0 > 0 }) else {
+            throw DataError(
+                .corrupt, "images of shape \(images.shape.dropFirst().map(String.init).joined(separator: "×")) hold no pixels",
+                file: imagesURL.lastPathComponent)
+        }
         guard labels.shape.count == 1, labels.shape[0] == images.shape[0] else {
             throw DataError(
                 .corrupt, "\(labels.shape) labels for \(images.shape[0]) images", file: labelsURL.lastPathComponent)
@@ -35,6 +40,9 @@ extension Dataset {
         }
         let rowWidth = images.shape.dropFirst().reduce(1, *)
         let pixels: Tensor<Scalar> = images.tensor(scale: 1.0 / 255)
+        if images.elementType == .float32 || images.elementType == .float64, let bad = pixels.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(.invalidValue, "pixel \(bad) is \(images.value(at: bad)), not finite as \(Scalar.self)", file: imagesURL.lastPathComponent)
+        }
         self.init(features: Tensor(shape: [images.shape[0], rowWidth], scalars: pixels.scalars), labels: classes)
     }
 

@@ -169,6 +169,24 @@ public struct ArchitectureSpecification: Sendable, Equatable, CustomStringConver
         _ = try placedLayers(exampleShape: exampleShape, classCount: classCount)
     }
 
+    /// The number of weights (convolution filters and linear matrices, without biases and normalisation
+    /// parameters) of the network for examples of `exampleShape` and `classCount` classes: a lower bound on
+    /// the values a checkpoint of it holds.
+    ///
+    /// - Throws: `ArchitectureError` as `validate(exampleShape:classCount:)` does.
+    public func weightCount(exampleShape: [Int], classCount: Int) throws -> Int {
+        try placedLayers(exampleShape: exampleShape, classCount: classCount).reduce(0) { total, layer in
+            switch layer.item {
+            case let .convolution(outputs, kernel, _, _, _, groups, _):
+                return total + outputs * (layer.input[0] / groups) * kernel * kernel
+            case .linear(let outputs):
+                return total + layer.input.reduce(1, *) * outputs
+            default:
+                return total
+            }
+        }
+    }
+
     private init(items: [Item]) { self.items = items }
 
     /// The most parameters, or values in one example's activation, a spec may ask for (2²⁸, 1 GB of float32

@@ -86,7 +86,9 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     ///
     /// - Precondition: the data's feature count is `inputSize` and its labels lie in `0..<classCount`.
     /// - Throws: `TrainingDiverged` at the first batch whose loss or gradient is not finite, before that
-    ///   batch's update; the epoch is then not recorded.
+    ///   batch's update, or when a parameter or the held-out loss is not finite after the epoch's last update
+    ///   (the parameters are then not finite: restore them from the last checkpoint); the epoch is then not
+    ///   recorded.
     @discardableResult
     public mutating func trainEpoch(
         on train: Dataset<Scalar>, evaluatingOn test: Dataset<Scalar>? = nil,
@@ -117,7 +119,7 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
             }
             guard finite else {
                 throw TrainingDiverged(
-                    epoch: epoch + 1, batch: index + 1, batches: batches, loss: loss, gradientDiverged: loss.isFinite)
+                    epoch: epoch + 1, batch: index + 1, batches: batches, loss: loss, cause: loss.isFinite ? .gradient : .loss)
             }
             lossSum += loss * Double(batch.labels.count)
             correct += batchCorrect
@@ -136,7 +138,15 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
             // Per-shard batch statistics moved each worker's running statistics differently: take worker 0's.
             try reduction.broadcast(generic: &model.buffers)
         }
+        // The last update's loss and gradients were finite, but the step itself can overflow (a learning rate
+        // of 1e30, say): nothing not finite may reach the history, nor a checkpoint written from it.
+        guard allFinite(model.parameters), allFinite(model.buffers) else {
+            throw TrainingDiverged(epoch: epoch + 1, batch: batches, batches: batches, loss: lossSum / Double(Swift.max(seen, 1)), cause: .parameters)
+        }
         let evaluation = try test.map { try evaluationTotals(on: $0) }
+        if let loss = evaluation?.loss, !loss.isFinite, test?.count ?? 0 > 0 {
+            throw TrainingDiverged(epoch: epoch + 1, batch: batches, batches: batches, loss: loss, cause: .testLoss)
+        }
         let record = EpochRecord(
             epoch: epoch + 1, learningRate: learningRate, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
             trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan, testLoss: evaluation?.loss,

@@ -37,24 +37,42 @@ extension ClassifierTrainer {
         let metadata = checkpoint.metadata
         guard metadata["format"] == Self.formatName else {
             throw CheckpointError(
-                "not a backprop training checkpoint (metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"); "
+                "not a backprop training checkpoint (metadata format is \(metadata["format"].map { "'\($0.prefix(60))'" } ?? "missing"); "
                     + "expected '\(Self.formatName)')")
         }
-        guard var configuration = TrainingConfiguration(metadata: metadata),
-            let inputSize = metadata["input_size"].flatMap(Int.init), inputSize > 0,
-            let classCount = metadata["class_count"].flatMap(Int.init), classCount > 0,
-            let step = metadata["optimizer_step"].flatMap(Int.init), step >= 0
-        else { throw CheckpointError("checkpoint metadata is incomplete or malformed: \(metadata)") }
-        if let epochs { configuration.epochs = epochs }
-        if let architecture = configuration.architecture {
-            // Check the recorded network fits before building it (the initialiser traps on a bad one).
-            let shape = configuration.exampleShape ?? [inputSize]
-            guard shape.reduce(1, *) == inputSize else {
-                throw CheckpointError("checkpoint's example shape \(shape) does not hold its \(inputSize) input features")
+        // Every number is checked before it is used, and every size before anything is allocated: a tampered
+        // or damaged file gets a message, never a trap.
+        var configuration: TrainingConfiguration
+        do { configuration = try TrainingConfiguration(validatingMetadata: metadata) } catch let error as ConfigurationError {
+            throw CheckpointError("checkpoint metadata \(error.setting) \(error.problem)")
+        }
+        func integer(_ key: String, atLeast minimum: Int) throws -> Int {
+            guard let text = metadata[key] else { throw CheckpointError("checkpoint metadata has no \(key)") }
+            guard let value = Int(text), value >= minimum else {
+                throw CheckpointError("checkpoint metadata \(key) must be an integer of at least \(minimum), got '\(text.prefix(40))'")
             }
-            do { try architecture.validate(exampleShape: shape, classCount: classCount) } catch {
-                throw CheckpointError("checkpoint's architecture does not build: \(error)")
-            }
+            return value
+        }
+        let inputSize = try integer("input_size", atLeast: 1)
+        let classCount = try integer("class_count", atLeast: 1)
+        let step = try integer("optimizer_step", atLeast: 0)
+        guard configuration.epochs >= 0 else { throw CheckpointError("checkpoint metadata epochs must not be negative, got \(configuration.epochs)") }
+        if let epochs {
+            guard epochs >= 0 else { throw CheckpointError("the epoch total must not be negative, got \(epochs)") }
+            configuration.epochs = epochs
+        }
+        do { try Self.validate(configuration: configuration, inputSize: inputSize, classCount: classCount) } catch let error as ConfigurationError {
+            throw CheckpointError("checkpoint metadata \(error.setting) \(error.problem)")
+        }
+        // The file holds every parameter: a model larger than the values it holds is never built.
+        let weights = try configuration.architecture.map { architecture in
+            try architecture.weightCount(exampleShape: configuration.exampleShape ?? [inputSize], classCount: classCount)
+        } ?? configuration.multilayerPerceptronParameterCount(inputSize: inputSize, classCount: classCount) ?? Int.max
+        let storedValues = checkpoint.names.reduce(0) { $0 + (checkpoint.file.tensors[$1]?.scalarCount ?? 0) }
+        guard weights <= storedValues else {
+            throw CheckpointError(
+                "checkpoint metadata describes a network of at least \(weights) weights (input_size \(inputSize), class_count \(classCount)), "
+                    + "but the file holds \(storedValues) values: the metadata does not match the tensors")
         }
         self.init(configuration: configuration, inputSize: inputSize, classCount: classCount)
         try checkpoint.apply(to: &model)
@@ -75,6 +93,9 @@ extension ClassifierTrainer {
                 guard let buffer = stored["optimizer.\(slot).\(name)"], buffer.shape == shape else {
                     throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) is missing or not of shape \(shape)")
                 }
+                guard allFinite([buffer]) else {
+                    throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) holds a value that is not finite as \(scalarName(Scalar.self))")
+                }
                 buffers.append(buffer)
             }
             state.slots[slot] = buffers
@@ -82,6 +103,9 @@ extension ClassifierTrainer {
         optimizer.state = state
         let historyText = metadata["history"] ?? ""
         history = try historyText.isEmpty ? [] : historyText.split(separator: ";").map { try Self.decode(String($0)) }
+        for (index, record) in history.enumerated() where record.epoch != index + 1 {
+            throw CheckpointError("checkpoint's training history lists epoch \(record.epoch) in place \(index + 1)")
+        }
         if let last = history.last {
             optimizer.learningRate = configuration.schedule.learningRate(base: configuration.learningRate, epoch: last.epoch)
         }
@@ -99,8 +123,8 @@ extension ClassifierTrainer {
     static func decode(_ text: String) throws -> EpochRecord {
         let fields = text.split(separator: ",").map { Double($0) }
         guard fields.count == 7, let epoch = fields[0], let rate = fields[1], let loss = fields[2],
-            let accuracy = fields[3], let seconds = fields[6]
-        else { throw CheckpointError("checkpoint's training history entry '\(text)' is malformed") }
+            let accuracy = fields[3], let seconds = fields[6], epoch >= 1, epoch <= 1e15, epoch == epoch.rounded()
+        else { throw CheckpointError("checkpoint's training history entry '\(text.prefix(80))' is malformed") }
         func optional(_ value: Double?) -> Double? { value.flatMap { $0.isNaN ? nil : $0 } }
         return EpochRecord(
             epoch: Int(epoch), learningRate: rate, trainLoss: loss, trainAccuracy: accuracy,

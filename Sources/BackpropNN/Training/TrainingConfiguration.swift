@@ -65,29 +65,54 @@ public struct TrainingConfiguration: Sendable, Equatable {
 
     /// Reads a configuration written by `metadata`; nil when an entry is missing or malformed.
     public init?(metadata: [String: String]) {
-        guard let widthsText = metadata["hidden_widths"],
-            let activation = metadata["activation"].flatMap(Activation.init(rawValue:)),
-            let dropout = metadata["dropout"].flatMap(Double.init),
-            let epochs = metadata["epochs"].flatMap(Int.init),
-            let batchSize = metadata["batch_size"].flatMap(Int.init),
-            let optimizer = metadata["optimizer"].flatMap(OptimizerChoice.init(rawValue:)),
-            let learningRate = metadata["learning_rate"].flatMap(Double.init),
-            let seed = metadata["seed"].flatMap(UInt64.init),
-            let schedule = metadata["schedule"].flatMap({ LearningRateSchedule(parsing: $0, totalEpochs: epochs) })
-        else { return nil }
-        let widths = widthsText.isEmpty ? [] : widthsText.split(separator: ",").compactMap { Int($0) }
-        guard widths.allSatisfy({ $0 > 0 }) else { return nil }
+        guard let configuration = try? TrainingConfiguration(validatingMetadata: metadata) else { return nil }
+        self = configuration
+    }
+
+    /// Reads a configuration written by `metadata`, checking each entry's form (integers, numbers, names);
+    /// `validate(for:)` then checks the values.
+    ///
+    /// - Throws: `ConfigurationError` naming the first entry that is missing or malformed.
+    public init(validatingMetadata metadata: [String: String]) throws {
+        func entry<T>(_ key: String, _ expected: String, _ parse: (String) -> T?) throws -> T {
+            guard let text = metadata[key] else { throw ConfigurationError(setting: key, problem: "is missing") }
+            guard let value = parse(text) else {
+                throw ConfigurationError(setting: key, problem: "must be \(expected), got '\(text.prefix(40))'")
+            }
+            return value
+        }
+        let widthsText = try entry("hidden_widths", "comma-separated widths") { $0 }
+        let activation = try entry("activation", "one of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))", Activation.init(rawValue:))
+        let dropout = try entry("dropout", "a number", Double.init)
+        let epochs = try entry("epochs", "an integer", Int.init)
+        let batchSize = try entry("batch_size", "an integer", Int.init)
+        let optimizer = try entry("optimizer", "one of \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", "))", OptimizerChoice.init(rawValue:))
+        let learningRate = try entry("learning_rate", "a number", Double.init)
+        let seed = try entry("seed", "an integer from 0 to 2^64 - 1", UInt64.init)
+        let schedule = try entry("schedule", "constant, step:EPOCHS:FACTOR, exponential:FACTOR or cosine[:MIN]") {
+            LearningRateSchedule(parsing: $0, totalEpochs: epochs)
+        }
+        let widthParts = widthsText.isEmpty ? [] : widthsText.split(separator: ",", omittingEmptySubsequences: false)
+        let widths = widthParts.compactMap { Int($0) }
+        guard widths.count == widthParts.count, widths.allSatisfy({ $0 > 0 }) else {
+            throw ConfigurationError(setting: "hidden_widths", problem: "must be comma-separated positive widths, got '\(widthsText.prefix(40))'")
+        }
+        var maxGradientNorm: Double? = nil
+        if metadata["max_gradient_norm"] != nil { maxGradientNorm = try entry("max_gradient_norm", "a number", Double.init) }
         self.init(
             hiddenWidths: widths, activation: activation, dropout: dropout, epochs: epochs, batchSize: batchSize,
-            optimizer: optimizer, learningRate: learningRate, schedule: schedule,
-            maxGradientNorm: metadata["max_gradient_norm"].flatMap(Double.init), seed: seed)
+            optimizer: optimizer, learningRate: learningRate, schedule: schedule, maxGradientNorm: maxGradientNorm, seed: seed)
         if let text = metadata["architecture"] {
-            guard let architecture = try? ArchitectureSpecification(parsing: text) else { return nil }
-            self.architecture = architecture
+            do { architecture = try ArchitectureSpecification(parsing: text) } catch let error as ArchitectureError {
+                throw ConfigurationError(setting: "architecture", problem: "cannot be read: \(error.message)")
+            }
         }
         if let text = metadata["example_shape"] {
-            let dimensions = text.split(separator: "x").compactMap { Int($0) }
-            guard !dimensions.isEmpty, dimensions.allSatisfy({ $0 > 0 }) else { return nil }
+            let parts = text.split(separator: "x", omittingEmptySubsequences: false)
+            let dimensions = parts.compactMap { Int($0) }
+            guard !dimensions.isEmpty, dimensions.count == parts.count, dimensions.allSatisfy({ $0 > 0 }) else {
+                throw ConfigurationError(setting: "example_shape", problem: "must be positive dimensions such as 1x28x28, got '\(text.prefix(40))'")
+            }
             exampleShape = dimensions
         }
     }

@@ -1,21 +1,45 @@
-/// Training stopped because a batch's loss or gradient was not finite (NaN or infinite): the update of that
-/// batch was not applied, and the epoch was not completed (nor recorded in the history).
+/// Training stopped because something it computed was not finite (NaN or infinite): a batch's loss or
+/// gradient (that batch's update was then not applied), or, after an epoch's last update, a parameter or the
+/// held-out loss. The epoch was not completed (nor recorded in the history), so a checkpoint written after
+/// the last completed epoch holds finite values only.
 public struct TrainingDiverged: Error, CustomStringConvertible, Sendable {
+    /// What was found not finite.
+    public enum Cause: String, Sendable {
+        /// A batch's loss, before its update.
+        case loss
+        /// A gradient of a batch whose loss was finite, before its update.
+        case gradient
+        /// A parameter or buffer, after the epoch's last update (whose loss and gradients were finite).
+        case parameters
+        /// The loss on the held-out examples after the epoch.
+        case testLoss = "test_loss"
+    }
+
     /// The epoch that diverged, from 1.
     public var epoch: Int
-    /// The batch of that epoch whose loss or gradient was not finite, from 1.
+    /// The batch of that epoch whose loss or gradient was not finite, from 1; the last batch for `.parameters`
+    /// and `.testLoss`.
     public var batch: Int
     /// Batches in an epoch.
     public var batches: Int
-    /// That batch's loss (NaN or infinite when the loss is what diverged).
+    /// That batch's loss (NaN or infinite when the loss is what diverged), or the held-out loss for `.testLoss`.
     public var loss: Double
+    /// What was not finite.
+    public var cause: Cause
+
     /// Whether the loss was finite and a gradient was not.
-    public var gradientDiverged: Bool
+    public var gradientDiverged: Bool { cause == .gradient }
 
     /// One sentence: where and what.
     public var description: String {
-        let what = gradientDiverged ? "a gradient is not finite (the loss was \(loss))" : "the loss is \(loss)"
-        return "training diverged at epoch \(epoch), batch \(batch) of \(batches): \(what)"
+        switch cause {
+        case .loss: return "training diverged at epoch \(epoch), batch \(batch) of \(batches): the loss is \(loss)"
+        case .gradient:
+            return "training diverged at epoch \(epoch), batch \(batch) of \(batches): a gradient is not finite (the loss was \(loss))"
+        case .parameters:
+            return "training diverged at epoch \(epoch): after its last update (batch \(batch) of \(batches)) a weight is not finite"
+        case .testLoss: return "training diverged at epoch \(epoch): the held-out loss after it is \(loss)"
+        }
     }
 }
 
