@@ -40,13 +40,13 @@ extension ParsableCommand {
         do {
             var command = try parseCheckingArguments(arguments, movedSubcommands: movedSubcommands)
             try command.run()
-            Foundation.exit(0)
+            exitAfterFlushingStandardOutput(0, prefix: prefix)
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            exitAfterFlushingStandardOutput(code.rawValue, prefix: prefix)
         } catch let error as UserError {
             reportUserError(error.message, prefix: prefix)
         } catch let failure as RunFailure {
-            FileHandle.standardError.write(Data((prefix + "error: " + failure.message + "\n").utf8))
+            writeStandardError(prefix + "error: " + failure.message + "\n")
             Foundation.exit(1)
         } catch {
             // Help and version requests are "errors" that exit successfully: let the parser print them.
@@ -60,7 +60,46 @@ extension ParsableCommand {
     public static func reportUserError(_ message: String, prefix: String = "") -> Never {
         let trimmed = message.hasSuffix("\n") ? String(message.dropLast()) : message
         let line = trimmed.lowercased().hasPrefix("error") ? trimmed : "error: " + trimmed
-        FileHandle.standardError.write(Data((prefix + line + "\n").utf8))
+        writeStandardError(prefix + line + "\n")
         Foundation.exit(2)
+    }
+
+    /// Flushes standard output and exits with `status`, or with 1 and a message when something printed could
+    /// not be written (`> /dev/full`, a disk that filled up): output that was lost is a failed run, not a success.
+    static func exitAfterFlushingStandardOutput(_ status: Int32, prefix: String) -> Never {
+        if let stream = standardOutputStream() {
+            errno = 0
+            let flushed = fflush(stream) == 0
+            let reason = errno != 0 ? String(cString: strerror(errno)) : "an earlier write failed"
+            if !flushed || ferror(stream) != 0 {
+                writeStandardError(prefix + "error: cannot write to standard output: \(reason)\n")
+                Foundation.exit(status == 0 ? 1 : status)
+            }
+        }
+        Foundation.exit(status)
+    }
+}
+
+/// The C library's standard output stream (what `print` writes to), looked up by its symbol: Swift 6 refuses
+/// a direct use of the C global `stdout`.
+func standardOutputStream() -> UnsafeMutablePointer<FILE>? {
+    #if canImport(Darwin)
+    let (everywhere, name) = (UnsafeMutableRawPointer(bitPattern: -2), "__stdoutp")  // RTLD_DEFAULT
+    #else
+    let (everywhere, name) = (UnsafeMutableRawPointer(bitPattern: 0), "stdout")  // RTLD_DEFAULT
+    #endif
+    guard let symbol = dlsym(everywhere, name) else { return nil }
+    return symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+}
+
+/// Writes `text` to standard error with the system call itself (FileHandle traps when the write fails).
+public func writeStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        offset += written
     }
 }

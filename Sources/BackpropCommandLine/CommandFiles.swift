@@ -1,3 +1,4 @@
+import BackpropFiles
 import BackpropNN
 import Foundation
 
@@ -28,15 +29,45 @@ public func saveCheckpoint(_ checkpoint: Checkpoint, to url: URL) throws {
     }
 }
 
-/// Writes a text file, turning failures into user errors that name the flag.
+/// Writes a text file atomically (a temporary file renamed over it: an interruption or a full disk leaves
+/// the previous file whole), turning failures into user errors that name the flag.
 public func writeText(_ text: String, to path: String, flag: String) throws {
-    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw UserError("\(flag): cannot write \(path): \(error.localizedDescription)")
+    do { try AtomicFile.write(text, to: URL(fileURLWithPath: path)) } catch let error as FileWriteError {
+        throw UserError("\(flag): \(error.description)")
     }
 }
 
-/// One line of JSON with sorted keys.
+/// The normalization stored in a checkpoint, its problems as user errors naming the flag and file.
+public func checkpointNormalization(_ checkpoint: Checkpoint, path: String, flag: String) throws -> Normalization<Float>? {
+    do { return try checkpoint.normalization(as: Float.self) } catch let error as CheckpointError {
+        throw UserError("\(flag) \(path): \(error.description)")
+    }
+}
+
+/// The held-out fraction a `backprop train` checkpoint records (nil when it records none), checked to lie
+/// strictly between 0 and 1.
+public func recordedTestFraction(_ checkpoint: Checkpoint, path: String, flag: String) throws -> Double? {
+    guard let text = checkpoint.metadata["test_fraction"] else { return nil }
+    guard let fraction = Double(text), fraction > 0, fraction < 1 else {
+        throw UserError("\(flag) \(path): the checkpoint's metadata test_fraction must lie strictly between 0 and 1, got '\(text.prefix(40))'")
+    }
+    return fraction
+}
+
+/// One line of JSON with sorted keys. Numbers that JSON cannot hold (NaN, ±infinity) are written as the
+/// strings "nan", "inf" and "-inf".
 public func jsonLine(_ object: [String: Any]) throws -> String {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    let data = try JSONSerialization.data(withJSONObject: jsonSafe(object), options: [.sortedKeys, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self)
+}
+
+/// `value` with every non-finite number replaced by its name.
+func jsonSafe(_ value: Any) -> Any {
+    switch value {
+    case let number as Double where !number.isFinite: return number.isNaN ? "nan" : number > 0 ? "inf" : "-inf"
+    case let number as Float where !number.isFinite: return number.isNaN ? "nan" : number > 0 ? "inf" : "-inf"
+    case let object as [String: Any]: return object.mapValues(jsonSafe)
+    case let array as [Any]: return array.map(jsonSafe)
+    default: return value
+    }
 }

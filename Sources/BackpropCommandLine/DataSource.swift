@@ -70,6 +70,21 @@ public enum DataSource {
         }
     }
 
+    /// The files the source reads (nothing for the bundled digits; for MNIST, the IDX files present).
+    public var inputFiles: [String] {
+        switch self {
+        case .bundledDigits: return []
+        case .csv(let url, _): return [url.path]
+        case .mnist(let url):
+            let stems = ["train-images", "train-labels", "t10k-images", "t10k-labels"].flatMap { part in
+                let rank = part.hasSuffix("images") ? 3 : 1
+                return ["\(part)-idx\(rank)-ubyte", "\(part).idx\(rank)-ubyte"]
+            }
+            return stems.flatMap { [$0, $0 + ".gz"] }.map { url.appendingPathComponent($0).path }
+                .filter { FileManager.default.fileExists(atPath: $0) }
+        }
+    }
+
     /// Whether the source comes with its own test part (MNIST's t10k files).
     public var hasSeparateTestPart: Bool {
         if case .mnist = self { return true }

@@ -26,8 +26,8 @@ public struct TrainOptions: ParsableArguments {
     @Option(help: "The CSV label column, 0-based; negative counts from the end. Default: the last.")
     var labelColumn: Int?
 
-    @Option(help: "mlp (hidden widths from --layers) or cnn (the built-in small CNN: conv 3x3 to 16, ReLU, max-pool 2, conv 3x3 to 32, ReLU, max-pool 2, linear 128, ReLU).")
-    var model: ModelKind = .mlp
+    @Option(help: "mlp (hidden widths from --layers; the default) or cnn (the built-in small CNN: conv 3x3 to 16, ReLU, max-pool 2, conv 3x3 to 32, ReLU, max-pool 2, linear 128, ReLU).")
+    var model: ModelKind?
 
     @Option(help: ArgumentHelp("A network as comma-separated layers, e.g. conv:16:3:p1,relu,maxpool:2,flatten,linear:64,relu (conv:OUT:K[:sS][:pP][:dD][:gG][:nobias], maxpool:K, avgpool:K, bn, gap, flatten, linear:OUT, relu, tanh, sigmoid, dropout:P); the classifier layer is added.", valueName: "spec"))
     var architecture: String?
@@ -35,43 +35,43 @@ public struct TrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The shape of one example for a convolutional network, CxHxW (e.g. 1x8x8). IDX files and the bundled digits carry theirs.", valueName: "CxHxW"))
     var imageShape: String?
 
-    @Option(help: "Hidden layer widths, comma-separated (e.g. 128,64).")
-    var layers: String = "128"
+    @Option(help: "Hidden layer widths, comma-separated (e.g. 128,64). Default: 128.")
+    var layers: String?
 
-    @Option(help: "Hidden activation: relu, tanh or sigmoid.")
-    var activation: String = "relu"
+    @Option(help: "Hidden activation: relu, tanh or sigmoid. Default: relu.")
+    var activation: String?
 
-    @Option(help: "Dropout probability after each hidden activation.")
-    var dropout: Double = 0
+    @Option(help: "Dropout probability after each hidden activation. Default: 0.")
+    var dropout: Double?
 
     @Option(help: "Passes over the training set (default 30; with --resume, the new total).")
     var epochs: Int?
 
-    @Option(help: "Examples per gradient step.")
-    var batchSize: Int = 32
+    @Option(help: "Examples per gradient step. Default: 32.")
+    var batchSize: Int?
 
-    @Option(help: "sgd, momentum, nesterov, adam, adamw or rmsprop.")
-    var optimizer: String = "adam"
+    @Option(help: "sgd, momentum, nesterov, adam, adamw or rmsprop. Default: adam.")
+    var optimizer: String?
 
-    @Option(help: "Learning rate.")
-    var lr: Double = 1e-3
+    @Option(help: "Learning rate. Default: 0.001.")
+    var lr: Double?
 
-    @Option(help: "Learning-rate schedule: constant, step:EPOCHS:FACTOR, exponential:FACTOR, cosine[:MIN].")
-    var schedule: String = "constant"
+    @Option(help: "Learning-rate schedule: constant, step:EPOCHS:FACTOR, exponential:FACTOR, cosine[:MIN]. Default: constant.")
+    var schedule: String?
 
     @Option(help: "Clip gradients to this global norm.")
     var clipNorm: Double?
 
-    @Option(help: "Fraction of the examples held out as test set (not for MNIST, which has its own).")
-    var testFraction: Double = 0.2
+    @Option(help: "Fraction of the examples held out as test set (not for MNIST, which has its own). Default: 0.2.")
+    var testFraction: Double?
 
-    @Option(help: "Seed for the initial weights, the split, the shuffling and dropout.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed for the initial weights, the split, the shuffling and dropout. Default: 0.")
+    var seed: UInt64?
 
     @Option(help: "Where to write the checkpoint (safetensors). Default: backprop-mlp.safetensors (backprop-cnn.safetensors for a convolutional network), or the --resume file.")
     var save: String?
 
-    @Option(help: "Resume the run saved in this checkpoint (same data).")
+    @Option(help: "Resume the run saved in this checkpoint (same data; the network, optimizer, learning rate, batch size, split and seed are the checkpoint's, so those flags cannot be given with it).")
     var resume: String?
 
     @Option(help: "Where to write the SVG of loss and accuracy per epoch. Default: backprop-mlp.svg (backprop-cnn.svg for a convolutional network).")
@@ -90,7 +90,7 @@ public struct TrainOptions: ParsableArguments {
     /// the data; nil for the MLP.
     func chosenArchitecture(source: DataSource, featureCount: Int) throws -> (ArchitectureSpecification, [Int])? {
         let network: ArchitectureSpecification
-        if architecture != nil && model == .cnn { throw UserError("give --model cnn or --architecture, not both") }
+        if architecture != nil && model != nil { throw UserError("give --model or --architecture, not both") }
         if let architecture {
             do { network = try ArchitectureSpecification(parsing: architecture) } catch let error as ArchitectureError {
                 throw UserError("--architecture: \(error.message)")
@@ -101,7 +101,7 @@ public struct TrainOptions: ParsableArguments {
             guard imageShape == nil else { throw UserError("--image-shape applies to a convolutional network (--model cnn or --architecture)") }
             return nil
         }
-        guard layers == "128", activation == "relu", dropout == 0 else {
+        guard layers == nil, activation == nil, dropout == nil else {
             throw UserError("--layers, --activation and --dropout describe the MLP; write the network with --architecture instead")
         }
         var shape: [Int]
@@ -111,6 +111,11 @@ public struct TrainOptions: ParsableArguments {
                 throw UserError("--image-shape: expected CxHxW such as 1x28x28, got '\(imageShape)'")
             }
             shape = dimensions.map { $0! }
+            guard shape.reduce(into: Optional(1), { product, factor in
+                product = product.flatMap { p in let (next, overflow) = p.multipliedReportingOverflow(by: factor); return overflow ? nil : next }
+            }) == featureCount else {
+                throw UserError("--image-shape \(imageShape) does not hold the data's \(featureCount) features per example")
+            }
         } else if let known = try source.imageShape() {
             shape = known
         } else {
@@ -133,22 +138,74 @@ public struct TrainOptions: ParsableArguments {
         _ configuration: TrainingConfiguration, all: Dataset<Float>, testPart: Dataset<Float>?
     ) throws -> ClassifierTrainer<Float> {
         guard all.count > 0 else { throw UserError("--data: the data set is empty") }
+        guard all.featureCount > 0 else { throw UserError("--data: the examples have no features (0 values each)") }
         let classCount = Swift.max(all.classCount, testPart?.classCount ?? 0)
         guard classCount >= 2 else { throw UserError("--data: a classifier needs at least two classes, found \(classCount)") }
-        if configuration.architecture == nil {
-            // The MLP's weights, layer by layer: refuse what would not fit in memory rather than crash allocating it.
-            let widths = [all.featureCount] + configuration.hiddenWidths + [classCount]
-            let weights = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
-            guard weights <= ArchitectureSpecification.sizeLimit else {
-                throw UserError("--layers: an MLP \(widths.map(String.init).joined(separator: "-")) would have \(weights) weights, more than the \(ArchitectureSpecification.sizeLimit) this tool allows")
-            }
-        } else if let architecture = configuration.architecture {
-            do {
-                try architecture.validate(exampleShape: configuration.exampleShape ?? [all.featureCount], classCount: classCount)
-            } catch let error as ArchitectureError {
-                throw UserError("the network does not fit the data: \(error.message)")
-            }
+        do {
+            try ClassifierTrainer<Float>.validate(configuration: configuration, inputSize: all.featureCount, classCount: classCount)
+        } catch let error as ConfigurationError {
+            if error.setting == "architecture" { throw UserError("the network does not fit the data: \(error.problem.dropPrefix("does not fit: "))") }
+            throw UserError("\(Self.flag(for: error.setting)) \(error.problem)")
         }
         return ClassifierTrainer(configuration: configuration, inputSize: all.featureCount, classCount: classCount)
     }
+
+    /// The flag that sets a configuration setting (named by its metadata key).
+    static func flag(for setting: String) -> String {
+        let flags = [
+            "hidden_widths": "--layers", "dropout": "--dropout", "epochs": "--epochs", "batch_size": "--batch-size",
+            "learning_rate": "--lr", "max_gradient_norm": "--clip-norm", "schedule": "--schedule",
+            "example_shape": "--image-shape", "architecture": "--architecture", "input_size": "--data", "class_count": "--data",
+        ]
+        return flags[setting] ?? setting
+    }
+
+    /// Checks the numbers given on the command line before anything is read: integers in range, and every
+    /// real number finite as the 32-bit float that will hold it (1e39 is finite as a Double, not as a Float).
+    func checkNumbers() throws {
+        if let batchSize, batchSize < 1 { throw UserError("--batch-size must be positive, got \(batchSize)") }
+        if let epochs, epochs < 1 { throw UserError("--epochs must be at least 1, got \(epochs)") }
+        if let lr {
+            guard lr > 0, finiteAsFloat(lr) else { throw UserError("--lr must be a positive number finite as a 32-bit float (at most 3.4e38), got \(lr)") }
+            guard Float(lr) > 0 else { throw UserError("--lr \(lr) is 0 as a 32-bit float; give at least 1e-45") }
+        }
+        if let testFraction {
+            guard testFraction > 0, testFraction < 1 else { throw UserError("--test-fraction must lie strictly between 0 and 1, got \(testFraction)") }
+        }
+        if let dropout {
+            guard (0..<1).contains(dropout) else { throw UserError("--dropout must lie in [0, 1), got \(dropout)") }
+        }
+        if let clipNorm {
+            guard clipNorm > 0, finiteAsFloat(clipNorm), Float(clipNorm) > 0 else {
+                throw UserError("--clip-norm must be a positive number finite as a 32-bit float, got \(clipNorm)")
+            }
+        }
+    }
+
+    /// With `--resume`, the flags that describe the run (its network, optimizer, batches, split and seed) are
+    /// the checkpoint's: giving any of them is a mistake, not a change.
+    func checkResumeFlags() throws {
+        guard resume != nil else { return }
+        let given: [(flag: String, isGiven: Bool)] = [
+            ("--model", model != nil), ("--architecture", architecture != nil), ("--image-shape", imageShape != nil),
+            ("--layers", layers != nil), ("--activation", activation != nil), ("--dropout", dropout != nil),
+            ("--batch-size", batchSize != nil), ("--optimizer", optimizer != nil), ("--lr", lr != nil),
+            ("--schedule", schedule != nil), ("--clip-norm", clipNorm != nil), ("--test-fraction", testFraction != nil),
+            ("--seed", seed != nil),
+        ]
+        let conflicting = given.filter(\.isGiven).map(\.flag)
+        guard conflicting.isEmpty else {
+            throw UserError(
+                "\(conflicting.joined(separator: ", ")) cannot be given with --resume: a resumed run keeps the checkpoint's "
+                    + "settings (only --epochs, the new total, may change); start a new run without --resume to change them")
+        }
+    }
+}
+
+/// Whether `value` is finite when held as a `Float`.
+func finiteAsFloat(_ value: Double) -> Bool { value.isFinite && Float(value).isFinite }
+
+extension String {
+    /// The string without `prefix`, if it starts with it.
+    func dropPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
 }

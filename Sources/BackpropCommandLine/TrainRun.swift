@@ -10,40 +10,46 @@ extension TrainOptions {
     public func run(parallelism: TrainingParallelism? = nil) throws {
         let reporting = parallelism?.isReporting ?? true
         let source = try DataSource(path: data, labelColumn: labelColumn)
-        guard batchSize > 0 else { throw UserError("--batch-size must be positive, got \(batchSize)") }
-        guard lr > 0, lr.isFinite else { throw UserError("--lr must be a positive number, got \(lr)") }
-        if let epochs, epochs < 1 { throw UserError("--epochs must be at least 1, got \(epochs)") }
-        guard testFraction > 0, testFraction < 1 else { throw UserError("--test-fraction must lie strictly between 0 and 1, got \(testFraction)") }
-        guard (0..<1).contains(dropout) else { throw UserError("--dropout must lie in [0, 1), got \(dropout)") }
-        if let clipNorm, !(clipNorm > 0) { throw UserError("--clip-norm must be positive, got \(clipNorm)") }
+        try checkNumbers()
+        try checkResumeFlags()
 
         // A convolutional network's files are named for it, so that an MLP run's are not overwritten.
         let stem = model == .cnn || architecture != nil ? "backprop-cnn" : "backprop-mlp"
         let plot = self.plot ?? stem + ".svg"
+        let savePath = save ?? resume ?? stem + ".safetensors"
+        // No output may land on an input or on another output (the checkpoint resumed is the one exception:
+        // by default a resumed run saves over it).
+        var files = RunFiles()
+        for path in source.inputFiles { files.reads(path, flag: "--data") }
+        if let resume { files.reads(resume, flag: "--resume") }
+        files.writes(savePath, flag: "--save", replacing: resume)
+        files.writes(plot, flag: "--plot")
+        try files.check()
         if reporting {
-            try checkWritable(save ?? resume ?? stem + ".safetensors", flag: "--save")
+            try checkWritable(savePath, flag: "--save")
             try checkWritable(plot, flag: "--plot")
         }
         // Read the data once: a CSV file parsed or MNIST decompressed twice costs seconds.
         let all = try source.load()
         let testPart = try source.loadTestPart()
         var trainer: ClassifierTrainer<Float>
-        var heldOutFraction = testFraction
+        var heldOutFraction = testFraction ?? 0.2
         var normalization: Normalization<Float>? = nil
-        let savePath = save ?? resume ?? stem + ".safetensors"
         if let resume {
             let checkpoint = try loadCheckpoint(resume)
             do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint, epochs: epochs) } catch let error as CheckpointError {
                 throw UserError("--resume \(resume): \(error.description)")
             }
-            normalization = try checkpoint.normalization(as: Float.self)
+            normalization = try checkpointNormalization(checkpoint, path: resume, flag: "--resume")
             // The resumed run must see the same split as the run it continues.
-            if let fraction = checkpoint.metadata["test_fraction"].flatMap(Double.init) { heldOutFraction = fraction }
+            if let fraction = try recordedTestFraction(checkpoint, path: resume, flag: "--resume") { heldOutFraction = fraction }
         } else {
+            let totalEpochs = epochs ?? 30
             var configuration = TrainingConfiguration(
-                hiddenWidths: try parseWidths(layers), activation: try parseActivation(activation), dropout: dropout,
-                epochs: epochs ?? 30, batchSize: batchSize, optimizer: try parseOptimizer(optimizer), learningRate: lr,
-                schedule: try parseSchedule(schedule, epochs: epochs ?? 30), maxGradientNorm: clipNorm, seed: seed)
+                hiddenWidths: try parseWidths(layers ?? "128"), activation: try parseActivation(activation ?? "relu"),
+                dropout: dropout ?? 0, epochs: totalEpochs, batchSize: batchSize ?? 32,
+                optimizer: try parseOptimizer(optimizer ?? "adam"), learningRate: lr ?? 1e-3,
+                schedule: try parseSchedule(schedule ?? "constant", epochs: totalEpochs), maxGradientNorm: clipNorm, seed: seed ?? 0)
             if let (network, shape) = try chosenArchitecture(source: source, featureCount: all.featureCount) {
                 configuration.architecture = network
                 configuration.exampleShape = shape

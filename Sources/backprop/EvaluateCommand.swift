@@ -42,14 +42,14 @@ struct EvaluateCommand: ParsableCommand {
         } else {
             examples = try source.load()
             let metadata = checkpoint.metadata
-            if !all, metadata["data_source"] == source.identity, let fraction = metadata["test_fraction"].flatMap(Double.init) {
+            if !all, metadata["data_source"] == source.identity, let fraction = try recordedTestFraction(checkpoint, path: model, flag: "--model") {
                 examples = examples.split(testFraction: fraction, seed: trainer.configuration.seed).test
                 part = "the held-out \(Int((fraction * 100).rounded()))%"
             }
         }
         guard examples.count > 0 else { throw UserError("--data: no examples to evaluate") }
         try checkDataFits(examples, named: "evaluation", trainer)
-        if let normalization = try checkpoint.normalization(as: Float.self) {
+        if let normalization = try checkpointNormalization(checkpoint, path: model, flag: "--model") {
             guard normalization.featureCount == trainer.inputSize else {
                 throw UserError("--model \(model): its normalization has \(normalization.featureCount) features, the model \(trainer.inputSize)")
             }

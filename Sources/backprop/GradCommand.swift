@@ -57,6 +57,10 @@ struct GradCommand: ParsableCommand {
             throw UserError(String(describing: error))
         }
         let point = graph.formula.variables.map { values[$0]! }
+        var files = RunFiles()
+        if let dot { files.writes(dot, flag: "--dot") }
+        if let svg { files.writes(svg, flag: "--svg") }
+        try files.check()
         // Write files first, so a bad path fails before anything is printed.
         do {
             if let dot { try writeText(graph.dot(digits: digits), to: dot) }

@@ -56,8 +56,8 @@ struct MinimizeCommand: ParsableCommand {
             throw UserError("--plot needs a formula of two variables; \(formula) has \(expression.variables.count)")
         }
         if let plot {
-            // Fail on an unwritable file before the descent rather than after it.
-            do { try writeText("", to: plot) } catch { throw UserError(String(describing: error)) }
+            // Fail on an unwritable file before the descent rather than after it, without touching the file.
+            try checkWritable(plot, flag: "--plot")
         }
         var paths: [(label: String, points: [[Double]])] = []
         var summaries: [[String]] = [["method", "steps", "final point", "f", "‖∇f‖", "stopped"]]
@@ -103,11 +103,11 @@ struct MinimizeCommand: ParsableCommand {
             title = "\(formula): gradient descent against Newton's method"
         }
         if let plot {
-            do {
-                try writeText(try ContourPlot().svg(of: expression, paths: compare ? paths : paths.map { ("", $0.points) }, title: title), to: plot)
-            } catch {
+            let svg: String
+            do { svg = try ContourPlot().svg(of: expression, paths: compare ? paths : paths.map { ("", $0.points) }, title: title) } catch {
                 throw UserError(String(describing: error))
             }
+            try writeText(svg, to: plot, flag: "--plot")
             print("plot: \(plot)")
         }
     }

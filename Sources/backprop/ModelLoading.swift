@@ -33,6 +33,12 @@ func loadClassifier(_ path: String, activation: String) throws -> (ClassifierTra
     }
     let configuration = TrainingConfiguration(
         hiddenWidths: Array(widths.dropFirst().dropLast()), activation: try parseActivation(activation))
+    // A [0, 64] weight, say, is a valid tensor but no layer: check the widths before building anything.
+    do {
+        try ClassifierTrainer<Float>.validate(configuration: configuration, inputSize: widths[0], classCount: widths.last!)
+    } catch let error as ConfigurationError {
+        throw UserError("--model \(path): the Linear layers' shapes (widths \(widths.map(String.init).joined(separator: "-"))) make no usable MLP: \(error.setting) \(error.problem)")
+    }
     var trainer = ClassifierTrainer<Float>(configuration: configuration, inputSize: widths[0], classCount: widths.last!)
     do { try checkpoint.apply(to: &trainer.model) } catch let error as CheckpointError {
         throw UserError("--model \(path): \(error.description)")

@@ -36,8 +36,18 @@ struct PredictCommand: ParsableCommand {
             let hint = features.shape[1] == trainer.inputSize + 1 ? " (is the label column still in the file?)" : ""
             throw UserError("--input \(input): \(features.shape[1]) values per example, the model expects \(trainer.inputSize)\(hint)")
         }
-        if let normalization = try checkpoint.normalization(as: Float.self) { features = normalization.apply(features) }
+        try checkFinite(features, what: "--input \(input)")
+        if let normalization = try checkpointNormalization(checkpoint, path: model, flag: "--model") {
+            guard normalization.featureCount == trainer.inputSize else {
+                throw UserError("--model \(model): its normalization has \(normalization.featureCount) features, the model \(trainer.inputSize)")
+            }
+            features = normalization.apply(features)
+            try checkFinite(features, what: "--input \(input), rescaled by the checkpoint's normalization,")
+        }
         let probabilities = trainer.logits(features).softmax(alongAxis: 1)
+        if let row = firstNonFiniteRow(probabilities) {
+            throw UserError("--model \(model): the model's output for example \(row) of --input \(input) is not finite; no predictions are printed")
+        }
         let classes = predictedClasses(probabilities)
         let values = probabilities.scalars
         let labelValues = checkpoint.metadata["label_values"].map { $0.split(separator: ",").map(String.init) }
@@ -59,6 +69,21 @@ struct PredictCommand: ParsableCommand {
             print(String(format: "%7d  ", row) + name(predicted).padding(toLength: 5, withPad: " ", startingAt: 0)
                 + String(format: "  %.4f", probability))
         }
+    }
+
+    /// Throws a user error naming the first example and value of `features` that is not finite (NaN or
+    /// infinite as a 32-bit float: a .npy file may hold them, and 1e39 in a float64 array is one).
+    func checkFinite(_ features: Tensor<Float>, what: String) throws {
+        guard features.rank == 2, let row = firstNonFiniteRow(features) else { return }
+        let width = features.shape[1]
+        let column = (0..<width).first { !features.scalars[row * width + $0].isFinite } ?? 0
+        throw UserError("\(what): example \(row), value \(column) is \(features.scalars[row * width + column]) (as a 32-bit float); the model needs finite inputs")
+    }
+
+    /// The first row of a matrix holding a value that is not finite.
+    func firstNonFiniteRow(_ matrix: Tensor<Float>) -> Int? {
+        let width = Swift.max(matrix.shape.last ?? 1, 1)
+        return matrix.scalars.firstIndex { !$0.isFinite }.map { $0 / width }
     }
 
     /// The input file as a feature matrix.

@@ -115,7 +115,7 @@ struct TrainCommandTests {
         expectUserError(["train", "--image-shape", "1x8x8", "--epochs", "1"] + out, mentioning: "--image-shape applies")
         expectUserError(["train", "--model", "resnet", "--epochs", "1"] + out, mentioning: "resnet")
         expectUserError(["train", "--architecture", "conv:65536:3:p1,conv:65536:3:p1", "--epochs", "1"] + out, mentioning: "would not fit in memory")
-        expectUserError(["train", "--layers", "65536,65536", "--epochs", "1"] + out, mentioning: "weights, more than")
+        expectUserError(["train", "--layers", "65536,65536", "--epochs", "1"] + out, mentioning: "parameters, more than")
         // A CSV file has no image shape: a convolution then needs --image-shape.
         let csv = folder.appendingPathComponent("flat.csv")
         try (0..<20).map { row in (0..<17).map { String(($0 * row) % 5) }.joined(separator: ",") }.joined(separator: "\n")
