@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "BackpropNN", targets: ["BackpropNN"]),
         .library(name: "BackpropTeaching", targets: ["BackpropTeaching"]),
         .library(name: "BackpropCommandLine", targets: ["BackpropCommandLine"]),
+        .library(name: "BackpropFiles", targets: ["BackpropFiles"]),
         .executable(name: "backprop", targets: ["backprop"]),
         .executable(name: "backprop-bench", targets: ["backprop-bench"]),
     ],

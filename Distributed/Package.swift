@@ -21,7 +21,7 @@ let package = Package(
         // Rank, size, allreduce of a step's gradients, broadcast of parameters.
         .target(
             name: "BackpropDistributed",
-            dependencies: ["CMPI", .product(name: "BackpropNN", package: "Backprop")]),
+            dependencies: ["CMPI", .product(name: "BackpropNN", package: "Backprop"), .product(name: "BackpropFiles", package: "Backprop")]),
         // The MPI executable: `train` (backprop train's flags, data parallel), the hand-written loop `check`,
         // and the allreduce benchmark.
         .executableTarget(

@@ -6,7 +6,8 @@
 #    (check) likewise, and the DistributedTraining article's loop (DataParallelLoop) runs on 3 ranks;
 #  - a checkpoint written by 2 ranks resumes in one process and vice versa, both matching an uninterrupted run;
 #  - kill -9 of one rank ends the job with the survivor's own message naming the last complete checkpoint,
-#    which backprop train --resume then continues; a hung rank (SIGSTOP) trips the other's --timeout.
+#    which backprop train --resume then continues; a hung rank (SIGSTOP) trips the other's --timeout;
+#  - ranks given different data or flags stop before their first collective with a message naming what differs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 (cd "$root" && swift build --product backprop)
@@ -111,4 +112,26 @@ long_run "$work/hang.log"
 kill -STOP "$(rank_pid "$launcher" 1)"
 ends_within 60 "SIGSTOP of rank 1"
 says "$work/hang.log" "backprop-mpi: rank 0: no reply from the other ranks in 5 s (a rank died?); the last complete checkpoint is $work/f.safetensors"
+# 4. Ranks that disagree (a stale copy of the data on one node, other flags) stop before their first collective,
+# with a message naming what differs, instead of overrunning a buffer. mpirun's ":" gives each rank its own flags.
+awk 'BEGIN { for (i = 0; i < 60; i++) print i % 7 "," i % 3 "," i % 5 "," i % 2 }' > "$work/d.csv"
+head -n 57 "$work/d.csv" > "$work/stale.csv"
+disagree() {  # disagree WHAT PATTERN RANK0-FLAGS RANK1-FLAGS
+    local status=0 common=(train --quiet --plot "$work/d.svg" --save "$work/d.safetensors" --timeout 20)
+    # shellcheck disable=SC2086
+    timeout 120 "${MPIRUN[@]}" -np 1 "$MPI_BIN" "${common[@]}" $3 : -np 1 "$MPI_BIN" "${common[@]}" $4 > "$work/disagree.log" 2>&1 || status=$?
+    if [ "$status" -eq 0 ] || [ "$status" -eq 124 ]; then
+        echo "disagreement ($1): exit status $status" >&2; cat "$work/disagree.log" >&2; exit 1
+    fi
+    if ! grep -q "backprop-mpi: rank [01]: error: the processes of this run disagree before training: .*$2" "$work/disagree.log" \
+        || grep -qi "double free\|corruption\|fatal error\|segmentation" "$work/disagree.log"; then
+        echo "disagreement ($1): not the message expected:" >&2; cat "$work/disagree.log" >&2; exit 1
+    fi
+    echo "disagreement ($1): exit status $status; $(grep -m1 'disagree before training' "$work/disagree.log" | cut -c1-160)..."
+}
+disagree "stale data" "the training examples (--data) differs on rank 1" "--data $work/d.csv" "--data $work/stale.csv"
+disagree "layers" "--layers differs on rank 1 from rank 0" "--data $work/d.csv --layers 64" "--data $work/d.csv --layers 32"
+disagree "batch size" "--batch-size differs" "--data $work/d.csv --batch-size 8" "--data $work/d.csv"
+disagree "epochs" "--epochs differs" "--data $work/d.csv --epochs 3" "--data $work/d.csv"
+disagree "bucket size" "--bucket-mb differs" "--data $work/d.csv --bucket-mb 0.01" "--data $work/d.csv"
 echo "distributed tests passed"

@@ -5,7 +5,9 @@ import BackpropNN
 ///
 /// Worker 0 alone prints progress and results and writes the checkpoint and the plot; the other workers
 /// print nothing but errors. Every worker reads the data and, on `--resume`, the checkpoint itself (the
-/// files must be readable by every process); worker 0's parameters are then broadcast to all.
+/// files must be readable by every process); before the first collective the workers compare digests of the
+/// data, the flags and the model (and stop, every one, with a message naming what differs); worker 0's
+/// parameters are then broadcast to all.
 public struct TrainingParallelism {
     /// Sums gradients and statistics over the workers.
     public var reduction: any GradientReduction
@@ -14,15 +16,26 @@ public struct TrainingParallelism {
     public var checkpointCompleted: (String) -> Void
     /// Extra entries for the `--json` line (e.g. the time spent in collectives), asked at the end of the run.
     public var report: () -> [String: Any]
+    /// The launcher's own settings that every worker must share because they change the collectives (the
+    /// gradient bucket size, say), by flag name: compared with the data and the training flags before the
+    /// first collective.
+    public var settings: [(name: String, value: String)]
 
     /// Creates the set-up for a data-parallel run.
+    ///
+    /// - Parameters:
+    ///   - reduction: sums gradients and statistics over the workers.
+    ///   - checkpointCompleted: told the path of each complete checkpoint.
+    ///   - report: extra entries for the `--json` line.
+    ///   - settings: the launcher's settings every worker must share, by flag name.
     public init(
         reduction: any GradientReduction, checkpointCompleted: @escaping (String) -> Void = { _ in },
-        report: @escaping () -> [String: Any] = { [:] }
+        report: @escaping () -> [String: Any] = { [:] }, settings: [(name: String, value: String)] = []
     ) {
         self.reduction = reduction
         self.checkpointCompleted = checkpointCompleted
         self.report = report
+        self.settings = settings
     }
 
     /// Whether this worker prints and writes files (worker 0).

@@ -1,3 +1,4 @@
+import BackpropFiles
 import Foundation
 
 /// Ends this process with a message of its own, instead of hanging, when a collective does not complete
@@ -76,7 +77,10 @@ public final class CollectiveWatchdog: @unchecked Sendable {
     }
 
     private func giveUp(_ reason: String) -> Never {
-        FileHandle.standardError.write(Data("\(program): rank \(rank): \(reason); \(checkpointNote)\n".utf8))
+        // A checkpoint being saved stays as it was: its temporary file goes with this process.
+        AtomicFile.removeTemporaryFilesInProgress()
+        let message = Array("\(program): rank \(rank): \(reason); \(checkpointNote)\n".utf8)
+        message.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
         _exit(1)
     }
 

@@ -13,7 +13,8 @@ struct MPITrainCommand: ParsableCommand {
 
 
             Every rank builds the same model from the same seed (on --resume, reads the checkpoint, then takes \
-            rank 0's parameters), computes on its shard of each global batch (--batch-size is the global batch), \
+            rank 0's parameters); before the first collective the ranks compare digests of their data, flags and \
+            model, and stop, all of them, with a message naming what differs. Each rank computes on its shard of each global batch (--batch-size is the global batch), \
             and the gradients are summed over the ranks and divided by the batch size before every rank applies \
             the same update: the single-process run's numbers, whether or not the rank count divides the batch. \
             Rank 0 alone prints and writes the checkpoint and the plot. BatchNorm uses per-shard statistics.
@@ -40,7 +41,8 @@ struct MPITrainCommand: ParsableCommand {
         do {
             let parallelism = TrainingParallelism(
                 reduction: reduction, checkpointCompleted: watchdog.checkpointCompleted,
-                report: { ["allreduce_seconds": reduction.gradientSeconds, "allreduce_steps": reduction.gradientReductions, "bucket_bytes": reduction.bucketBytes] })
+                report: { ["allreduce_seconds": reduction.gradientSeconds, "allreduce_steps": reduction.gradientReductions, "bucket_bytes": reduction.bucketBytes] },
+                settings: [("--bucket-mb", "\(reduction.bucketBytes) bytes")])
             try options.run(parallelism: parallelism)
         } catch let error as MPIError {
             throw RunFailure("\(error); \(watchdog.checkpointNote)")
