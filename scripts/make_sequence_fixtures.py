@@ -14,6 +14,14 @@ Modules (torch.manual_seed(0) before each):
 - rnn_relu.safetensors: the same with nonlinearity='relu', no bias, one layer
 - lstm.safetensors: nn.LSTM(3, 4, num_layers=2, batch_first=True), given (h0, c0)
 - gru.safetensors:  nn.GRU(3, 4, num_layers=2, batch_first=True), given h0
+- mha.safetensors: nn.MultiheadAttention(8, 2, batch_first=True), queries [2, 4, 8] attending to keys and
+  values [2, 5, 8] with a key-padding mask (stored in PyTorch's float form: -inf at padding) and an additive
+  mask; the output and the
+  weights averaged over heads
+- mha_causal.safetensors: the same module as self-attention over [2, 5, 8] with a causal mask
+- transformer_block.safetensors: nn.TransformerEncoderLayer(8, 2, dim_feedforward=32, dropout=0,
+  activation="gelu", batch_first=True, norm_first=True), causal, over [2, 5, 8]
+- gelu.safetensors: gelu of 64 values in [-6, 6], exact and with approximate='tanh' (no parameters)
 """
 import os
 
@@ -68,8 +76,59 @@ def recurrent():
             save(name, module, {"x": x, "h0": h0}, {"output": output, "h_n": h_n})
 
 
+def attention():
+    nn = torch.nn
+    torch.manual_seed(0)
+    module = nn.MultiheadAttention(8, 2, batch_first=True)
+    with torch.no_grad():
+        module.in_proj_bias.normal_(0, 0.5)  # non-zero biases, so the test sees them used
+        module.out_proj.bias.normal_(0, 0.5)
+    query = torch.randn(2, 4, 8, requires_grad=True)
+    key = torch.randn(2, 5, 8, requires_grad=True)
+    value = torch.randn(2, 5, 8, requires_grad=True)
+    padding = torch.tensor([[False, False, False, True, True], [False, False, False, False, False]])
+    additive = torch.randn(4, 5) * 0.5
+    hidden = torch.zeros(2, 5).masked_fill(padding, float("-inf"))  # the float form of the boolean mask
+    output, weights = module(query, key, value, key_padding_mask=hidden, attn_mask=additive)
+    save("mha", module, {"query": query, "key": key, "value": value,
+                         "key_padding_mask": hidden, "attention_mask": additive},
+         {"output": output, "weights": weights})
+
+    x = torch.randn(2, 5, 8, requires_grad=True)
+    causal = nn.Transformer.generate_square_subsequent_mask(5)
+    output, weights = module(x, x, x, attn_mask=causal, is_causal=True)
+    save("mha_causal", module, {"x": x}, {"output": output, "weights": weights})
+
+
+def transformer_block():
+    nn = torch.nn
+    torch.manual_seed(0)
+    module = nn.TransformerEncoderLayer(8, 2, dim_feedforward=32, dropout=0.0, activation="gelu",
+                                        batch_first=True, norm_first=True)
+    with torch.no_grad():
+        for norm in (module.norm1, module.norm2):  # LayerNorm weights away from 1 and biases away from 0
+            norm.weight.normal_(1, 0.3)
+            norm.bias.normal_(0, 0.3)
+        module.self_attn.in_proj_bias.normal_(0, 0.3)
+    module.eval()
+    x = torch.randn(2, 5, 8, requires_grad=True)
+    causal = nn.Transformer.generate_square_subsequent_mask(5)
+    output = module(x, src_mask=causal, is_causal=True)
+    save("transformer_block", module, {"x": x}, {"output": output})
+
+
+def gelu():
+    x = torch.linspace(-6, 6, 64, requires_grad=True)
+    exact = torch.nn.functional.gelu(x)
+    approximate = torch.nn.functional.gelu(x, approximate="tanh")
+    save("gelu", torch.nn.Module(), {"x": x}, {"exact": exact, "tanh": approximate})
+
+
 def main():
     recurrent()
+    attention()
+    transformer_block()
+    gelu()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ func layerCase<L: Layer<Double>>(_ name: String, _ layer: L, inputs: [Tensor<Dou
 extension RNN: @unchecked Sendable {}
 extension LSTM: @unchecked Sendable {}
 extension GRU: @unchecked Sendable {}
+extension MultiHeadAttention: @unchecked Sendable {}
+extension TransformerBlock: @unchecked Sendable {}
+extension PositionalEmbedding: @unchecked Sendable {}
+extension GELU: @unchecked Sendable {}
 
 /// The sequence layers at small sizes, with weights large enough to leave the nonlinearities' linear range.
 let sequenceLayerCases: [LayerCase] = {
@@ -40,6 +44,13 @@ let sequenceLayerCases: [LayerCase] = {
     let lstm = scaled(LSTM<Double>(inputSize: 3, hiddenSize: 2, layerCount: 2, using: &generator), by: 2)
     let gru = scaled(GRU<Double>(inputSize: 3, hiddenSize: 2, layerCount: 2, using: &generator), by: 2)
     let noBias = scaled(GRU<Double>(inputSize: 3, hiddenSize: 2, hasBias: false, using: &generator), by: 2)
+    var attention = MultiHeadAttention<Double>(embedDimension: 4, headCount: 2, using: &generator)
+    attention.parameters = attention.parameters.map { $0 + Tensor.randomNormal(shape: $0.shape, standardDeviation: 0.3, using: &generator) }
+    var block = TransformerBlock<Double>(width: 4, headCount: 2, feedForwardWidth: 6, isCausal: true, using: &generator)
+    block.parameters = block.parameters.map { $0 + Tensor.randomNormal(shape: $0.shape, standardDeviation: 0.3, using: &generator) }
+    let sequence = Tensor<Double>.randomNormal(shape: [2, 3, 4], using: &generator)
+    let keys = Tensor<Double>.randomNormal(shape: [2, 4, 4], using: &generator)
+    let positions = PositionalEmbedding<Double>(maximumLength: 5, dimension: 4, using: &generator)
     return [
         layerCase("RNN tanh, two layers, final state", rnn, inputs: [x, h0]) { layer, v in
             let (output, hN) = layer(v[0], initialState: v[1])
@@ -54,6 +65,17 @@ let sequenceLayerCases: [LayerCase] = {
             return Tensor(concatenating: [output.reshaped(to: [12]), hN.reshaped(to: [8])])
         },
         layerCase("GRU without bias", noBias, inputs: [x]) { layer, v in layer(v[0]) },
+        layerCase("MultiHeadAttention, causal, key padding", attention, inputs: [sequence]) { layer, v in
+            layer(query: v[0], key: v[0], value: v[0], keyPaddingMask: [[false, false, true], [false, false, false]], isCausal: true)
+        },
+        layerCase("MultiHeadAttention, cross, additive mask", attention, inputs: [sequence, keys]) { layer, v in
+            let mask = Tensor<Double>(shape: [3, 4], scalars: (0..<12).map { Double($0 % 5) * -0.4 })
+            return layer(query: v[0], key: v[1], value: v[1] * v[1], attentionMask: mask)
+        },
+        layerCase("TransformerBlock, causal", block, inputs: [sequence]) { layer, v in layer(v[0]) },
+        layerCase("PositionalEmbedding", positions, inputs: [sequence]) { layer, v in sin(layer(v[0])) },
+        layerCase("gelu", GELU<Double>(), inputs: [sequence * 2]) { layer, v in layer(v[0]) },
+        layerCase("gelu, tanh approximation", GELU<Double>(approximation: .tanh), inputs: [sequence * 2]) { layer, v in layer(v[0]) },
     ]
 }()
 
