@@ -22,11 +22,16 @@ Modules (torch.manual_seed(0) before each):
 - transformer_block.safetensors: nn.TransformerEncoderLayer(8, 2, dim_feedforward=32, dropout=0,
   activation="gelu", batch_first=True, norm_first=True), causal, over [2, 5, 8]
 - gelu.safetensors: gelu of 64 values in [-6, 6], exact and with approximate='tanh' (no parameters)
+- char_transformer.safetensors, char_lstm.safetensors: the character language models of char_models.py
+  (vocabulary 7; the Transformer with context 6, 2 layers, width 8, 2 heads; the LSTM with 2 layers of
+  width 8), their logits for 2 rows of 6 tokens (`input.tokens`, as floats) and the gradients of a loss of them
 """
 import os
 
 import torch
 from safetensors.torch import save_file
+
+from char_models import CharRNN, CharTransformer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "Tests", "BackpropNNTests", "Fixtures", "sequence")
@@ -124,11 +129,26 @@ def gelu():
     save("gelu", torch.nn.Module(), {"x": x}, {"exact": exact, "tanh": approximate})
 
 
+def language_models():
+    tokens = torch.tensor([[0, 3, 6, 2, 2, 1], [5, 4, 0, 0, 1, 6]])
+    for name, make in [("char_transformer", lambda: CharTransformer(7, context=6, layers=2, width=8, heads=2)),
+                       ("char_lstm", lambda: CharRNN(7, "lstm", layers=2, width=8))]:
+        torch.manual_seed(0)
+        module = make()
+        with torch.no_grad():  # biases and normalisations away from their initial 0 and 1
+            for key, value in module.named_parameters():
+                if value.dim() == 1:
+                    value.add_(torch.randn_like(value) * 0.3)
+        module.eval()
+        save(name, module, {"tokens": tokens.float()}, {"logits": module(tokens)})
+
+
 def main():
     recurrent()
     attention()
     transformer_block()
     gelu()
+    language_models()
 
 
 if __name__ == "__main__":
