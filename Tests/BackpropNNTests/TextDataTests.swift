@@ -131,4 +131,22 @@ import Testing
         // A text just one window long still gives one batch.
         #expect(TextWindows(tokens: Array(tokens.prefix(11)), context: 10).batches(epoch: 0, batchSize: 4, seed: 0) == [[0]])
     }
+
+    @Test func splitsAndWindowOrdersAreThoseThePythonPeerComputes() throws {
+        // Values printed by scripts/peers_language.py, which re-implements the seeded generator, the
+        // permutation, the split and the windows' order to train PyTorch on exactly the same batches.
+        #expect(seededPermutation(count: 10, seed: 7) == [1, 8, 3, 0, 4, 5, 9, 6, 2, 7])
+        let windows = TextWindows(tokens: [UInt16](repeating: 0, count: 1000), context: 16)
+        #expect(Array(windows.epochStarts(epoch: 3, seed: 5).prefix(8)) == [408, 264, 472, 8, 72, 40, 824, 248])
+        let words = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("corpora/words-sample.txt")
+        let corpus = try TextCorpus(contentsOf: words, shape: .wordList)
+        let (training, validation) = try corpus.split(validationFraction: 0.1, seed: 0)
+        #expect(training.count == 33356 && validation.count == 3705 && corpus.vocabulary.count == 27)
+        #expect(training.prefix(10) == [0, 19, 14, 15, 23, 2, 1, 12, 12, 0] && validation.prefix(10) == [0, 3, 15, 13, 16, 15, 19, 20, 0, 2])
+        let fortunes = try TextCorpus(contentsOf: words.deletingLastPathComponent().appendingPathComponent("fortunes-sample.txt"))
+        let text = try fortunes.split(validationFraction: 0.1, seed: 0)
+        #expect(text.training.count == 22035 && text.validation.count == 2048 && fortunes.vocabulary.count == 79)
+        #expect(text.training.prefix(6) == [27, 2, 56, 53, 77, 2] && text.validation.prefix(6) == [53, 74, 57, 2, 59, 67])
+    }
 }

@@ -99,16 +99,19 @@ public struct TextCorpus: Sendable {
 
     /// The training and validation text as token indices, split at random by `seed`.
     ///
-    /// Running text is cut into blocks of `blockLength` characters (the files joined by line breaks), and a
-    /// seeded choice of `validationFraction` of the blocks (at least one, and at least one left for training)
-    /// is the validation text; each part keeps its blocks in order. A word list is split by words, after a
-    /// seeded shuffle; each part is its words each followed by a line break, after one leading line break.
+    /// Running text is cut into blocks of `blockLength` characters (the files joined by line breaks; shorter
+    /// blocks when that gives fewer than 20), and the
+    /// first `validationFraction` of the blocks (at least one, and at least one left for training) in a seeded
+    /// permutation are the validation text; each part keeps its blocks in order. A word list is split by words:
+    /// the first `validationFraction` of a seeded permutation of the words are the validation words, the rest
+    /// the training words, each part in the permutation's order, each word followed by a line break, after one
+    /// leading line break. (scripts/peers_language.py computes the same split in Python.)
     ///
     /// - Parameters:
     ///   - validationFraction: the share held out, in (0, 1).
     ///   - seed: seeds the choice.
     ///   - vocabulary: the numbering (a trained model's); by default the corpus's own.
-    ///   - blockLength: the length of the blocks of running text.
+    ///   - blockLength: the longest blocks of running text.
     /// - Throws: `DataError` (`.invalidValue`) when `vocabulary` lacks one of the text's characters.
     public func split(
         validationFraction: Double, seed: UInt64, vocabulary: Vocabulary? = nil, blockLength: Int = 1024
@@ -120,16 +123,18 @@ public struct TextCorpus: Sendable {
         switch shape {
         case .text:
             let all = try encode(pieces.joined(separator: "\n"))
-            let blocks = stride(from: 0, to: all.count, by: blockLength).map { $0..<Swift.min(all.count, $0 + blockLength) }
-            let held = Set(heldOut(count: blocks.count, fraction: validationFraction, seed: seed))
+            // Short texts are cut into at least 20 blocks, so that a fraction of them can be held out.
+            let length = Swift.min(blockLength, Swift.max(1, all.count / 20))
+            let blocks = stride(from: 0, to: all.count, by: length).map { $0..<Swift.min(all.count, $0 + length) }
+            let held = Set(seededPermutation(count: blocks.count, seed: seed).prefix(heldOutCount(blocks.count, validationFraction)))
             var training: [UInt16] = [], validation: [UInt16] = []
             for (index, block) in blocks.enumerated() {
                 if held.contains(index) { validation += all[block] } else { training += all[block] }
             }
             return (training, validation)
         case .wordList:
-            let held = Set(heldOut(count: pieces.count, fraction: validationFraction, seed: seed))
             let order = seededPermutation(count: pieces.count, seed: seed)
+            let held = heldOutCount(pieces.count, validationFraction)
             let newline = UInt16(numbering.index(of: "\n") ?? 0)
             guard numbering.index(of: "\n") != nil else {
                 throw DataError(.invalidValue, "the model's vocabulary has no line break, which ends every word of a word list")
@@ -137,18 +142,16 @@ public struct TextCorpus: Sendable {
             var training: [UInt16] = [newline], validation: [UInt16] = [newline]
             for (position, index) in order.enumerated() {
                 let word = try encode(pieces[index]) + [newline]
-                if held.contains(position) { validation += word } else { training += word }
+                if position < held { validation += word } else { training += word }
             }
             return (training, validation)
         }
     }
 
-    /// The positions held out of `count` pieces: the first of a seeded permutation, at least one and at most
-    /// `count − 1` (none when there is only one piece).
-    private func heldOut(count: Int, fraction: Double, seed: UInt64) -> ArraySlice<Int> {
-        let order = seededPermutation(count: count, seed: seed)
-        let held = count < 2 ? 0 : Swift.min(count - 1, Swift.max(1, Int((Double(count) * fraction).rounded())))
-        return order.prefix(held)
+    /// How many of `count` pieces are held out: the nearest whole number to `fraction · count`, at least one
+    /// and at most `count − 1` (none when there is only one piece).
+    private func heldOutCount(_ count: Int, _ fraction: Double) -> Int {
+        count < 2 ? 0 : Swift.min(count - 1, Swift.max(1, Int((Double(count) * fraction).rounded())))
     }
 
     /// Decodes UTF-8, dropping a byte order mark and reading CR LF as LF.
