@@ -8,6 +8,17 @@ public enum ModelKind: String, ExpressibleByArgument, CaseIterable {
     case mlp
     /// The built-in small convolutional network.
     case cnn
+    /// A character language model: a GPT-style Transformer.
+    case transformer
+    /// A character language model: an LSTM.
+    case lstm
+    /// A character language model: a GRU.
+    case gru
+    /// A character language model: a tanh RNN.
+    case rnn
+
+    /// The language model this names, or nil for a classifier.
+    public var languageModel: LanguageModelKind? { LanguageModelKind(rawValue: rawValue) }
 }
 
 /// Checks that `data` fits the trainer's model (after a resume, or for `evaluate`, the data must be like

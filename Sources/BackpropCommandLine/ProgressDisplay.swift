@@ -8,13 +8,21 @@ final class ProgressDisplay {
     /// Whether to print anything at all (off for `--quiet`).
     let enabled: Bool
 
+    /// What the throughput counts: `ex` (examples) for a classifier, `char` (characters) for a language model.
+    let unit: String
+    /// Whether the losses are per character, so the held-out loss is shown in bits per character too and the
+    /// held-out part is called validation.
+    let perCharacter: Bool
+
     /// When the bar was last drawn (for throttling redraws).
     private var lastDraw = ContinuousClock.now - .seconds(1)
 
     /// Creates the display for stdout.
-    init(enabled: Bool) {
+    init(enabled: Bool, perCharacter: Bool = false) {
         self.enabled = enabled
         self.isTerminal = isatty(STDOUT_FILENO) != 0
+        self.perCharacter = perCharacter
+        self.unit = perCharacter ? "char" : "ex"
     }
 
     /// Called after each batch: redraws the bar (terminal only, about every 50 ms of progress).
@@ -27,7 +35,7 @@ final class ProgressDisplay {
         let filled = Int((Double(progress.batch) / Double(max(progress.batches, 1)) * Double(width)).rounded(.down))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let line = "\r\u{1B}[2Kepoch \(progress.epoch)/\(progress.epochs) \(bar) \(progress.batch)/\(progress.batches)"
-            + String(format: "  loss %.4f  acc %.3f  %.0f ex/s  ", progress.loss, progress.accuracy, progress.examplesPerSecond)
+            + String(format: "  loss %.4f  acc %.3f  %.0f %@/s  ", progress.loss, progress.accuracy, progress.examplesPerSecond, unit)
             + formatSeconds(progress.estimatedSecondsLeft) + " left"
         FileHandle.standardOutput.write(Data(line.utf8))
     }
@@ -38,7 +46,11 @@ final class ProgressDisplay {
         var line = String(
             format: "epoch %d/%d  loss %.4f  acc %.4f", record.epoch, epochs, record.trainLoss, record.trainAccuracy)
         if let testLoss = record.testLoss, let testAccuracy = record.testAccuracy {
-            line += String(format: "  test loss %.4f  test acc %.4f", testLoss, testAccuracy)
+            if perCharacter {
+                line += String(format: "  val loss %.4f (%.3f bits/char)  val acc %.4f", testLoss, testLoss / Foundation.log(2), testAccuracy)
+            } else {
+                line += String(format: "  test loss %.4f  test acc %.4f", testLoss, testAccuracy)
+            }
         }
         line += String(format: "  %.2fs  lr %g  ", record.seconds, record.learningRate) + formatSeconds(runSecondsLeft) + " left"
         print((isTerminal ? "\r\u{1B}[2K" : "") + line)

@@ -7,26 +7,29 @@ import Foundation
 /// `run(parallelism:)` (TrainRun.swift) carries the run out.
 public struct TrainOptions: ParsableArguments {
     /// The train command's one-line description.
-    public static let abstract = "Train an MLP or a convolutional classifier (by default an MLP on the bundled handwritten digits)."
+    public static let abstract = "Train an MLP or a convolutional classifier (by default an MLP on the bundled handwritten digits), or a character language model on a text."
 
     /// The train command's longer description.
     public static let discussion = """
         With no arguments: MLP 64-128-10 (ReLU), Adam lr 1e-3, batches of 32, 30 epochs on the bundled \
         digits, a seeded 20% held out as test set. Writes the checkpoint (safetensors) and an SVG of the \
         loss and accuracy curves. --model cnn or --architecture SPEC trains a convolutional network instead, \
-        e.g. backprop train --data ../shared/data/mnist5k --model cnn --epochs 10 --batch-size 64.
+        e.g. backprop train --data ../shared/data/mnist5k --model cnn --epochs 10 --batch-size 64. \
+        --model transformer, lstm, gru or rnn trains a character language model on --data, a UTF-8 text file \
+        or a folder of them (--word-list: one word per line), e.g. backprop train --data words.txt --word-list \
+        --model transformer; backprop generate samples from its checkpoint.
         """
 
     /// Options with their defaults (ArgumentParser fills them from the command line).
     public init() {}
 
-    @Option(help: "A CSV file (one example per line, numeric, label in one column) or a folder with MNIST's IDX files (train-*, t10k-*). Default: the bundled digits.")
+    @Option(help: "A CSV file (one example per line, numeric, label in one column) or a folder with MNIST's IDX files (train-*, t10k-*). Default: the bundled digits. For a language model: a UTF-8 text file or a folder of them.")
     var data: String?
 
     @Option(help: "The CSV label column, 0-based; negative counts from the end. Default: the last.")
     var labelColumn: Int?
 
-    @Option(help: "mlp (hidden widths from --layers; the default) or cnn (the built-in small CNN: conv 3x3 to 16, ReLU, max-pool 2, conv 3x3 to 32, ReLU, max-pool 2, linear 128, ReLU).")
+    @Option(help: "mlp (hidden widths from --layers; the default), cnn (the built-in small CNN: conv 3x3 to 16, ReLU, max-pool 2, conv 3x3 to 32, ReLU, max-pool 2, linear 128, ReLU), or a character language model: transformer, lstm, gru or rnn.")
     var model: ModelKind?
 
     @Option(help: ArgumentHelp("A network as comma-separated layers, e.g. conv:16:3:p1,relu,maxpool:2,flatten,linear:64,relu (conv:OUT:K[:sS][:pP][:dD][:gG][:nobias], maxpool:K, avgpool:K, bn, gap, flatten, linear:OUT, relu, tanh, sigmoid, dropout:P); the classifier layer is added.", valueName: "spec"))
@@ -35,22 +38,37 @@ public struct TrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The shape of one example for a convolutional network, CxHxW (e.g. 1x8x8). IDX files and the bundled digits carry theirs.", valueName: "CxHxW"))
     var imageShape: String?
 
-    @Option(help: "Hidden layer widths, comma-separated (e.g. 128,64). Default: 128.")
+    @Option(help: "Hidden layer widths, comma-separated (e.g. 128,64). Default: 128. For a language model: the number of Transformer blocks or recurrent layers (default 2).")
     var layers: String?
 
     @Option(help: "Hidden activation: relu, tanh or sigmoid. Default: relu.")
     var activation: String?
 
-    @Option(help: "Dropout probability after each hidden activation. Default: 0.")
+    @Option(help: "Dropout probability after each hidden activation (a language model: in its blocks, or between its recurrent layers). Default: 0.")
     var dropout: Double?
 
-    @Option(help: "Passes over the training set (default 30; with --resume, the new total).")
+    @Option(help: "Language model: the characters it reads at once (default 64).")
+    var context: Int?
+
+    @Option(help: "Language model: the width of its embeddings and layers (default 128 for a Transformer, 256 for a recurrent network).")
+    var width: Int?
+
+    @Option(help: "Transformer: attention heads, dividing the width (default 4).")
+    var heads: Int?
+
+    @Option(help: "Language model: at most this many steps make an epoch (default: every window of the training text once).")
+    var stepsPerEpoch: Int?
+
+    @Flag(help: "Language model: --data is a word list, one word per line (the model learns to invent words).")
+    var wordList = false
+
+    @Option(help: "Passes over the training set (default 30, 10 for a language model; with --resume, the new total).")
     var epochs: Int?
 
     @Option(help: "Examples per gradient step. Default: 32.")
     var batchSize: Int?
 
-    @Option(help: "sgd, momentum, nesterov, adam, adamw or rmsprop. Default: adam.")
+    @Option(help: "sgd, momentum, nesterov, adam, adamw or rmsprop. Default: adam (adamw for a language model).")
     var optimizer: String?
 
     @Option(help: "Learning rate. Default: 0.001.")
@@ -62,7 +80,7 @@ public struct TrainOptions: ParsableArguments {
     @Option(help: "Clip gradients to this global norm.")
     var clipNorm: Double?
 
-    @Option(help: "Fraction of the examples held out as test set (not for MNIST, which has its own). Default: 0.2.")
+    @Option(help: "Fraction of the examples held out as test set (not for MNIST, which has its own). Default: 0.2. For a language model, the share of the text held out for validation (default 0.1).")
     var testFraction: Double?
 
     @Option(help: "Seed for the initial weights, the split, the shuffling and dropout. Default: 0.")
@@ -85,6 +103,15 @@ public struct TrainOptions: ParsableArguments {
 
     @Flag(help: "Print only the results (no per-epoch progress).")
     var quiet = false
+
+    /// Refuses the flags that only a language model takes when training a classifier.
+    func checkClassifierFlags() throws {
+        let given = [("--context", context != nil), ("--width", width != nil), ("--heads", heads != nil),
+                     ("--steps-per-epoch", stepsPerEpoch != nil), ("--word-list", wordList)].filter(\.1).map(\.0)
+        if let flag = given.first {
+            throw UserError("\(flag) applies to a language model (--model transformer, lstm, gru or rnn), not to a classifier")
+        }
+    }
 
     /// The network `--model cnn` or `--architecture` asks for and the example shape it gets, checked against
     /// the data; nil for the MLP.
@@ -191,7 +218,8 @@ public struct TrainOptions: ParsableArguments {
             ("--layers", layers != nil), ("--activation", activation != nil), ("--dropout", dropout != nil),
             ("--batch-size", batchSize != nil), ("--optimizer", optimizer != nil), ("--lr", lr != nil),
             ("--schedule", schedule != nil), ("--clip-norm", clipNorm != nil), ("--test-fraction", testFraction != nil),
-            ("--seed", seed != nil),
+            ("--seed", seed != nil), ("--context", context != nil), ("--width", width != nil), ("--heads", heads != nil),
+            ("--steps-per-epoch", stepsPerEpoch != nil), ("--word-list", wordList),
         ]
         let conflicting = given.filter(\.isGiven).map(\.flag)
         guard conflicting.isEmpty else {

@@ -8,10 +8,15 @@ extension TrainOptions {
     ///
     /// - Throws: `UserError` for bad flags or files, `RunFailure` when training diverges.
     public func run(parallelism: TrainingParallelism? = nil) throws {
-        let reporting = parallelism?.isReporting ?? true
-        let source = try DataSource(path: data, labelColumn: labelColumn)
         try checkNumbers()
         try checkResumeFlags()
+        if let kind = try languageModelKind() {
+            guard parallelism == nil else { throw UserError("language models train in one process: use backprop train") }
+            return try runLanguageModel(kind)
+        }
+        try checkClassifierFlags()
+        let reporting = parallelism?.isReporting ?? true
+        let source = try DataSource(path: data, labelColumn: labelColumn)
 
         // A convolutional network's files are named for it, so that an MLP run's are not overwritten.
         let stem = model == .cnn || architecture != nil ? "backprop-cnn" : "backprop-mlp"

@@ -16,7 +16,7 @@ struct BackpropCommand: ParsableCommand {
         abstract: "Automatic differentiation and neural-network training, step by step.",
         version: "0.1.0",
         subcommands: [
-            TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
+            TrainCommand.self, EvaluateCommand.self, PredictCommand.self, GenerateCommand.self,
             GradCommand.self, CompareCommand.self, JacobianCommand.self, HessianCommand.self,
             CheckCommand.self, MinimizeCommand.self,
         ],

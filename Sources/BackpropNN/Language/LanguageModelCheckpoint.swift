@@ -36,12 +36,31 @@ extension LanguageModelTrainer {
                 "not a backprop language-model checkpoint (metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"); "
                     + "expected '\(Self.formatName)')")
         }
-        guard var configuration = LanguageModelTrainingConfiguration(metadata: metadata),
-            let text = metadata["vocabulary"], let vocabulary = try? Vocabulary(parsing: text),
-            vocabulary.count == configuration.model.vocabularySize,
-            let step = metadata["optimizer_step"].flatMap(Int.init), step >= 0
-        else { throw CheckpointError("language-model checkpoint metadata is incomplete or malformed") }
-        if let epochs { configuration.epochs = epochs }
+        // Every number is checked before it is used and every size before anything is allocated: a tampered or
+        // damaged file gets a message, never a trap.
+        guard var configuration = LanguageModelTrainingConfiguration(metadata: metadata) else {
+            throw CheckpointError("language-model checkpoint metadata is incomplete or malformed (lm.*, epochs, batch_size, optimizer, learning_rate, schedule, seed, text_shape)")
+        }
+        func finite(_ value: Double) -> Bool { value.isFinite && Scalar(value).isFinite && Scalar(value) != 0 }
+        guard finite(configuration.learningRate), configuration.maxGradientNorm.map(finite) ?? true,
+            configuration.batchSize <= 1 << 20, configuration.model.context <= 1 << 20
+        else { throw CheckpointError("language-model checkpoint metadata holds a learning rate, clipping norm, batch size or context out of range") }
+        guard let text = metadata["vocabulary"], let vocabulary = try? Vocabulary(parsing: text),
+            vocabulary.count == configuration.model.vocabularySize
+        else { throw CheckpointError("language-model checkpoint's vocabulary is missing or does not have lm.vocabulary_size characters") }
+        guard let step = metadata["optimizer_step"].flatMap(Int.init), step >= 0 else {
+            throw CheckpointError("language-model checkpoint metadata optimizer_step must be a non-negative integer")
+        }
+        // The file holds every parameter: a model larger than the values it holds is never built.
+        let storedValues = checkpoint.names.reduce(0) { $0 + (checkpoint.file.tensors[$1]?.scalarCount ?? 0) }
+        guard configuration.model.parameterCount <= storedValues else {
+            throw CheckpointError(
+                "language-model checkpoint metadata describes \(configuration.model.parameterCount) parameters, but the file holds \(storedValues) values")
+        }
+        if let epochs {
+            guard epochs >= 0 else { throw CheckpointError("the epoch total must not be negative, got \(epochs)") }
+            configuration.epochs = epochs
+        }
         self.init(configuration: configuration, vocabulary: vocabulary)
         try checkpoint.apply(to: &model)
         var state = OptimizerState<Scalar>(step: step)
@@ -57,12 +76,18 @@ extension LanguageModelTrainer {
                 guard let buffer = stored["optimizer.\(slot).\(name)"], buffer.shape == shape else {
                     throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) is missing or not of shape \(shape)")
                 }
+                guard allFinite([buffer]) else {
+                    throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) holds a value that is not finite as \(scalarName(Scalar.self))")
+                }
                 return buffer
             }
         }
         optimizer.state = state
         let historyText = metadata["history"] ?? ""
         history = try historyText.isEmpty ? [] : historyText.split(separator: ";").map { try ClassifierTrainer<Scalar>.decode(String($0)) }
+        for (index, record) in history.enumerated() where record.epoch != index + 1 {
+            throw CheckpointError("checkpoint's training history lists epoch \(record.epoch) in place \(index + 1)")
+        }
         if let last = history.last {
             optimizer.learningRate = configuration.schedule.learningRate(base: configuration.learningRate, epoch: last.epoch)
         }

@@ -60,8 +60,9 @@ public struct LanguageModelTrainer<Scalar: TensorScalar> {
     /// called after every step (its `accuracy` is the next-character accuracy, its examples are characters).
     ///
     /// - Precondition: the windows' context is at most the model's.
-    /// - Throws: `TrainingDiverged` at the first step whose loss or gradient is not finite, before its
-    ///   update; the epoch is then not recorded.
+    /// - Throws: `TrainingDiverged` at the first step whose loss or gradient is not finite (before its
+    ///   update), or when a weight or the validation loss is not finite after the epoch; the epoch is then not
+    ///   recorded.
     @discardableResult
     public mutating func trainEpoch(
         on training: TextWindows, evaluatingOn validation: TextWindows? = nil, progress: ((TrainingProgress) -> Void)? = nil
@@ -82,7 +83,7 @@ public struct LanguageModelTrainer<Scalar: TensorScalar> {
             let (loss, batchCorrect, finite) = step(inputs: inputs, targets: targets, batch: starts.count, context: context)
             guard finite else {
                 throw TrainingDiverged(
-                    epoch: epoch + 1, batch: index + 1, batches: batches.count, loss: loss, gradientDiverged: loss.isFinite)
+                    epoch: epoch + 1, batch: index + 1, batches: batches.count, loss: loss, cause: loss.isFinite ? .gradient : .loss)
             }
             lossSum += loss * Double(targets.count)
             correct += batchCorrect
@@ -97,7 +98,15 @@ public struct LanguageModelTrainer<Scalar: TensorScalar> {
             }
         }
         let seconds = (clock.now - start).seconds
+        // An update of finite gradients can still overflow a weight: nothing not finite reaches the history.
+        guard allFinite(model.parameters) else {
+            throw TrainingDiverged(
+                epoch: epoch + 1, batch: batches.count, batches: batches.count, loss: lossSum / Double(Swift.max(seen, 1)), cause: .parameters)
+        }
         let evaluation = validation.map { evaluate(on: $0) }
+        if let loss = evaluation?.loss, !loss.isFinite {
+            throw TrainingDiverged(epoch: epoch + 1, batch: batches.count, batches: batches.count, loss: loss, cause: .testLoss)
+        }
         let record = EpochRecord(
             epoch: epoch + 1, learningRate: learningRate, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
             trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan, testLoss: evaluation?.loss,
@@ -171,6 +180,13 @@ public struct LanguageModelEvaluation: Sendable, Equatable {
     public var accuracy: Double
     /// The characters predicted.
     public var characters: Int
+
+    /// Creates an evaluation.
+    public init(loss: Double, accuracy: Double, characters: Int) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.characters = characters
+    }
 
     /// The loss in bits per character: loss / ln 2.
     public var bitsPerCharacter: Double { loss / Foundation.log(2) }
