@@ -23,6 +23,7 @@ args = parser.parse_args()
 HIGHER_ORDER = {"mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain"}
 GENERAL = {"broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024"}
 CONVOLUTIONAL = {"cnn-step"}
+LANGUAGE = {"lm-step", "lstm-lm-step"}
 
 binary = os.path.join(root, ".build", "release", "backprop-bench")
 if not os.path.exists(binary):
@@ -42,7 +43,9 @@ for _ in range(args.rounds):
     higher = [w for w in args.workloads if w in HIGHER_ORDER]
     general = [w for w in args.workloads if w in GENERAL]
     convolutional = [w for w in args.workloads if w in CONVOLUTIONAL]
-    shared_workloads = [w for w in args.workloads if w not in HIGHER_ORDER and w not in GENERAL and w not in CONVOLUTIONAL]
+    language = [w for w in args.workloads if w in LANGUAGE]
+    shared_workloads = [w for w in args.workloads
+                        if w not in HIGHER_ORDER and w not in GENERAL and w not in CONVOLUTIONAL and w not in LANGUAGE]
     lines = []
     if shared_workloads:
         lines += subprocess.run([sys.executable, os.path.join(args.shared, "peers.py"), *shared_workloads],
@@ -52,6 +55,9 @@ for _ in range(args.rounds):
                                 capture_output=True, text=True).stdout.splitlines()
     if convolutional:
         lines += subprocess.run([sys.executable, os.path.join(here, "peers_cnn.py"), *convolutional],
+                                capture_output=True, text=True).stdout.splitlines()
+    if language:
+        lines += subprocess.run([sys.executable, os.path.join(here, "peers_language.py"), *language],
                                 capture_output=True, text=True).stdout.splitlines()
     if higher:
         lines += subprocess.run([sys.executable, os.path.join(here, "peers_higher_order.py"), *higher],

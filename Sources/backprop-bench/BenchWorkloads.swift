@@ -186,6 +186,7 @@ func benchWorkloads() -> [String: BenchWorkload] {
     all.merge(higherOrderWorkloads()) { $1 }
     all.merge(generalWorkloads()) { $1 }
     all.merge(convolutionWorkloads()) { $1 }
+    all.merge(languageModelWorkloads()) { $1 }
     return all
 }
 
@@ -195,4 +196,5 @@ let defaultBenchOrder = [
     "chain1000", "chain10000", "chain3000000",
     "mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "checkpoint-mlp", "checkpoint-mlp-plain",
     "chain100000-d2", "broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024", "cnn-step",
+    "lm-step", "lstm-lm-step",
 ]
