@@ -6,6 +6,8 @@ public struct GradientDescent: Sendable {
     public var learningRate: Double
     /// The most steps to take.
     public var steps: Int
+    /// The most points of the path the result keeps (see `GradientDescentResult.path`).
+    public var maximumPathCount = 10_000
     /// How fast the step size decreases: ηₖ = η / (1 + decay·k); 0 keeps it constant.
     public var decay: Double
     /// Stop once the gradient's norm is at most this (0: never stop early).
@@ -28,13 +30,12 @@ public struct GradientDescent: Sendable {
         _ expression: Formula, from start: [Double], onStep: (GradientDescentStep) -> Void = { _ in }
     ) -> GradientDescentResult {
         var point = start
-        var path = [start]
-        var values: [Double] = []
+        var path = DescentPath(capacity: maximumPathCount)
         var k = 0
         var outcome = GradientDescentResult.Outcome.stepLimitReached
         while true {
             let evaluation = expression.gradient(at: point)
-            values.append(evaluation.value)
+            path.record(point, value: evaluation.value)
             let norm = evaluation.gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
             let eta = learningRate(atStep: k)
             onStep(GradientDescentStep(
@@ -50,10 +51,10 @@ public struct GradientDescent: Sendable {
             }
             if k == steps { break }
             for i in point.indices { point[i] -= eta * evaluation.gradient[i] }
-            path.append(point)
             k += 1
         }
-        return GradientDescentResult(variables: expression.variables, path: path, values: values, outcome: outcome)
+        let (points, values) = path.finished
+        return GradientDescentResult(variables: expression.variables, path: points, values: values, stepCount: k, outcome: outcome)
     }
 }
 
@@ -87,10 +88,14 @@ public struct GradientDescentResult: Sendable {
 
     /// The variables, in the order of each point's coordinates.
     public var variables: [String]
-    /// Every point visited, the start first.
+    /// The points visited, the start first and the last point last: every one of them for a descent of up
+    /// to `maximumPathCount` steps, evenly thinned beyond (every second, fourth, … step), so that memory stays
+    /// bounded however many steps are asked for.
     public var path: [[Double]]
     /// f at each point of `path`.
     public var values: [Double]
+    /// How many steps were taken.
+    public var stepCount: Int
     /// Why it stopped.
     public var outcome: Outcome
 
@@ -98,8 +103,6 @@ public struct GradientDescentResult: Sendable {
     public var point: [Double] { path.last! }
     /// f at the last point.
     public var value: Double { values.last! }
-    /// How many steps were taken.
-    public var stepCount: Int { path.count - 1 }
 }
 
 extension GradientDescent {

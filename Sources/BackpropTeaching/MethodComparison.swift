@@ -33,9 +33,19 @@ public struct MethodComparison: Sendable {
     /// The size of each symbolic partial written out, repeats included.
     public let symbolicTreeSizes: [UnboundedCount]
 
+    /// The most node evaluations a per-variable method (forward mode, symbolic, finite differences) may take in one run
+    /// by default: beyond it, its row says how much it would take instead of running (forward mode over 2000
+    /// variables of a 6000-node formula would evaluate 12 million nodes and trace every one of them).
+    public static let defaultMaximumNodeEvaluations = 1_000_000
+
     /// Runs every method at `point`, timing each over repeated runs (at least `repeats`, or until about
-    /// `budget` seconds have passed) and reporting the median.
-    public init(formula: Formula, at point: [Double], repeats: Int = 5, budget: Double = 0.2) {
+    /// `budget` seconds have passed) and reporting the median. A per-variable method (one pass per variable)
+    /// whose one run would evaluate more than `maximumNodeEvaluations` nodes (passes × operation nodes) is not
+    /// run; its row says so.
+    public init(
+        formula: Formula, at point: [Double], repeats: Int = 5, budget: Double = 0.2,
+        maximumNodeEvaluations: Int = MethodComparison.defaultMaximumNodeEvaluations
+    ) {
         self.formula = formula
         self.point = point
         paths = formula.paths
@@ -59,21 +69,45 @@ public struct MethodComparison: Sendable {
         let reverseCount = Trace(graph: formula.graph(at: point)).operationCount
         rows.append(MethodResult(method: "reverse mode", partials: reverse.gradient, work: "1 forward + 1 reverse pass", operations: reverseCount, seconds: reverseTime))
 
-        let (forward, forwardTime) = timed { formula.forwardModeGradient(at: point) }
-        let forwardCount = ForwardModeTrace(formula: formula, at: point).operationCount
-        rows.append(MethodResult(method: "forward mode", partials: forward.gradient, work: "\(n) forward pass\(n == 1 ? "" : "es")", operations: forwardCount, seconds: forwardTime))
+        /// Whether `passes` runs over the formula's operations stay within the budget (else the row's text).
+        let nodes = Swift.max(formula.operationNodeCount, 1)
+        func tooLarge(_ passes: Int, _ what: String) -> MethodResult? {
+            let (evaluations, overflow) = passes.multipliedReportingOverflow(by: nodes)
+            guard overflow || evaluations > maximumNodeEvaluations else { return nil }
+            return MethodResult(
+                method: what, partials: Array(repeating: nil, count: n),
+                work: "\(passes) passes × \(nodes) operations > \(maximumNodeEvaluations)", operations: nil, seconds: .nan)
+        }
+        if let skipped = tooLarge(n, "forward mode") {
+            rows.append(skipped)
+        } else {
+            let (forward, forwardTime) = timed { formula.forwardModeGradient(at: point) }
+            let forwardCount = ForwardModeTrace(formula: formula, at: point).operationCount
+            rows.append(MethodResult(method: "forward mode", partials: forward.gradient, work: "\(n) forward pass\(n == 1 ? "" : "es")", operations: forwardCount, seconds: forwardTime))
+        }
 
-        let values = Dictionary(uniqueKeysWithValues: zip(formula.variables, point))
-        let symbolic = formula.symbolicDerivatives(at: point)
-        symbolicUsesBranches = symbolic.usesBranchesAtPoint
-        symbolicTreeSizes = symbolic.partials.map(\.treeSize)
-        let (evaluated, symbolicTime) = timed { symbolic.partials.map { $0.evaluate(at: values) } }
-        let symbolicOperations = evaluated.allSatisfy { $0 != nil } ? evaluated.reduce(0) { $0 + $1!.operations } : nil
-        rows.append(MethodResult(
-            method: "symbolic", partials: evaluated.map { $0?.value }, work: "\(n) expression\(n == 1 ? "" : "s") evaluated",
-            operations: symbolicOperations, seconds: symbolicTime))
+        // Symbolic differentiation derives each partial over the whole graph: n passes too.
+        if let skipped = tooLarge(n, "symbolic") {
+            symbolicUsesBranches = false
+            symbolicTreeSizes = []
+            rows.append(skipped)
+        } else {
+            let values = Dictionary(uniqueKeysWithValues: zip(formula.variables, point))
+            let symbolic = formula.symbolicDerivatives(at: point)
+            symbolicUsesBranches = symbolic.usesBranchesAtPoint
+            symbolicTreeSizes = symbolic.partials.map(\.treeSize)
+            let (evaluated, symbolicTime) = timed { symbolic.partials.map { $0.evaluate(at: values) } }
+            let symbolicOperations = evaluated.allSatisfy { $0 != nil } ? evaluated.reduce(0) { $0 + $1!.operations } : nil
+            rows.append(MethodResult(
+                method: "symbolic", partials: evaluated.map { $0?.value }, work: "\(n) expression\(n == 1 ? "" : "s") evaluated",
+                operations: symbolicOperations, seconds: symbolicTime))
+        }
 
         for scheme in FiniteDifferenceScheme.allCases {
+            if let skipped = tooLarge(scheme == .central ? 2 * n : n + 1, "\(scheme.rawValue) difference") {
+                rows.append(skipped)
+                continue
+            }
             let ((partials, evaluations), time) = timed { formula.finiteDifferenceGradient(at: point, scheme: scheme) }
             rows.append(MethodResult(
                 method: "\(scheme.rawValue) difference", partials: partials, work: "\(evaluations) evaluations of f",
@@ -106,7 +140,9 @@ public struct MethodComparison: Sendable {
             var cells = [row.method]
             if showPartials { cells += row.partials.map { $0.map { formatSignificant($0, digits: digits) } ?? "—" } }
             let error = k == 0 ? "(reference)" : largestError(row).map { formatSignificant($0, digits: 2) } ?? "—"
-            if row.operations == nil, row.method == "symbolic" {
+            if row.seconds.isNaN {
+                cells += ["—", row.work, "not run", "—"]
+            } else if row.operations == nil, row.method == "symbolic" {
                 // Too large to write out and run: say how large instead.
                 let nodes = symbolicTreeSizes.dropFirst().reduce(symbolicTreeSizes.first ?? UnboundedCount(0), +)
                 cells += [error, "\(nodes) nodes written out", "not run", "—"]

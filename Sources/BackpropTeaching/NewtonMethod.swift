@@ -10,6 +10,8 @@ public struct NewtonMethod: Sendable {
     public var steps: Int
     /// Stop once ‖∇f‖ is at most this.
     public var tolerance: Double
+    /// The most points of the path the result keeps (see `GradientDescentResult.path`).
+    public var maximumPathCount = 10_000
 
     /// Creates settings; see the properties.
     public init(steps: Int = 100, tolerance: Double = 1e-8) {
@@ -23,15 +25,14 @@ public struct NewtonMethod: Sendable {
         _ expression: Formula, from start: [Double], onStep: (NewtonStep) -> Void = { _ in }
     ) -> GradientDescentResult {
         var point = start
-        var path = [start]
-        var values: [Double] = []
+        var path = DescentPath(capacity: maximumPathCount)
         var outcome = GradientDescentResult.Outcome.stepLimitReached
         var k = 0
         var lastShift = 0.0, lastStepLength = 0.0
         while true {
             let analysis = expression.hessianAnalysis(at: point)
             let g = analysis.gradient
-            values.append(analysis.value)
+            path.record(point, value: analysis.value)
             let norm = analysis.gradientNorm
             onStep(NewtonStep(iteration: k, point: point, value: analysis.value, gradientNorm: norm, shift: lastShift, stepLength: lastStepLength))
             let finite = analysis.value.isFinite && norm.isFinite && analysis.matrix.allSatisfy { $0.allSatisfy(\.isFinite) }
@@ -58,12 +59,12 @@ public struct NewtonMethod: Sendable {
                 t /= 2
             }
             point = candidate
-            path.append(point)
             lastShift = shift
             lastStepLength = t
             k += 1
         }
-        return GradientDescentResult(variables: expression.variables, path: path, values: values, outcome: outcome)
+        let (points, values) = path.finished
+        return GradientDescentResult(variables: expression.variables, path: points, values: values, stepCount: k, outcome: outcome)
     }
 }
 

@@ -172,6 +172,30 @@ private func relativeError(_ a: Double, _ b: Double) -> Double { Swift.abs(a - b
         let text = comparison.render()
         #expect(text.contains("graph: 10 nodes, 10 edges"))
     }
+
+    @Test func perVariableMethodsOverTheBudgetSayWhatTheyWouldCostInsteadOfRunning() throws {
+        // Issue #24: compare with 2000 variables ran forward mode, symbolic and finite differences over every
+        // variable and did not finish in 120 s. One pass per variable over 3 operations: 3n node evaluations.
+        let formula = try Formula(parsing: lectureFour)
+        let comparison = MethodComparison(formula: formula, at: [0, 2, -1], repeats: 1, budget: 0, maximumNodeEvaluations: 17)
+        #expect(comparison.rows.map(\.method) == ["reverse mode", "forward mode", "symbolic", "forward difference", "central difference"])
+        // 3 passes × 6 operations = 18 > 17 (forward mode, symbolic); 4 × 6 (forward difference); 6 × 6 (central).
+        for row in comparison.rows.dropFirst() {
+            #expect(row.seconds.isNaN && row.operations == nil && row.partials.allSatisfy { $0 == nil }, "\(row.method)")
+        }
+        #expect(comparison.rows[1].work == "3 passes × 6 operations > 17")
+        #expect(comparison.rows[4].work == "6 passes × 6 operations > 17")
+        #expect(comparison.render().contains("3 passes × 6 operations > 17  not run"))
+        #expect(MethodComparison(formula: formula, at: [0, 2, -1], repeats: 1, budget: 0, maximumNodeEvaluations: 18).rows[1].operations == 3 * 27)
+        // Thousands of variables: reverse mode alone runs, at once.
+        let n = 2000
+        let large = try Formula(parsing: (0..<n).map { "x\($0)*x\(($0 + 1) % n)" }.joined(separator: " + "))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let rows = MethodComparison(formula: large, at: (0..<n).map { Double($0 % 9 + 1) / 10 }, repeats: 1, budget: 0).rows
+        #expect(clock.now - start < .seconds(30))
+        #expect(rows[0].partials.allSatisfy { $0 != nil } && rows.dropFirst().allSatisfy { $0.seconds.isNaN })
+    }
 }
 
 @Suite struct JacobianAndHessianTests {
