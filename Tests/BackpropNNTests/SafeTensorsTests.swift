@@ -103,6 +103,45 @@ import BackpropFiles
         }
     }
 
+    @Test func theHeaderParserReadsWhatJSONAllows() throws {
+        // Issue #24: the header is read by a parser of its own (JSONSerialization took 1 GB for a 16 MB header).
+        let data: [UInt8] = [0, 0, 128, 63, 0, 0, 0, 64]  // two F32 values, 1 and 2
+        let header = #"""
+            { "__metadata__" : { "a\"b\\c\/d" : "\u00e9\ud83d\ude00\n\t\b\f\r", "empty": "" } ,
+               "wéight": {"extra": [1, {"deep": [true, false, null, -1.5e3]}], "dtype":"F32", "shape":[ 2 ],
+                          "data_offsets":[0,8], "more": "x"} }
+            """#
+        let read = try SafeTensorsFile(bytes: file(header: header, data: data))
+        #expect(read.metadata == ["a\"b\\c/d": "é😀\n\t\u{08}\u{0C}\r", "empty": ""])
+        #expect(try read.tensor(named: "wéight", as: Float.self).scalars == [1, 2])
+        #expect(try SafeTensorsFile(bytes: file(header: "{}", data: [])).names.isEmpty)
+        let deep = "{\"w\": {\"x\": " + String(repeating: "[", count: 100) + "]}}"
+        let bad: [(String, String)] = [
+            (#"{"w": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}}"#, "'w' has no valid shape"),
+            (#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 99999999999999999999]}}"#, "does not fit in 64 bits"),
+            (#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}"#, "expected ',' or '}'"),
+            (#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}} x"#, "unexpected data after the header's object"),
+            (#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "x": "\q"}}"#, "unknown escape \\q"),
+            (#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "x": "\ud83d"}}"#, "lone high surrogate"),
+            (#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "x": tru}}"#, "unexpected character"),
+            (deep, "nested deeper than 64"),
+            ("{\"w\": {\"dtype\": \"F\u{01}\"}}", "control character inside a string"),
+            (#"{"__metadata__": {"k": 3}}"#, "__metadata__ value for 'k' is not a string"),
+            (#"{"__metadata__": [1]}"#, "__metadata__ is not a JSON object"),
+            (#"{"w": 3}"#, "entry 'w' is not a JSON object"),
+            (#"{"w": {"shape": [2], "data_offsets": [0, 8]}, "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#, "'w' has no dtype string"),
+        ]
+        for (text, fragment) in bad {
+            let problem = message(file(header: text, data: data)) ?? "accepted"
+            #expect(problem.contains(fragment), "\(text): \(problem)")
+        }
+        // What JSONSerialization reads, this parser reads alike: entries written by the writer, round trips.
+        var written = SafeTensorsFile(metadata: ["quote\"s": "line\nbreak\u{01}", "ü": "✓"])
+        for k in 0..<20 { try written.append(Tensor<Float>(repeating: Float(k), shape: [k % 3, 2]), named: "layer.\(k).weight") }
+        let reread = try SafeTensorsFile(bytes: written.serialized())
+        #expect(reread.names == written.names && reread.metadata == written.metadata && reread.tensors == written.tensors)
+    }
+
     @Test func interruptedWriteLeavesPreviousFileIntact() throws {
         let directory = try temporaryDirectory()
         let url = directory.appendingPathComponent("checkpoint.safetensors")

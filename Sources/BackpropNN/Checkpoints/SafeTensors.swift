@@ -88,43 +88,25 @@ public struct SafeTensorsFile: Sendable {
             throw CheckpointError("header length \(headerCount) exceeds the limit of \(Self.maximumHeaderCount) bytes")
         }
         let headerEnd = 8 + Int(headerCount)
-        let headerBytes = Data(bytes[8..<headerEnd])
+        let headerBytes = Array(bytes[8..<headerEnd])
         guard headerBytes.first == UInt8(ascii: "{") else {
             throw CheckpointError("the header does not start with '{' (not a safetensors file?)")
         }
-        guard String(data: headerBytes, encoding: .utf8) != nil else {
+        guard String(data: Data(headerBytes), encoding: .utf8) != nil else {
             throw CheckpointError("the header is not valid UTF-8")
         }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: headerBytes)
-        } catch {
-            throw CheckpointError("the header is not valid JSON: \(error.localizedDescription)")
-        }
-        guard let header = json as? [String: Any] else { throw CheckpointError("the header is not a JSON object") }
-
-        var metadata: [String: String] = [:]
+        let header = try SafeTensorsHeader(bytes: headerBytes)
         var entries: [(name: String, dtype: SafeTensor.DType, shape: [Int], begin: Int, end: Int)] = []
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard let object = value as? [String: Any] else { throw CheckpointError("__metadata__ is not a JSON object") }
-                for (key, value) in object {
-                    guard let text = value as? String else {
-                        throw CheckpointError("__metadata__ value for '\(key)' is not a string")
-                    }
-                    metadata[key] = text
-                }
-                continue
-            }
-            guard let object = value as? [String: Any] else { throw CheckpointError("entry '\(name)' is not a JSON object") }
-            guard let dtypeName = object["dtype"] as? String else { throw CheckpointError("'\(name)' has no dtype string") }
+        for entry in header.entries {
+            let name = entry.name
+            guard let dtypeName = entry.dtype else { throw CheckpointError("'\(name)' has no dtype string") }
             guard let dtype = SafeTensor.DType(rawValue: dtypeName) else {
-                throw CheckpointError("'\(name)' has unknown dtype '\(dtypeName)' (known: \(SafeTensor.DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw CheckpointError("'\(name)' has unknown dtype '\(dtypeName.prefix(40))' (known: \(SafeTensor.DType.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            guard let shape = Self.integers(object["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shape = entry.shape, shape.allSatisfy({ $0 >= 0 }) else {
                 throw CheckpointError("'\(name)' has no valid shape (a list of non-negative integers)")
             }
-            guard let offsets = Self.integers(object["data_offsets"]), offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0]
+            guard let offsets = entry.offsets, offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0]
             else {
                 throw CheckpointError("'\(name)' has invalid data_offsets (expected [begin, end] with 0 <= begin <= end)")
             }
@@ -137,6 +119,7 @@ public struct SafeTensorsFile: Sendable {
             }
             entries.append((name, dtype, shape, offsets[0], offsets[1]))
         }
+        let metadata = header.metadata
 
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         let bufferCount = bytes.count - headerEnd
@@ -164,17 +147,6 @@ public struct SafeTensorsFile: Sendable {
                 bytes: Array(bytes[(headerEnd + entry.begin)..<(headerEnd + entry.end)]))
             try append(tensor, named: entry.name)
         }
-    }
-
-    /// A JSON array of integers, or nil.
-    private static func integers(_ value: Any?) -> [Int]? {
-        guard let array = value as? [Any] else { return nil }
-        var result: [Int] = []
-        for element in array {
-            guard let number = element as? Int else { return nil }
-            result.append(number)
-        }
-        return result
     }
 
     // MARK: Writing
