@@ -10,6 +10,22 @@ public func loadCheckpoint(_ path: String) throws -> Checkpoint {
     }
 }
 
+/// The memory reading the checkpoint at `path` takes, checked against `budget` with `otherBytes` besides: the
+/// file, its tensors and the model they fill (three times the file), and the entries of its JSON header
+/// (about 12 bytes per byte of header: names, shapes and offsets of every tensor).
+public func checkCheckpointMemory(_ path: String, flag: String, budget: MemoryBudget, otherBytes: Int) throws {
+    guard FileManager.default.fileExists(atPath: path) else { return }
+    let size = try fileSize(URL(fileURLWithPath: path), within: budget, flag: flag)
+    var headerCount = 0
+    if let handle = FileHandle(forReadingAtPath: path) {
+        let start = [UInt8](handle.readData(ofLength: 8))
+        try? handle.close()
+        if start.count == 8 { headerCount = Int(min(start.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }, UInt64(size))) }
+    }
+    let needed = saturating([otherBytes, saturating([size, 3], multiply: true), saturating([headerCount, 12], multiply: true)])
+    try budget.check(needed, for: "\(flag) \(path): reading it (\(formatBytes(size)), of which a header of \(formatBytes(headerCount)))")
+}
+
 /// Fails early, before any work, when `path` cannot be written: its folder is missing or read-only.
 public func checkWritable(_ path: String, flag: String) throws {
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path

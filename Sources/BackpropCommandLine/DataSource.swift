@@ -85,6 +85,77 @@ public enum DataSource {
         }
     }
 
+    /// The memory reading the source will take, estimated from the files without reading the data itself
+    /// (file sizes, a CSV file's separators, the shape each IDX header declares: a gzip bomb is measured before
+    /// it is decompressed), checked against `budget`.
+    ///
+    /// - Throws: `UserError` naming the file when the estimate exceeds the budget or a file cannot be read.
+    public func estimatedMemory(within budget: MemoryBudget) throws -> Int {
+        switch self {
+        case .bundledDigits:
+            return 1797 * 65 * MemoryEstimate.csvValue
+        case .csv(let url, _):
+            let size = try fileSize(url, within: budget)
+            let values = try countSeparators(url) + 1
+            let bytes = saturating([size, saturating([values, MemoryEstimate.csvValue], multiply: true)])
+            try budget.check(bytes, for: "--data \(url.path): reading its \(values) values", advice: "use a smaller file")
+            return bytes
+        case .mnist:
+            var total = 0
+            for path in inputFiles {
+                let url = URL(fileURLWithPath: path)
+                let size = try fileSize(url, within: budget)
+                // The header is at the start: a megabyte of the file holds it, compressed or not.
+                guard let handle = FileHandle(forReadingAtPath: url.path) else { throw UserError("--data: cannot read \(url.path)") }
+                let start = handle.readData(ofLength: 1 << 20)
+                try? handle.close()
+                let header: (elementType: IDXArray.ElementType, shape: [Int])
+                do { header = try IDXArray.declaredShape(of: [UInt8](start)) } catch let error as DataError {
+                    throw UserError("--data \(url.path): \(error.message)")
+                }
+                let values = saturating(header.shape, multiply: true)
+                let each = header.elementType.byteCount + MemoryEstimate.idxValue
+                total = saturating([total, size, saturating([values, each], multiply: true)])
+                try budget.check(
+                    total, for: "--data \(url.deletingLastPathComponent().path): \(url.lastPathComponent) declares \(header.shape.map(String.init).joined(separator: "×")) values, and reading them",
+                    advice: "use a smaller data set")
+            }
+            return total
+        }
+    }
+
+    /// The features per example the files declare, read without parsing the data: a CSV file's first line's
+    /// fields less the label, the product of an IDX image file's dimensions; nil when unknown.
+    public func declaredFeatureCount() -> Int? {
+        switch self {
+        case .bundledDigits: return 64
+        case .csv(let url, _):
+            guard let handle = FileHandle(forReadingAtPath: url.path) else { return nil }
+            defer { try? handle.close() }
+            var commas = 0
+            while true {
+                let chunk = handle.readData(ofLength: 1 << 20)
+                if chunk.isEmpty { break }
+                var ended = false
+                chunk.withUnsafeBytes { bytes in
+                    for byte in bytes {
+                        if byte == UInt8(ascii: "\n") { ended = true; break }
+                        if byte == UInt8(ascii: ",") { commas += 1 }
+                    }
+                }
+                if ended { break }
+            }
+            return commas
+        case .mnist:
+            guard let path = inputFiles.first(where: { $0.contains("train-images") }),
+                let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            let start = handle.readData(ofLength: 1 << 20)
+            try? handle.close()
+            guard let header = try? IDXArray.declaredShape(of: [UInt8](start)), header.shape.count >= 2 else { return nil }
+            return saturating(Array(header.shape.dropFirst()), multiply: true)
+        }
+    }
+
     /// Whether the source comes with its own test part (MNIST's t10k files).
     public var hasSeparateTestPart: Bool {
         if case .mnist = self { return true }
@@ -120,4 +191,31 @@ public enum DataSource {
         if case .mnist = self { return false }
         return true
     }
+}
+
+/// The size of a file, checked against the budget before anything reads it (a user error naming `flag` when it
+/// cannot be read or is larger than the budget).
+public func fileSize(_ url: URL, within budget: MemoryBudget, flag: String = "--data") throws -> Int {
+    let attributes: [FileAttributeKey: Any]
+    do { attributes = try FileManager.default.attributesOfItem(atPath: url.path) } catch {
+        throw UserError("\(flag): cannot read \(url.path): \(error.localizedDescription)")
+    }
+    let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+    try budget.check(size, for: "\(flag) \(url.path): the file itself")
+    return size
+}
+
+/// The commas and line ends of a file, counted a megabyte at a time: a bound on its CSV values.
+func countSeparators(_ url: URL) throws -> Int {
+    guard let handle = FileHandle(forReadingAtPath: url.path) else { throw UserError("--data: cannot read \(url.path)") }
+    defer { try? handle.close() }
+    var count = 0
+    while true {
+        let chunk = handle.readData(ofLength: 1 << 20)
+        if chunk.isEmpty { break }
+        chunk.withUnsafeBytes { bytes in
+            for byte in bytes where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\n") { count += 1 }
+        }
+    }
+    return count
 }

@@ -104,6 +104,9 @@ public struct TrainOptions: ParsableArguments {
     @Flag(help: "Print only the results (no per-epoch progress).")
     var quiet = false
 
+    /// `--memory-limit`.
+    @OptionGroup var memory: MemoryOptions
+
     /// Refuses the flags that only a language model takes when training a classifier.
     func checkClassifierFlags() throws {
         let given = [("--context", context != nil), ("--width", width != nil), ("--heads", heads != nil),
@@ -160,9 +163,10 @@ public struct TrainOptions: ParsableArguments {
         return (network, shape)
     }
 
-    /// A trainer with a fresh model sized for the data.
+    /// A trainer with a fresh model sized for the data, once the memory it will take (with the data's
+    /// `dataBytes`) is known to fit `budget`.
     func freshTrainer(
-        _ configuration: TrainingConfiguration, all: Dataset<Float>, testPart: Dataset<Float>?
+        _ configuration: TrainingConfiguration, all: Dataset<Float>, testPart: Dataset<Float>?, budget: MemoryBudget, dataBytes: Int
     ) throws -> ClassifierTrainer<Float> {
         guard all.count > 0 else { throw UserError("--data: the data set is empty") }
         guard all.featureCount > 0 else { throw UserError("--data: the examples have no features (0 values each)") }
@@ -174,7 +178,32 @@ public struct TrainOptions: ParsableArguments {
             if error.setting == "architecture" { throw UserError("the network does not fit the data: \(error.problem.dropPrefix("does not fit: "))") }
             throw UserError("\(Self.flag(for: error.setting)) \(error.problem)")
         }
+        var advice = "use a smaller network or a smaller --batch-size"
+        if classCount > all.count, let largest = all.labels.max(), all.labelValues == nil {
+            advice = "the largest label is \(largest), and integer labels are class numbers: \(classCount) classes for \(all.count) examples; "
+                + "renumber the labels 0, 1, 2, …"
+        }
+        try checkTrainingMemory(configuration, inputSize: all.featureCount, classCount: classCount, examples: all.count,
+                                budget: budget, dataBytes: dataBytes, advice: advice)
         return ClassifierTrainer(configuration: configuration, inputSize: all.featureCount, classCount: classCount)
+    }
+
+    /// Checks that training a model of `configuration` (with the data's `dataBytes`) fits the budget, before
+    /// the model is built.
+    /// `examples` nil: known from the data files before they are read (one example a batch, two classes: a
+    /// lower bound).
+    func checkTrainingMemory(
+        _ configuration: TrainingConfiguration, inputSize: Int, classCount: Int, examples: Int?, budget: MemoryBudget, dataBytes: Int,
+        advice: String = "use a smaller network or a smaller --batch-size"
+    ) throws {
+        let bytes = MemoryEstimate.modelBytes(
+            configuration, inputSize: inputSize, classCount: classCount, batch: Swift.min(configuration.batchSize, Swift.max(examples ?? 1, 1)),
+            training: true)
+        let model = configuration.modelDescription(inputSize: inputSize, classCount: classCount)
+        try budget.check(
+            saturating([dataBytes, bytes.total]),
+            for: "training \(model) with \(configuration.optimizer.rawValue) " + (examples.map { "on \($0) examples" } ?? "(as the data's first line says, before reading it)"),
+            advice: advice, largestBlock: bytes.largest)
     }
 
     /// The flag that sets a configuration setting (named by its metadata key).

@@ -34,6 +34,19 @@ extension TrainOptions {
             try checkWritable(savePath, flag: "--save")
             try checkWritable(plot, flag: "--plot")
         }
+        // What the data will take, from the files alone, before any of it is read.
+        let budget = try memory.budget()
+        let dataBytes = try source.estimatedMemory(within: budget)
+        if let resume { try checkCheckpointMemory(resume, flag: "--resume", budget: budget, otherBytes: dataBytes) }
+        if resume == nil, architecture == nil, model != .cnn, let features = source.declaredFeatureCount(), features > 0 {
+            // An MLP's size is known from the first line: three million columns are refused before they are parsed.
+            let provisional = TrainingConfiguration(
+                hiddenWidths: try parseWidths(layers ?? "128"), batchSize: 1, optimizer: try parseOptimizer(optimizer ?? "adam"))
+            do { try ClassifierTrainer<Float>.validate(configuration: provisional, inputSize: features, classCount: 2) } catch let error as ConfigurationError {
+                throw UserError("\(Self.flag(for: error.setting)) \(error.problem)")
+            }
+            try checkTrainingMemory(provisional, inputSize: features, classCount: 2, examples: nil, budget: budget, dataBytes: dataBytes)
+        }
         // Read the data once: a CSV file parsed or MNIST decompressed twice costs seconds.
         let all = try source.load()
         let testPart = try source.loadTestPart()
@@ -45,6 +58,9 @@ extension TrainOptions {
             do { trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint, epochs: epochs) } catch let error as CheckpointError {
                 throw UserError("--resume \(resume): \(error.description)")
             }
+            try checkTrainingMemory(
+                trainer.configuration, inputSize: trainer.inputSize, classCount: trainer.classCount, examples: all.count,
+                budget: budget, dataBytes: dataBytes)
             normalization = try checkpointNormalization(checkpoint, path: resume, flag: "--resume")
             // The resumed run must see the same split as the run it continues.
             if let fraction = try recordedTestFraction(checkpoint, path: resume, flag: "--resume") { heldOutFraction = fraction }
@@ -60,7 +76,7 @@ extension TrainOptions {
                 configuration.exampleShape = shape
                 configuration.hiddenWidths = []
             }
-            trainer = try freshTrainer(configuration, all: all, testPart: testPart)
+            trainer = try freshTrainer(configuration, all: all, testPart: testPart, budget: budget, dataBytes: dataBytes)
         }
         var (train, test) = try splitData(all, testPart: testPart, seed: trainer.configuration.seed, testFraction: heldOutFraction)
         if source.needsStandardization && normalization == nil { normalization = Normalization.standardizing(train.features) }

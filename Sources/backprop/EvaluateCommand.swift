@@ -31,9 +31,14 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    /// `--memory-limit`.
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
-        let (trainer, checkpoint) = try loadClassifier(model, activation: activation)
         let source = try DataSource(path: data, labelColumn: labelColumn)
+        let budget = try memory.budget()
+        let dataBytes = try source.estimatedMemory(within: budget)
+        let (trainer, checkpoint) = try loadClassifier(model, activation: activation, budget: budget, otherBytes: dataBytes)
         var examples: Dataset<Float>
         var part = "all examples"
         if let test = try source.loadTestPart() {

@@ -6,7 +6,11 @@ import BackpropCommandLine
 /// `backprop train`, or a plain state dict of an MLP saved by PyTorch (`nn.Sequential` of `Linear` layers
 /// with one activation between them, keys `0.weight`, `0.bias`, `2.weight`, …), whose widths are read from
 /// the weight shapes.
-func loadClassifier(_ path: String, activation: String) throws -> (ClassifierTrainer<Float>, Checkpoint) {
+///
+/// Reading the checkpoint (see `checkCheckpointMemory`) must fit `budget` with the `otherBytes` the command
+/// needs besides.
+func loadClassifier(_ path: String, activation: String, budget: MemoryBudget, otherBytes: Int = 0) throws -> (ClassifierTrainer<Float>, Checkpoint) {
+    try checkCheckpointMemory(path, flag: "--model", budget: budget, otherBytes: otherBytes)
     let checkpoint = try loadCheckpoint(path)
     if checkpoint.metadata["format"] != nil {
         do { return (try ClassifierTrainer<Float>(resumingFrom: checkpoint), checkpoint) } catch let error as CheckpointError {

@@ -26,8 +26,19 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: predictions and probabilities.")
     var json = false
 
+    /// `--memory-limit`.
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
-        let (trainer, checkpoint) = try loadClassifier(model, activation: activation)
+        let budget = try memory.budget()
+        var inputBytes = 0
+        if FileManager.default.fileExists(atPath: input) {
+            // The file, its values as floats, rescaled, and the probabilities: about nine times the file.
+            let size = try fileSize(URL(fileURLWithPath: input), within: budget, flag: "--input")
+            inputBytes = saturating([size, 9], multiply: true)
+            try budget.check(inputBytes, for: "--input \(input): reading it", advice: "split the file")
+        }
+        let (trainer, checkpoint) = try loadClassifier(model, activation: activation, budget: budget, otherBytes: inputBytes)
         var features = try readFeatures()
         guard features.rank == 2, features.shape[0] > 0 else {
             throw UserError("--input \(input): expected a matrix of examples [n, \(trainer.inputSize)], got shape \(features.shape)")

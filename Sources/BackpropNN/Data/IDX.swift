@@ -107,6 +107,17 @@ public struct IDXArray: Sendable {
         return (type, shape, headerCount, dataCount)
     }
 
+    /// The element type and shape IDX data declares, read from its header alone (a compressed file is
+    /// decompressed no further than the header): enough to know the memory the data would take before
+    /// reading it.
+    ///
+    /// - Throws: `DataError` for data that is not IDX (or not gzip-compressed IDX).
+    public static func declaredShape(of input: [UInt8]) throws -> (elementType: ElementType, shape: [Int]) {
+        let bytes = Gzip.isCompressed(input) ? try Gzip.decompressedPrefix(input, count: 4 + 4 * 255) : input
+        let head = try header(of: bytes, complete: false)
+        return (head.type, head.shape)
+    }
+
     /// Reads an IDX file (plain or gzip-compressed).
     public static func read(from url: URL) throws -> IDXArray {
         do {

@@ -187,6 +187,21 @@ public struct ArchitectureSpecification: Sendable, Equatable, CustomStringConver
         }
     }
 
+    /// The values one example's forward pass holds (every layer's output, and the unfolded windows of each
+    /// convolution) for examples of `exampleShape` and `classCount` classes: with the batch size, what a
+    /// training step's activations take.
+    ///
+    /// - Throws: `ArchitectureError` as `validate(exampleShape:classCount:)` does.
+    public func activationCount(exampleShape: [Int], classCount: Int) throws -> Int {
+        try placedLayers(exampleShape: exampleShape, classCount: classCount).reduce(exampleShape.reduce(1, *)) { total, layer in
+            var values = layer.output.reduce(1, *)
+            if case let .convolution(_, kernel, _, _, _, _, _) = layer.item {
+                values += layer.input[0] * kernel * kernel * layer.output[1] * layer.output[2]
+            }
+            return total + values
+        }
+    }
+
     private init(items: [Item]) { self.items = items }
 
     /// The most parameters, or values in one example's activation, a spec may ask for (2²⁸, 1 GB of float32
