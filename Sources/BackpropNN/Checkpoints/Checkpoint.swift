@@ -3,7 +3,7 @@ import Foundation
 /// A training checkpoint: model parameters, optional extra tensors (optimizer state, input
 /// normalization) and string metadata, saved as one safetensors file.
 ///
-/// Model parameters are stored under exactly the names `Layer.parameterNames` gives (`0.weight`,
+/// Model parameters are stored under exactly the names `Module.parameterNames` gives (`0.weight`,
 /// `0.bias`, …), the keys of PyTorch's `state_dict`, so a file written by
 /// `safetensors.torch.save_file(model.state_dict(), path)` loads into the equivalent model and vice versa.
 ///
@@ -23,7 +23,7 @@ public struct Checkpoint: Sendable {
     }
 
     /// Creates a checkpoint of a model's parameters and buffers (`num_batches_tracked` as PyTorch's 0-d int64).
-    public init<L: Layer>(model: L, metadata: [String: String] = [:]) {
+    public init<M: Module>(model: M, metadata: [String: String] = [:]) {
         self.init(metadata: metadata)
         for (name, value) in model.namedParameters {
             // Layer parameter names are unique by construction; a duplicate keeps the first value.
@@ -105,9 +105,9 @@ public struct Checkpoint: Sendable {
     ///
     /// - Throws: `CheckpointError` naming the first parameter that is missing, has the wrong shape (e.g.
     ///   "checkpoint has 0.weight of shape [128, 64], model expects [32, 64]") or holds a value that is not
-    ///   finite as `L.Scalar`; the model is then left unchanged.
-    public func apply<L: Layer>(to model: inout L) throws {
-        var values: [Tensor<L.Scalar>] = []
+    ///   finite as `M.Scalar`; the model is then left unchanged.
+    public func apply<M: Module>(to model: inout M) throws {
+        var values: [Tensor<M.Scalar>] = []
         for (name, current) in model.namedParameters {
             guard let stored = file.tensors[name] else {
                 let available = file.names.prefix(10).joined(separator: ", ")
@@ -116,9 +116,9 @@ public struct Checkpoint: Sendable {
             guard stored.shape == current.shape else {
                 throw CheckpointError("checkpoint has \(name) of shape \(stored.shape), model expects \(current.shape)")
             }
-            values.append(try finiteTensor(stored, named: name, as: L.Scalar.self))
+            values.append(try finiteTensor(stored, named: name, as: M.Scalar.self))
         }
-        var buffers: [Tensor<L.Scalar>] = []
+        var buffers: [Tensor<M.Scalar>] = []
         for (name, current) in model.namedBuffers {
             guard let stored = file.tensors[name] else {
                 throw CheckpointError("checkpoint has no buffer \(name) of shape \(current.shape)")
@@ -126,7 +126,7 @@ public struct Checkpoint: Sendable {
             guard stored.shape == current.shape else {
                 throw CheckpointError("checkpoint has \(name) of shape \(stored.shape), model expects \(current.shape)")
             }
-            buffers.append(try finiteTensor(stored, named: name, as: L.Scalar.self))
+            buffers.append(try finiteTensor(stored, named: name, as: M.Scalar.self))
         }
         model.parameters = values
         model.buffers = buffers

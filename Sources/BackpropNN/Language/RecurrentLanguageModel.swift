@@ -34,21 +34,8 @@ public struct RecurrentLanguageModel<Scalar: TensorScalar>: LanguageModel {
             bias: .randomUniform(shape: [v], lowerBound: -bound, upperBound: bound, using: &generator))
     }
 
-    /// `embedding.weight`, `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
-    public var parameterNames: [String] {
-        ["embedding.weight"] + recurrent.parameterNames.map { "rnn." + $0 } + ["head.weight", "head.bias"]
-    }
-
-    /// The parameters, in the order of `parameterNames`.
-    public var parameters: [Tensor<Scalar>] {
-        get { embedding.parameters + recurrent.parameters + head.parameters }
-        set {
-            precondition(newValue.count == parameterNames.count, "RecurrentLanguageModel: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            embedding.parameters = [newValue[0]]
-            recurrent.parameters = Array(newValue[1..<(newValue.count - 2)])
-            head.parameters = Array(newValue.suffix(2))
-        }
-    }
+    /// The recurrent layers are named `rnn` (`rnn.weight_ih_l0`, …), as in the PyTorch module.
+    public static var stateDictNames: [PartialKeyPath<RecurrentLanguageModel>: String] { [\.recurrent: "rnn"] }
 
     /// The logits `[batch · T, V]` of the next character after each position.
     public func logits(tokens: [Int], batch: Int, context: ForwardContext) -> Tensor<Scalar> {

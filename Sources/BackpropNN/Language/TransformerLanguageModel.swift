@@ -50,34 +50,9 @@ public struct TransformerLanguageModel<Scalar: TensorScalar>: LanguageModel {
         head = Linear(weight: normal([v, w]), bias: .zeros(shape: [v]))
     }
 
-    /// The sublayers with their names, in `state_dict` order.
-    private var parts: [(name: String, layer: any Layer<Scalar>)] {
-        [("token_embedding", tokenEmbedding), ("position_embedding", positionEmbedding)]
-            + blocks.enumerated().map { ("blocks.\($0)", $1) } + [("norm", norm), ("head", head)]
-    }
-
-    /// `token_embedding.weight`, `position_embedding.weight`, `blocks.0.…`, …, `norm.weight`, `norm.bias`,
-    /// `head.weight`, `head.bias`.
-    public var parameterNames: [String] {
-        parts.flatMap { part in part.layer.parameterNames.map { part.name + "." + $0 } }
-    }
-
-    /// The parameters, in the order of `parameterNames`.
-    public var parameters: [Tensor<Scalar>] {
-        get { parts.flatMap { $0.layer.parameters } }
-        set {
-            precondition(newValue.count == parameterNames.count, "TransformerLanguageModel: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            var rest = newValue[...]
-            func take(_ count: Int) -> [Tensor<Scalar>] {
-                defer { rest = rest.dropFirst(count) }
-                return Array(rest.prefix(count))
-            }
-            tokenEmbedding.parameters = take(1)
-            positionEmbedding.parameters = take(1)
-            for index in blocks.indices { blocks[index].parameters = take(blocks[index].parameterNames.count) }
-            norm.parameters = take(2)
-            head.parameters = take(2)
-        }
+    /// The PyTorch module's names for the embeddings (`token_embedding.weight`, `position_embedding.weight`).
+    public static var stateDictNames: [PartialKeyPath<TransformerLanguageModel>: String] {
+        [\.tokenEmbedding: "token_embedding", \.positionEmbedding: "position_embedding"]
     }
 
     /// The logits `[batch · T, V]` of the next character after each position (T ≤ context).

@@ -52,35 +52,25 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
     /// How many training batches have updated the running statistics.
     public var batchesTracked: Int { statistics.batchesTracked }
 
-    /// `["weight", "bias"]`, or none without affine parameters.
-    public var parameterNames: [String] { weight == nil ? [] : ["weight", "bias"] }
-
-    /// `[weight, bias]`, or none without affine parameters.
-    public var parameters: [Tensor<Scalar>] {
-        get { weight.map { [$0, bias!] } ?? [] }
-        set {
-            precondition(newValue.count == parameterNames.count, "BatchNorm: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            guard weight != nil else { return }
-            precondition(newValue[0].shape == [channels] && newValue[1].shape == [channels],
-                         "BatchNorm: parameter shapes \(newValue[0].shape), \(newValue[1].shape), expected [\(channels)]")
-            weight = newValue[0]
-            bias = newValue[1]
-        }
-    }
-
-    /// `["running_mean", "running_var", "num_batches_tracked"]`.
-    public var bufferNames: [String] { ["running_mean", "running_var", "num_batches_tracked"] }
-
-    /// The running mean, the running variance and the batch count (as a one-element tensor).
-    public var buffers: [Tensor<Scalar>] {
-        get { [statistics.mean, statistics.variance, Tensor(Scalar(statistics.batchesTracked))] }
-        set {
-            precondition(newValue.count == 3, "BatchNorm: expected 3 buffers, got \(newValue.count)")
-            precondition(newValue[0].shape == [channels] && newValue[1].shape == [channels] && newValue[2].scalarCount == 1,
-                         "BatchNorm: buffer shapes \(newValue.map(\.shape)), expected [\(channels)], [\(channels)], []")
-            statistics = RunningStatistics(
-                mean: newValue[0].detached(), variance: newValue[1].detached(), batchesTracked: Int(newValue[2].scalars[0].rounded()))
-        }
+    /// Visits `weight` and `bias` (when affine) as parameters, then the buffers `running_mean`,
+    /// `running_var` and `num_batches_tracked` (the batch count as a one-element tensor). Replacing a
+    /// buffer gives the layer running statistics of its own, no longer shared with its copies.
+    public mutating func visitTensors(with visitor: inout TensorVisitor<Scalar>) {
+        visitor.visit(&weight, named: "weight")
+        visitor.visit(&bias, named: "bias")
+        var mean = statistics.mean, variance = statistics.variance
+        var count = Tensor(Scalar(statistics.batchesTracked))
+        visitor.visit(&mean, named: "running_mean", role: .buffer)
+        visitor.visit(&variance, named: "running_var", role: .buffer)
+        visitor.visit(&count, named: "num_batches_tracked", role: .buffer)
+        guard mean != statistics.mean || variance != statistics.variance
+            || count.scalarCount != 1 || count.scalars[0] != Scalar(statistics.batchesTracked)
+        else { return }
+        precondition(
+            mean.shape == [channels] && variance.shape == [channels] && count.scalarCount == 1,
+            "BatchNorm: buffer shapes \([mean.shape, variance.shape, count.shape]), expected [\(channels)], [\(channels)], []")
+        statistics = RunningStatistics(
+            mean: mean.detached(), variance: variance.detached(), batchesTracked: Int(count.scalars[0].rounded()))
     }
 
     /// Normalises each channel: by the batch's statistics in training (updating the running ones), by the

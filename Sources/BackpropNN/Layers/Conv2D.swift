@@ -61,23 +61,6 @@ public struct Conv2D<Scalar: TensorScalar>: Layer {
     /// Kernel height and width.
     public var kernelSize: (height: Int, width: Int) { (weight.shape[2], weight.shape[3]) }
 
-    /// `["weight", "bias"]`, or `["weight"]` without bias.
-    public var parameterNames: [String] { bias == nil ? ["weight"] : ["weight", "bias"] }
-
-    /// `[weight, bias]`, or `[weight]` without bias.
-    public var parameters: [Tensor<Scalar>] {
-        get { bias.map { [weight, $0] } ?? [weight] }
-        set {
-            precondition(newValue.count == parameterNames.count, "Conv2D: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            precondition(newValue[0].shape == weight.shape, "Conv2D: weight shape \(newValue[0].shape), expected \(weight.shape)")
-            weight = newValue[0]
-            if bias != nil {
-                precondition(newValue[1].shape == [outputChannels], "Conv2D: bias shape \(newValue[1].shape), expected \([outputChannels])")
-                bias = newValue[1]
-            }
-        }
-    }
-
     /// The convolution of an NCHW batch.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         precondition(

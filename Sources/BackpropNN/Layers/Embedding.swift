@@ -37,19 +37,6 @@ public struct Embedding<Scalar: TensorScalar>: Layer {
     /// The length of each vector, the second axis of `weight`.
     public var dimension: Int { weight.shape[1] }
 
-    /// `["weight"]`.
-    public var parameterNames: [String] { ["weight"] }
-
-    /// `[weight]`.
-    public var parameters: [Tensor<Scalar>] {
-        get { [weight] }
-        set {
-            precondition(newValue.count == 1, "Embedding: expected 1 parameter, got \(newValue.count)")
-            precondition(newValue[0].shape == weight.shape, "Embedding: weight shape \(newValue[0].shape), expected \(weight.shape)")
-            weight = newValue[0]
-        }
-    }
-
     /// The rows of `weight` selected by a tensor of indices of any shape, as a tensor of shape
     /// `input.shape + [dimension]`.
     ///

@@ -57,27 +57,6 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         self.bias = bias
     }
 
-    /// `["weight", "bias"]`, `["weight"]` without bias, or `[]` without an affine transform.
-    public var parameterNames: [String] {
-        (weight == nil ? [] : ["weight"]) + (bias == nil ? [] : ["bias"])
-    }
-
-    /// The weight and bias that are present, in the order of `parameterNames`.
-    public var parameters: [Tensor<Scalar>] {
-        get { [weight, bias].compactMap { $0 } }
-        set {
-            precondition(
-                newValue.count == parameterNames.count,
-                "LayerNorm: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            for value in newValue {
-                precondition(value.shape == [size], "LayerNorm: parameter shape \(value.shape), expected \([size])")
-            }
-            var values = newValue[...]
-            if weight != nil { weight = values.popFirst() }
-            if bias != nil { bias = values.popFirst() }
-        }
-    }
-
     /// Normalises each slice along the last axis to mean 0 and variance 1, then applies the weight and
     /// bias if present. The output has the input's shape.
     ///

@@ -75,23 +75,6 @@ public struct Linear<Scalar: TensorScalar>: Layer {
     /// Features per output example.
     public var outputSize: Int { weight.shape[0] }
 
-    /// `["weight", "bias"]`, or `["weight"]` without bias.
-    public var parameterNames: [String] { bias == nil ? ["weight"] : ["weight", "bias"] }
-
-    /// `[weight, bias]`, or `[weight]` without bias.
-    public var parameters: [Tensor<Scalar>] {
-        get { bias.map { [weight, $0] } ?? [weight] }
-        set {
-            precondition(newValue.count == parameterNames.count, "Linear: expected \(parameterNames.count) parameters")
-            precondition(newValue[0].shape == weight.shape, "Linear: weight shape \(newValue[0].shape), expected \(weight.shape)")
-            weight = newValue[0]
-            if bias != nil {
-                precondition(newValue[1].shape == [outputSize], "Linear: bias shape \(newValue[1].shape), expected \([outputSize])")
-                bias = newValue[1]
-            }
-        }
-    }
-
     /// x · Wᵀ + b for a batch `x` of shape `[n, inputSize]`.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         precondition(

@@ -58,27 +58,9 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Layer {
     /// Features per head.
     public var headDimension: Int { embedDimension / headCount }
 
-    /// `in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias` (the biases when present).
-    public var parameterNames: [String] {
-        ["in_proj_weight"] + (inputProjectionBias == nil ? [] : ["in_proj_bias"]) + outputProjection.parameterNames.map { "out_proj." + $0 }
-    }
-
-    /// The parameters, in the order of `parameterNames`.
-    public var parameters: [Tensor<Scalar>] {
-        get { [inputProjectionWeight] + (inputProjectionBias.map { [$0] } ?? []) + outputProjection.parameters }
-        set {
-            precondition(newValue.count == parameterNames.count, "MultiHeadAttention: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            precondition(
-                newValue[0].shape == inputProjectionWeight.shape,
-                "MultiHeadAttention: in_proj_weight shape \(newValue[0].shape), expected \(inputProjectionWeight.shape)")
-            inputProjectionWeight = newValue[0]
-            var rest = newValue.dropFirst()
-            if inputProjectionBias != nil {
-                precondition(rest.first!.shape == [3 * embedDimension], "MultiHeadAttention: in_proj_bias shape \(rest.first!.shape), expected \([3 * embedDimension])")
-                inputProjectionBias = rest.removeFirst()
-            }
-            outputProjection.parameters = Array(rest)
-        }
+    /// PyTorch's names: `in_proj_weight`, `in_proj_bias`, `out_proj` (so `out_proj.weight`, `out_proj.bias`).
+    public static var stateDictNames: [PartialKeyPath<MultiHeadAttention>: String] {
+        [\.inputProjectionWeight: "in_proj_weight", \.inputProjectionBias: "in_proj_bias", \.outputProjection: "out_proj"]
     }
 
     /// Self-attention of a batch of sequences `[N, L, E]` with no mask: the output, `[N, L, E]`.

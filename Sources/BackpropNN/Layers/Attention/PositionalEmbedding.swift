@@ -30,21 +30,6 @@ public struct PositionalEmbedding<Scalar: TensorScalar>: Layer {
     /// The length of each vector.
     public var dimension: Int { weight.shape[1] }
 
-    /// `["weight"]`.
-    public var parameterNames: [String] { ["weight"] }
-
-    /// `[weight]`.
-    public var parameters: [Tensor<Scalar>] {
-        get { [weight] }
-        set {
-            precondition(newValue.count == 1, "PositionalEmbedding: expected 1 parameter, got \(newValue.count)")
-            precondition(
-                newValue[0].shape == weight.shape,
-                "PositionalEmbedding: weight shape \(newValue[0].shape), expected \(weight.shape)")
-            weight = newValue[0]
-        }
-    }
-
     /// `input + weight[0..<T]` for a batch of sequences `[N, T, dimension]` with `T <= maximumLength`.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         precondition(

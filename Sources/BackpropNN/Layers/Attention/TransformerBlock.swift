@@ -63,33 +63,8 @@ public struct TransformerBlock<Scalar: TensorScalar>: Layer {
     /// Features per position.
     public var width: Int { selfAttention.embedDimension }
 
-    /// The sublayers with their PyTorch names, in `state_dict` order.
-    private var parts: [(name: String, layer: any Layer<Scalar>)] {
-        [("self_attn", selfAttention), ("linear1", linear1), ("linear2", linear2), ("norm1", norm1), ("norm2", norm2)]
-    }
-
-    /// `self_attn.in_proj_weight`, …, `linear1.weight`, `linear1.bias`, `linear2.…`, `norm1.…`, `norm2.…`.
-    public var parameterNames: [String] {
-        parts.flatMap { part in part.layer.parameterNames.map { part.name + "." + $0 } }
-    }
-
-    /// The parameters, in the order of `parameterNames`.
-    public var parameters: [Tensor<Scalar>] {
-        get { parts.flatMap { $0.layer.parameters } }
-        set {
-            precondition(newValue.count == parameterNames.count, "TransformerBlock: expected \(parameterNames.count) parameters, got \(newValue.count)")
-            var rest = newValue[...]
-            func take(_ count: Int) -> [Tensor<Scalar>] {
-                defer { rest = rest.dropFirst(count) }
-                return Array(rest.prefix(count))
-            }
-            selfAttention.parameters = take(selfAttention.parameterNames.count)
-            linear1.parameters = take(linear1.parameterNames.count)
-            linear2.parameters = take(linear2.parameterNames.count)
-            norm1.parameters = take(norm1.parameterNames.count)
-            norm2.parameters = take(norm2.parameterNames.count)
-        }
-    }
+    /// PyTorch's name for the attention, `self_attn` (the others are named as in Swift: `linear1`, `norm1`, …).
+    public static var stateDictNames: [PartialKeyPath<TransformerBlock>: String] { [\.selfAttention: "self_attn"] }
 
     /// The block applied to a batch of sequences `[N, L, width]`, masked causally when `isCausal`.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {

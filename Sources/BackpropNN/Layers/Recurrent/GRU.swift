@@ -53,13 +53,10 @@ public struct GRU<Scalar: TensorScalar>: Layer {
         }
     }
 
-    /// `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `weight_ih_l1`, … (PyTorch's names).
-    public var parameterNames: [String] { stack.parameterNames }
-
-    /// The weights and biases, in the order of `parameterNames`.
-    public var parameters: [Tensor<Scalar>] {
-        get { stack.parameters }
-        set { stack.setParameters(newValue) }
+    /// Visits the weights and biases under PyTorch's names: `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
+    /// `bias_hh_l0`, `weight_ih_l1`, ….
+    public mutating func visitTensors(with visitor: inout TensorVisitor<Scalar>) {
+        stack.visitTensors(with: &visitor)
     }
 
     /// The last layer's hidden state at every step, `[N, T, hiddenSize]`, starting from zero states.

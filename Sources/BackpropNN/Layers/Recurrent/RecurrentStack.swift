@@ -58,24 +58,9 @@ struct RecurrentStack<Scalar: TensorScalar>: Sendable {
         }
     }
 
-    /// The shapes `parameters` must have.
-    var parameterShapes: [[Int]] {
-        let gates = cell.gateCount * hiddenSize
-        return (0..<layerCount).flatMap { layer -> [[Int]] in
-            [[gates, layer == 0 ? inputSize : hiddenSize], [gates, hiddenSize]] + (hasBias ? [[gates], [gates]] : [])
-        }
-    }
-
-    /// Replaces the parameters, checking their count and shapes.
-    mutating func setParameters(_ values: [Tensor<Scalar>]) {
-        let names = parameterNames, shapes = parameterShapes
-        precondition(values.count == names.count, "\(typeName): expected \(names.count) parameters, got \(values.count)")
-        for (index, value) in values.enumerated() {
-            precondition(
-                value.shape == shapes[index],
-                "\(typeName): parameter \(names[index]) has shape \(value.shape), expected \(shapes[index])")
-        }
-        parameters = values
+    /// Visits the weights and biases under PyTorch's names.
+    mutating func visitTensors(with visitor: inout TensorVisitor<Scalar>) {
+        for (index, name) in parameterNames.enumerated() { visitor.visit(&parameters[index], named: name) }
     }
 
     /// Checks an initial state's shape, `[layerCount, N, hiddenSize]`.
