@@ -187,6 +187,7 @@ func benchWorkloads() -> [String: BenchWorkload] {
     all.merge(generalWorkloads()) { $1 }
     all.merge(convolutionWorkloads()) { $1 }
     all.merge(languageModelWorkloads()) { $1 }
+    all.merge(moduleWorkloads()) { $1 }
     return all
 }
 
