@@ -9,9 +9,9 @@ extension Tensor {
         set {
             if newValue, leaf == nil {
                 self = detached()
-                leaf = GradientBox()
+                makeLeaf()
             } else if !newValue {
-                leaf = nil
+                dropLeaf()
             }
         }
     }
@@ -19,7 +19,7 @@ extension Tensor {
     /// A copy that requires a gradient (a new leaf with its own `grad`).
     public func requiringGradient() -> Tensor {
         var copy = detached()
-        copy.leaf = GradientBox()
+        copy.makeLeaf()
         return copy
     }
 
@@ -39,6 +39,10 @@ extension Tensor {
     ///     `grad.backward()` or inside `gradient(at:of:)`. Implies `retainingGraph`.
     public func backward(retainingGraph: Bool = false, createGraph: Bool = false) {
         precondition(scalarCount == 1, "backward(): needs a one-element tensor, got shape \(shape)")
+        precondition(
+            !isTracing,
+            "backward(): a compiled function cannot accumulate gradients into leaves (a side effect a replay would "
+                + "not repeat); take them with valueWithGradient(at:of:) inside it and return them")
         guard let tape, !tape.isReleased else {
             if let leaf { leaf.accumulate(Tensor(repeating: 1, shape: shape)) }
             return

@@ -4,7 +4,8 @@
 extension Tensor {
     /// Calls `body` with the values, row-major and contiguous.
     public func withUnsafeScalars<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
-        try withScalarBuffer(body)
+        requireHostReadable("withUnsafeScalars")
+        return try withScalarBuffer(body)
     }
 
     /// Calls `body` with the values to modify in place, row-major and contiguous.
@@ -17,6 +18,7 @@ extension Tensor {
         materializeDeferredValue()
         tape = nil
         node = -1
+        if isTraced { annex = nil }
         if shape.isEmpty {
             return try withUnsafeMutablePointer(to: &scalarValue) {
                 try body(UnsafeMutableBufferPointer(start: $0, count: 1))

@@ -23,8 +23,9 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline var tape: Tape<Scalar>?
     /// This tensor's node on `tape`.
     @usableFromInline var node: Int32
-    /// For a tensor that requires a gradient (PyTorch style): where its gradient accumulates.
-    @usableFromInline var leaf: GradientBox<Scalar>?
+    /// What the tensor carries besides its value: for a tensor that requires a gradient (PyTorch style), where
+    /// its gradient accumulates; for a traced tensor (inside `compiled`), its marker. Nil for most tensors.
+    @usableFromInline var annex: TensorAnnex<Scalar>?
 
     /// Creates a rank-0 tensor (a scalar).
     /// Creates a rank-0 tensor (a scalar).
@@ -35,7 +36,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         dimensions = []
         tape = nil
         node = -1
-        leaf = nil
+        annex = nil
     }
 
     /// Creates a tensor of the given shape from row-major values.
@@ -96,7 +97,10 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// Setting them replaces the values (keeping the shape) and stops gradient tracking through the
     /// result, as an optimizer update does.
     public var scalars: [Scalar] {
-        get { shape.isEmpty ? [scalarValue] : buffer }
+        get {
+            requireHostReadable("Tensor.scalars")
+            return shape.isEmpty ? [scalarValue] : buffer
+        }
         set {
             precondition(
                 newValue.count == scalarCount,
@@ -104,6 +108,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
             if shape.isEmpty { scalarValue = newValue[0] } else { buffer = newValue }
             tape = nil
             node = -1
+            // New values are a constant, also inside a trace.
+            if isTraced { annex = nil }
         }
     }
 
@@ -111,6 +117,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     ///
     /// - Precondition: the tensor has exactly one element.
     public var scalar: Scalar {
+        requireHostReadable("Tensor.scalar")
         if shape.isEmpty { return scalarValue }
         precondition(buffer.count == 1, "Tensor.scalar: needs one element, shape is \(shape)")
         return buffer[0]
@@ -124,7 +131,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         self.dimensions = shape
         self.tape = nil
         self.node = -1
-        self.leaf = nil
+        self.annex = nil
     }
 
     /// Calls `body` with the values as a contiguous buffer.
@@ -138,6 +145,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Reads the element at a multi-dimensional index.
     public subscript(index indices: Int...) -> Scalar {
+        requireHostReadable("Tensor[index:]")
         precondition(indices.count == rank, "Tensor[index:]: \(indices.count) indices for shape \(shape)")
         if shape.isEmpty { return scalarValue }
         var offset = 0
@@ -152,6 +160,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 extension Tensor: CustomStringConvertible {
     /// A readable rendering: the values nested by dimension, or the scalar.
     public var description: String {
+        requireHostReadable("Tensor.description")
         if shape.isEmpty { return "\(scalarValue)" }
         func render(_ axis: Int, _ offset: Int) -> String {
             let stride = shape[(axis + 1)...].reduce(1, *)
@@ -167,13 +176,16 @@ extension Tensor: CustomStringConvertible {
 extension Tensor: Equatable {
     /// Two tensors are equal when their shapes and values are equal (tracking is ignored).
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
-        lhs.shape == rhs.shape && lhs.scalars == rhs.scalars
+        lhs.requireHostReadable("Tensor == Tensor")
+        rhs.requireHostReadable("Tensor == Tensor")
+        return lhs.shape == rhs.shape && lhs.scalars == rhs.scalars
     }
 }
 
 extension Tensor {
     /// Converts the values to another scalar type (not recorded on the tape).
     public func converted<Other: TensorScalar>(to type: Other.Type = Other.self) -> Tensor<Other> {
-        Tensor<Other>(shape: shape, scalars: scalars.map { Other($0) })
+        requireHostReadable("converted(to:)")
+        return Tensor<Other>(shape: shape, scalars: scalars.map { Other($0) })
     }
 }

@@ -113,7 +113,8 @@ extension Tensor {
         batchedJVP: ((_ tangents: [Tensor?], _ saved: [Tensor]) -> Tensor?)? = nil,
         compute: @escaping () -> [Scalar]
     ) -> Tensor? {
-        guard !shape.isEmpty, ThreadContext.current.defersValues > 0, !AnomalyDetection.isOn,
+        guard !shape.isEmpty, ThreadContext.current.defersValues > 0, ThreadContext.current.tracingDepth == 0,
+              !AnomalyDetection.isOn,
               inputs.contains(where: { $0.isTracked }), recordingEnabled()
         else { return nil }
         let out = Tensor(shape: shape, buffer: []).recorded(

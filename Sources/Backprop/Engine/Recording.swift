@@ -19,7 +19,7 @@ extension Tensor {
         copy.materializeDeferredValue()
         copy.tape = nil
         copy.node = -1
-        copy.leaf = nil
+        copy.dropLeaf()
         return copy
     }
 
@@ -189,7 +189,7 @@ extension Tensor {
         t.materializeDeferredValue()
         t.tape = tape
         t.node = node
-        t.leaf = nil
+        t.dropLeaf()
         return t
     }
 }

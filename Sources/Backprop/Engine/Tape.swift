@@ -206,7 +206,8 @@ struct TensorRecord<Scalar: TensorScalar> {
 /// Where a tensor that requires a gradient accumulates it across backward passes (PyTorch's `.grad`).
 ///
 /// Shared by all copies of that tensor. Thread-safe.
-public final class GradientBox<Scalar: TensorScalar>: @unchecked Sendable {
+@usableFromInline
+final class GradientBox<Scalar: TensorScalar>: TensorAnnex<Scalar>, @unchecked Sendable {
     private var value: Tensor<Scalar>?
     private var lock = pthread_mutex_t()
     /// The tape this leaf last joined, and its node there (guarded by the lock).
@@ -216,7 +217,10 @@ public final class GradientBox<Scalar: TensorScalar>: @unchecked Sendable {
     func lockForCache() { pthread_mutex_lock(&lock) }
     func unlockForCache() { pthread_mutex_unlock(&lock) }
 
-    init() { pthread_mutex_init(&lock, nil) }
+    init() {
+        super.init(isTraceMarker: false)
+        pthread_mutex_init(&lock, nil)
+    }
     deinit { pthread_mutex_destroy(&lock) }
 
     /// The accumulated gradient, if any backward pass reached this tensor since it was last cleared.

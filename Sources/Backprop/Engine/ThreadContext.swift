@@ -17,6 +17,8 @@ final class ThreadContext {
     var anomalyDepth = 0
     /// Open `withDeferredValues` scopes: primitives that can defer their value do (see `DeferredValue`).
     var defersValues = 0
+    /// Open traces of `compiled` functions on this thread.
+    var tracingDepth = 0
     /// Where the innermost `withAnomalyDetection` was opened (file:line).
     var anomalySite: String?
     /// The first anomaly seen in the innermost `withAnomalyDetection` scope.

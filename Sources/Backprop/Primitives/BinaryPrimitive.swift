@@ -24,6 +24,7 @@ extension Tensor {
     @inlinable @inline(__always)
     static func applyingToScalars<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
         let y = P.value(a.scalarValue, b.scalarValue)
+        if (a.annex != nil && a.isTraced) || (b.annex != nil && b.isTraced) { return applyingToTensors(P.self, a, b) }
         guard a.isTracked || b.isTracked else { return Tensor(y) }
         let (da, db) = P.partials(a.scalarValue, b.scalarValue, y)
         return Tensor(y).recordedBinary(P.code, a, da, b, db)
@@ -32,11 +33,13 @@ extension Tensor {
     /// Applies a binary primitive with broadcasting and records it.
     @inline(__always) @usableFromInline
     static func applying<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
-        if a.shape.isEmpty && b.shape.isEmpty { return applyingToScalars(P.self, a, b) }
+        // Scalars take the scalar-record path, unless traced: then their rule must be made of tensors.
+        if a.shape.isEmpty && b.shape.isEmpty && !a.isTraced && !b.isTraced { return applyingToScalars(P.self, a, b) }
         let shape = broadcastShape(a.shape, b.shape, operation: P.name)
         let values = P.self == Addition.self
             ? (rowBiasSum(a, b) ?? broadcastMap(a, b, shape, P.value)) : broadcastMap(a, b, shape, P.value)
-        let out = Tensor(shape: shape, buffer: values)
+        var out = Tensor(shape: shape, buffer: values)
+        if a.isTraced || b.isTraced { out = out.traced(.binary(P.code), [a, b]) { applying(P.self, $0[0], $0[1]) } }
         guard a.isTracked || b.isTracked else { return out }
         let trackA = a.isTracked, trackB = b.isTracked
         let shapeA = a.shape, shapeB = b.shape
@@ -74,7 +77,7 @@ extension Tensor {
             jvp: { t, saved in
                 // ȧ·∂y/∂a + ḃ·∂y/∂b, with each tangent broadcast to the output's shape first.
                 let (ta, tb) = (t[0]?.broadcasted(to: shape), t[1]?.broadcasted(to: shape))
-                if !isRecording, let ta, let tb {
+                if fusedRulesAllowed(), let ta, let tb {
                     let (pa, _) = scaledByPartials(P.self, ta, saved[0], saved[1], saved[2], true, false)
                     let (_, pb) = scaledByPartials(P.self, tb, saved[0], saved[1], saved[2], false, true)
                     return pa! + pb!
@@ -101,7 +104,7 @@ extension Tensor {
     static func scaledByPartials<P: BinaryPrimitive>(
         _: P.Type, _ g: Tensor, _ a: Tensor, _ b: Tensor, _ y: Tensor, _ wantA: Bool, _ wantB: Bool
     ) -> (Tensor?, Tensor?) {
-        if isRecording {
+        if !fusedRulesAllowed() {
             let (da, db) = P.partials(at: a, b, value: y)
             return (wantA ? g * da : nil, wantB ? g * db : nil)
         }

@@ -3,23 +3,25 @@
 extension Tensor {
     /// A mask from comparing elementwise with broadcasting.
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    static func mask(_ a: Tensor, _ b: Tensor, _ name: String, _ test: (Scalar, Scalar) -> Bool) -> Tensor {
-        let shape = broadcastShape(a.shape, b.shape, operation: name)
-        return Tensor(shape: shape, buffer: broadcastMap(a, b, shape) { test($0, $1) ? 1 : 0 })
+    static func mask(_ a: Tensor, _ b: Tensor, _ comparison: Comparison) -> Tensor {
+        let shape = broadcastShape(a.shape, b.shape, operation: comparison.rawValue)
+        let out = Tensor(shape: shape, buffer: broadcastMap(a, b, shape) { comparison.holds($0, $1) ? 1 : 0 })
+        guard a.isTraced || b.isTraced else { return out }
+        return out.traced(.compare(comparison), [a, b]) { mask($0[0], $0[1], comparison) }
     }
 
     /// 1 where `lhs < rhs`, else 0.
-    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, ".<") { $0 < $1 } }
+    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, .less) }
     /// 1 where `lhs <= rhs`, else 0.
-    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, ".<=") { $0 <= $1 } }
+    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, .lessOrEqual) }
     /// 1 where `lhs > rhs`, else 0.
-    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, ".>") { $0 > $1 } }
+    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, .greater) }
     /// 1 where `lhs >= rhs`, else 0.
-    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, ".>=") { $0 >= $1 } }
+    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, .greaterOrEqual) }
     /// 1 where `lhs == rhs`, else 0.
-    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, ".==") { $0 == $1 } }
+    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, .equal) }
     /// 1 where `lhs != rhs`, else 0.
-    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, ".!=") { $0 != $1 } }
+    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { mask(lhs, rhs, .notEqual) }
     /// 1 where an element is less than `rhs`, else 0.
     public static func .< (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .< Tensor(rhs) }
     /// 1 where an element is greater than `rhs`, else 0.
@@ -33,6 +35,7 @@ extension Tensor {
 
     /// The index of the largest element along `axis` for each position of the other axes (first on ties).
     public func argmax(alongAxis axis: Int = -1) -> [Int] {
+        requireHostReadable("argmax(alongAxis:)")
         let a = resolvedAxis(axis, "argmax(alongAxis:)")
         let (outer, n, inner) = splitAround(axis: a)
         var result = [Int](repeating: 0, count: outer * inner)

@@ -94,7 +94,11 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor(shape: [rows, columns], buffer: values).recorded(
+        var out = Tensor(shape: [rows, columns], buffer: values)
+        if isTraced {
+            out = out.traced(.opaque("unfoldPatches"), [self]) { $0[0].unfoldingPatches(geometry, paddingValue: paddingValue) }
+        }
+        return out.recorded(
             "unfoldPatches", inputs: [self],
             vjp: { g, _ in [g.foldingPatches(geometry, into: inputShape)] },
             jvp: { t, _ in t[0]?.unfoldingPatches(geometry) })
@@ -128,7 +132,9 @@ extension Tensor {
             }
         }
         let patchShape = self.shape
-        return Tensor(shape: shape, buffer: values).recorded(
+        var out = Tensor(shape: shape, buffer: values)
+        if isTraced { out = out.traced(.opaque("foldPatches"), [self]) { $0[0].foldingPatches(geometry, into: shape) } }
+        return out.recorded(
             "foldPatches", inputs: [self],
             vjp: { g, _ in
                 let patches = g.unfoldingPatches(geometry)

@@ -74,7 +74,14 @@ extension Tensor {
         // own tape would keep the tape alive forever (the tape holds the rule).
         let trackX = x.isTracked, trackW = w.isTracked, trackB = bias?.isTracked ?? false, hasBias = bias != nil
         let (inputShape, weightShape) = (x.shape, w.shape)
-        return Tensor(shape: outShape, buffer: values).recorded(
+        var out = Tensor(shape: outShape, buffer: values)
+        let inputs = [x, w] + (bias.map { [$0] } ?? [])
+        if inputs.contains(where: \.isTraced) {
+            out = out.traced(.opaque("conv2d"), inputs) { xs in
+                imageConvolution(xs[0], xs[1], bias: xs.count > 2 ? xs[2] : nil, geometry)
+            }
+        }
+        return out.recorded(
             "conv2d", inputs: [x, w] + (bias.map { [$0] } ?? []), saving: [x, w],
             vjp: { g, saved in
                 [trackX ? imageConvolutionInputGradient(g, saved[1], geometry, inputShape: inputShape) : nil,
@@ -120,7 +127,13 @@ extension Tensor {
         }
         let trackG = g.isTracked, trackW = w.isTracked
         let weightShape = w.shape
-        return Tensor(shape: inputShape, buffer: values).recorded(
+        var out = Tensor(shape: inputShape, buffer: values)
+        if g.isTraced || w.isTraced {
+            out = out.traced(.opaque("conv2dInputGradient"), [g, w]) { xs in
+                imageConvolutionInputGradient(xs[0], xs[1], geometry, inputShape: inputShape)
+            }
+        }
+        return out.recorded(
             "conv2dInputGradient", inputs: [g, w], saving: [g, w],
             vjp: { u, saved in
                 [trackG ? imageConvolution(u, saved[1], geometry) : nil,
@@ -172,7 +185,13 @@ extension Tensor {
         }
         let trackX = x.isTracked, trackG = g.isTracked
         let inputShape = x.shape
-        return Tensor(shape: weightShape, buffer: values).recorded(
+        var out = Tensor(shape: weightShape, buffer: values)
+        if x.isTraced || g.isTraced {
+            out = out.traced(.opaque("conv2dWeightGradient"), [x, g]) { xs in
+                imageConvolutionWeightGradient(xs[0], xs[1], geometry, weightShape: weightShape)
+            }
+        }
+        return out.recorded(
             "conv2dWeightGradient", inputs: [x, g], saving: [x, g],
             vjp: { v, saved in
                 [trackX ? imageConvolutionInputGradient(saved[1], v, geometry, inputShape: inputShape) : nil,

@@ -27,7 +27,13 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor(shape: outShape, buffer: values).recorded(
+        var out = Tensor(shape: outShape, buffer: values)
+        if isTraced {
+            out = out.traced(.slice(lower: range.lowerBound, upper: range.upperBound, axis: a), [self]) {
+                $0[0].slicing(range, alongAxis: a)
+            }
+        }
+        return out.recorded(
             "slice", inputs: [self],
             vjp: { g, _ in [g.padded(to: inputShape, placing: range, alongAxis: a)] },
             jvp: { t, _ in t[0]?.slicing(range, alongAxis: a) })
@@ -44,6 +50,11 @@ extension Tensor {
                     let start = (o * n + range.lowerBound) * inner
                     for k in 0..<(range.count * inner) { grad[start + k] = gp[o * range.count * inner + k] }
                 }
+            }
+        }
+        if isTraced {
+            full = full.traced(.pad(lower: range.lowerBound, axis: axis), [self]) {
+                $0[0].padded(to: shape, placing: range, alongAxis: axis)
             }
         }
         return full.recorded(
@@ -84,7 +95,9 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor(shape: outShape, buffer: values).recorded(
+        var out = Tensor(shape: outShape, buffer: values)
+        if isTraced { out = out.traced(.opaque("gather"), [self]) { $0[0].gathering(atIndices: indices, alongAxis: a) } }
+        return out.recorded(
             "gather", inputs: [self],
             vjp: { g, _ in [g.scatteringAdding(atIndices: indices, alongAxis: a, toShape: inputShape)] },
             jvp: { t, _ in t[0]?.gathering(atIndices: indices, alongAxis: a) })
@@ -107,38 +120,55 @@ extension Tensor {
                 }
             }
         }
+        if isTraced {
+            full = full.traced(.opaque("scatter"), [self]) {
+                $0[0].scatteringAdding(atIndices: indices, alongAxis: axis, toShape: shape)
+            }
+        }
         return full.recorded(
             "scatter", inputs: [self],
             vjp: { g, _ in [g.gathering(atIndices: indices, alongAxis: axis)] },
             jvp: { t, _ in t[0]?.scatteringAdding(atIndices: indices, alongAxis: axis, toShape: shape) })
     }
 
-    /// The elements at flat (row-major) `positions`, as a tensor of `shape`.
-    func gatheringFlat(at positions: [Int], shape: [Int]) -> Tensor {
-        let values = withScalarBuffer { p in positions.map { p[$0] } }
+    /// The elements at the flat (row-major) positions `routing` chose in a tensor of this one's shape, as a
+    /// tensor of `shape` (the tangent of `max`).
+    func gatheringFlat(_ routing: FlatRouting<Scalar>, shape: [Int]) -> Tensor {
+        let values = withScalarBuffer { p in routing.positions.map { p[$0] } }
         let inputShape = self.shape
-        return Tensor(shape: shape, buffer: values).recorded(
+        var out = Tensor(shape: shape, buffer: values)
+        if isTraced || routing.source.isTraced {
+            out = out.traced(.opaque("gatherFlat"), [self, routing.source]) { xs in
+                xs[0].gatheringFlat(routing.relocated(in: xs[1]), shape: shape)
+            }
+        }
+        return out.recorded(
             "gatherFlat", inputs: [self],
-            vjp: { g, _ in [g.scatteringFlat(to: positions, shape: inputShape)] },
-            jvp: { t, _ in t[0]?.gatheringFlat(at: positions, shape: shape) })
+            vjp: { g, _ in [g.scatteringFlat(routing, shape: inputShape)] },
+            jvp: { t, _ in t[0]?.gatheringFlat(routing, shape: shape) })
     }
 
-    /// A zero tensor of `shape` with this tensor's elements added at flat `positions`: the transpose of
-    /// `gatheringFlat(at:shape:)` (the pullback of `max`).
-    func scatteringFlat(to positions: [Int], shape: [Int]) -> Tensor {
+    /// A zero tensor of `shape` with this tensor's elements added at the flat positions `routing` chose: the
+    /// transpose of `gatheringFlat(_:shape:)` (the pullback of `max`).
+    func scatteringFlat(_ routing: FlatRouting<Scalar>, shape: [Int]) -> Tensor {
         var full = Tensor.zeros(shape: shape)
         if shape.isEmpty {
             full = Tensor(withScalarBuffer { p in p.reduce(0, +) })
         } else {
             full.buffer.withUnsafeMutableBufferPointer { out in
-                withScalarBuffer { p in for (k, i) in positions.enumerated() { out[i] += p[k] } }
+                withScalarBuffer { p in for (k, i) in routing.positions.enumerated() { out[i] += p[k] } }
             }
         }
         let inputShape = self.shape
+        if isTraced || routing.source.isTraced {
+            full = full.traced(.opaque("scatterFlat"), [self, routing.source]) { xs in
+                xs[0].scatteringFlat(routing.relocated(in: xs[1]), shape: shape)
+            }
+        }
         return full.recorded(
             "scatterFlat", inputs: [self],
-            vjp: { g, _ in [g.gatheringFlat(at: positions, shape: inputShape)] },
-            jvp: { t, _ in t[0]?.scatteringFlat(to: positions, shape: shape) })
+            vjp: { g, _ in [g.gatheringFlat(routing, shape: inputShape)] },
+            jvp: { t, _ in t[0]?.scatteringFlat(routing, shape: shape) })
     }
 
     /// Joins tensors along an existing axis; all other dimensions must agree.
@@ -168,7 +198,11 @@ extension Tensor {
             }
         }
         let shapes = tensors.map(\.shape)
-        self = Tensor(shape: outShape, buffer: values).recorded(
+        var out = Tensor(shape: outShape, buffer: values)
+        if tensors.contains(where: \.isTraced) {
+            out = out.traced(.concat(axis: a), tensors) { Tensor(concatenating: $0, alongAxis: a) }
+        }
+        self = out.recorded(
             "concat", inputs: tensors,
             vjp: { g, _ in
                 var offset = 0
@@ -191,5 +225,22 @@ extension Tensor {
         }
         let a = tensors[0].resolvedAxis(axis, "Tensor(stacking:alongAxis:)", extra: 1)
         self.init(concatenating: tensors.map { $0.expandingShape(at: a) }, alongAxis: a)
+    }
+}
+
+/// Flat positions in a tensor that were chosen by the values of another one, the *source* (the position of
+/// each window's maximum): kept with the source and the way to find them, so that a traced replay finds them
+/// again in its own values instead of reusing the first call's.
+struct FlatRouting<Scalar: TensorScalar> {
+    /// The positions, in the source's row-major layout.
+    let positions: [Int]
+    /// The tensor whose values chose them (detached; traced inside `compiled`).
+    let source: Tensor<Scalar>
+    /// Finds the positions in a tensor of the source's shape.
+    let locate: (Tensor<Scalar>) -> [Int]
+
+    /// The routing the same rule chooses in `source`'s values.
+    func relocated(in source: Tensor<Scalar>) -> FlatRouting {
+        FlatRouting(positions: locate(source), source: source, locate: locate)
     }
 }

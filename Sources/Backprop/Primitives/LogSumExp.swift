@@ -11,13 +11,14 @@ extension Tensor {
     public func logSumExp(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, operation: "logSumExp(alongAxes:)")
         let kept = keptShape(reducing: axes)
-        let value: Tensor = withoutRecording {
-            let x = detached()
+        var value: Tensor = withoutRecording {
+            let x = detached().untraced()
             let maximum = x.max(alongAxes: axes, keepingDimensions: true)
             // A row of −∞ (or a row holding +∞) keeps its maximum out of the exponent: shift by 0 there.
             let shift = Tensor(shape: kept, scalars: maximum.scalars.map { $0.isFinite ? $0 : 0 })
             return log(exp(x - shift).sum(alongAxes: axes, keepingDimensions: true)) + shift
         }
+        if isTraced { value = value.traced(.opaque("logSumExp"), [self]) { $0[0].logSumExp(alongAxes: axes, keepingDimensions: true) } }
         let result = value.recorded(
             "logSumExp", inputs: [self], saving: [self], savingOutput: true,
             vjp: { g, saved in [g * exp(saved[0] - saved[1])] },

@@ -137,7 +137,7 @@ extension Tensor {
         }
         let jvp: ([Tensor?], [Tensor]) -> Tensor? = { t, saved in
             // d(op(a)·op(b)) = op(ȧ)·op(b) + op(a)·op(ḃ).
-            if !isRecording, let ta = t[0], let tb = t[1], ta.shape == saved[0].shape, tb.shape == saved[1].shape {
+            if fusedRulesAllowed(), let ta = t[0], let tb = t[1], ta.shape == saved[0].shape, tb.shape == saved[1].shape {
                 // First order and one tangent per operand (not a batch of them): both products into one
                 // output, the second accumulating onto the first.
                 return Tensor(
@@ -161,9 +161,14 @@ extension Tensor {
         {
             return deferred
         }
-        let out = Tensor(
+        var out = Tensor(
             shape: shape,
             buffer: batchedProduct(a, b, batch: count, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
+        if a.isTraced || b.isTraced {
+            out = out.traced(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b]) {
+                matrixProduct($0[0], $0[1], batch: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+            }
+        }
         return out.recorded("matmul", inputs: [a, b], saving: [a, b], vjp: vjp, jvp: jvp, batchedVJP: vjp, batchedJVP: jvp)
     }
 }

@@ -28,10 +28,18 @@ public func maxPool2d<Scalar>(
     padding: (height: Int, width: Int) = (0, 0), dilation: (height: Int, width: Int) = (1, 1)
 ) -> Tensor<Scalar> {
     let geometry = WindowGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation)
-    let (n, c, h, w, output) = input.poolingShapes(geometry, operation: "maxPool2d")
-    let (oh, ow) = (output[2], output[3])
+    let output = input.poolingShapes(geometry, operation: "maxPool2d").output
     // Where each window's maximum is (the first of equal values, NaN winning), found directly; the result is
     // then a differentiable gather of those positions, whose adjoint scatters the gradient back.
+    let locate: (Tensor<Scalar>) -> [Int] = { x in windowMaximumPositions(x, geometry) }
+    let source = input.detached()
+    return input.gatheringFlat(FlatRouting(positions: locate(source), source: source, locate: locate), shape: output)
+}
+
+/// The flat position of each pooling window's maximum in an NCHW batch (the first of equal values, NaN winning).
+private func windowMaximumPositions<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ geometry: WindowGeometry) -> [Int] {
+    let (n, c, h, w, output) = input.poolingShapes(geometry, operation: "maxPool2d")
+    let (oh, ow) = (output[2], output[3])
     var positions = [Int](repeating: 0, count: n * c * oh * ow)
     input.withScalarBuffer { p in
         positions.withUnsafeMutableBufferPointer { out in
@@ -48,7 +56,7 @@ public func maxPool2d<Scalar>(
             if parts > 1 { concurrentPerformKeepingKernelPath(iterations: parts, body) } else if planes > 0 { body(0) }
         }
     }
-    return input.gatheringFlat(at: positions, shape: output)
+    return positions
 }
 
 /// Raw addresses for the max-pooling search, shared with worker threads (each writes its own planes).

@@ -32,9 +32,13 @@ extension Tensor {
             return (s0 + s1) + (s2 + s3)
         }
         let inputShape = shape
-        return Tensor(total).recorded(
+        var out = Tensor(total)
+        if isTraced { out = out.traced(.sum(axes: Array(0..<rank)), [self]) { $0[0].sum() } }
+        return out.recorded(
             "sum", inputs: [self],
-            vjp: { g, _ in [isRecording ? g.broadcasted(to: inputShape) : Tensor(repeating: g.scalar, shape: inputShape)] },
+            vjp: { g, _ in
+                [fusedRulesAllowed() ? Tensor(repeating: g.scalar, shape: inputShape) : g.broadcasted(to: inputShape)]
+            },
             jvp: { t, _ in t[0]?.sum() },
             batchedVJP: { g, _ in
                 [g.reshaped(to: [g.shape[0]] + [Int](repeating: 1, count: inputShape.count)).broadcasted(to: [g.shape[0]] + inputShape)]
@@ -86,7 +90,9 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        let result = Tensor(shape: kept, buffer: out).recorded(
+        var value = Tensor(shape: kept, buffer: out)
+        if isTraced { value = value.traced(.sum(axes: axes), [self]) { $0[0].sum(alongAxes: axes, keepingDimensions: true) } }
+        let result = value.recorded(
             "sum", inputs: [self],
             vjp: { g, _ in [g.broadcasted(to: inputShape)] },
             jvp: { t, _ in t[0]?.sum(alongAxes: axes, keepingDimensions: true) },
@@ -128,7 +134,25 @@ extension Tensor {
         precondition(scalarCount > 0, "max(alongAxes:): empty tensor of shape \(shape)")
         let axes = normalizedAxes(axes, operation: "max(alongAxes:)")
         let kept = keptShape(reducing: axes)
-        let outCount = kept.reduce(1, *)
+        let (maxima, positions) = maxima(alongAxes: axes)
+        // The gradient of each output goes to the position of its maximum (a linear map with fixed
+        // positions, so the rule is the same at every order); the tangent is read from there. The positions
+        // travel with the input, so that a traced replay finds them again in its own values.
+        let inputShape = shape
+        let routing = FlatRouting(positions: positions, source: detached()) { x in x.maxima(alongAxes: axes).positions }
+        var value = Tensor(shape: kept, buffer: maxima)
+        if isTraced { value = value.traced(.max(axes: axes), [self]) { $0[0].max(alongAxes: axes, keepingDimensions: true) } }
+        let result = value.recorded(
+            "max", inputs: [self],
+            vjp: { g, _ in [g.scatteringFlat(routing, shape: inputShape)] },
+            jvp: { t, _ in t[0]?.gatheringFlat(routing, shape: kept) })
+        return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+    }
+
+    /// The largest elements along `axes` (normalised) and the flat position of each one's first occurrence (a NaN
+    /// wins), in the kept-dimensions layout.
+    func maxima(alongAxes axes: [Int]) -> (values: [Scalar], positions: [Int]) {
+        let outCount = keptShape(reducing: axes).reduce(1, *)
         var out = [Scalar](repeating: -.infinity, count: outCount)
         var argmax = [Int](repeating: -1, count: outCount)
         withScalarBuffer { p in
@@ -155,14 +179,7 @@ extension Tensor {
                 }
             }
         }
-        // The gradient of each output goes to the position of its maximum (a linear map with fixed
-        // positions, so the rule is the same at every order); the tangent is read from there.
-        let inputShape = shape
-        let result = Tensor(shape: kept, buffer: out).recorded(
-            "max", inputs: [self],
-            vjp: { g, _ in [g.scatteringFlat(to: argmax, shape: inputShape)] },
-            jvp: { t, _ in t[0]?.gatheringFlat(at: argmax, shape: kept) })
-        return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+        return (out, argmax)
     }
 }
 

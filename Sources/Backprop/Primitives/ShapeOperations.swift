@@ -14,7 +14,8 @@ extension Tensor {
             target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == scalarCount,
             "reshaped(to:): cannot reshape \(shape) (\(scalarCount) values) to \(newShape)")
         if target == shape { return self }
-        let out = Tensor(shape: target, buffer: shape.isEmpty ? [scalarValue] : buffer)
+        var out = Tensor(shape: target, buffer: shape.isEmpty ? [scalarValue] : buffer)
+        if isTraced { out = out.traced(.reshape, [self]) { $0[0].reshaped(to: target) } }
         let inputShape = shape
         return out.recorded(
             "reshape", inputs: [self],
@@ -43,7 +44,9 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor(shape: target, buffer: values).recorded(
+        var out = Tensor(shape: target, buffer: values)
+        if isTraced { out = out.traced(.broadcast, [self]) { $0[0].broadcasted(to: target) } }
+        return out.recorded(
             "broadcast", inputs: [self],
             vjp: { g, _ in [g.summed(toShape: inputShape)] },
             jvp: { t, _ in t[0]?.broadcasted(to: target) },
@@ -99,7 +102,9 @@ extension Tensor {
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in permutation.enumerated() { inverse[p] = i }
-        return Tensor(shape: outShape, buffer: values).recorded(
+        var out = Tensor(shape: outShape, buffer: values)
+        if isTraced { out = out.traced(.transpose(permutation), [self]) { $0[0].transposed(permutation: permutation) } }
+        return out.recorded(
             "transpose", inputs: [self],
             vjp: { g, _ in [g.transposed(permutation: inverse)] },
             jvp: { t, _ in t[0]?.transposed(permutation: permutation) },

@@ -40,7 +40,8 @@ extension Tensor {
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     public func softmax(alongAxis axis: Int = -1) -> Tensor {
         let a = softmaxAxis(axis, "softmax(alongAxis:)")
-        let y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a).map { Scalar.exp($0) })
+        var y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a).map { Scalar.exp($0) })
+        if isTraced { y = y.traced(.opaque("softmax"), [self]) { $0[0].softmax(alongAxis: a) } }
         // The Jacobian y ⊙ (I − 1 yᵀ) along the axis is symmetric: VJP and JVP have one formula.
         func apply(_ v: Tensor, _ y: Tensor, axis: Int) -> Tensor {
             let vy = v * y
@@ -60,7 +61,8 @@ extension Tensor {
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
         let a = softmaxAxis(axis, "logSoftmax(alongAxis:)")
-        let y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a))
+        var y = Tensor(shape: shape, buffer: logSoftmaxValues(axis: a))
+        if isTraced { y = y.traced(.opaque("logSoftmax"), [self]) { $0[0].logSoftmax(alongAxis: a) } }
         return y.recorded(
             "logSoftmax", inputs: [self], savingOutput: true,
             vjp: { g, saved in [g - exp(saved[0]) * g.sum(alongAxes: [a], keepingDimensions: true)] },

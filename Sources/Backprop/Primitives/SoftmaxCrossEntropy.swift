@@ -49,10 +49,12 @@ extension Tensor {
             for row in 0..<n { onehot[row * classes + labels[row]] = 1 }
             return logits.softmax(alongAxis: 1) - Tensor(shape: [n, classes], buffer: onehot)
         }
-        return Tensor(total / count).recorded(
+        var loss = Tensor(total / count)
+        if isTraced { loss = loss.traced(.opaque("softmaxCrossEntropy"), [self]) { $0[0].softmaxCrossEntropy(labels: labels) } }
+        return loss.recorded(
             "softmaxCrossEntropy", inputs: [self], saving: [self],
             vjp: { g, saved in
-                if isRecording { return [differentiableResidual(saved[0]) * (g / count)] }
+                if !fusedRulesAllowed() { return [differentiableResidual(saved[0]) * (g / count)] }
                 let scale = g.scalar / count
                 var gradient = residual
                 gradient.withUnsafeMutableBufferPointer { d in
@@ -62,7 +64,7 @@ extension Tensor {
             },
             jvp: { t, saved in
                 guard let t = t[0] else { return nil }
-                let r = isRecording ? differentiableResidual(saved[0]) : fixedResidual
+                let r = fusedRulesAllowed() ? fixedResidual : differentiableResidual(saved[0])
                 return (r * t).sum() / count
             })
     }

@@ -26,8 +26,17 @@ extension Tensor {
     @inlinable @inline(__always)
     func applyingToScalar<P: UnaryPrimitive>(_: P.Type) -> Tensor {
         let y = P.value(scalarValue)
+        if annex != nil && isTraced { return applyingToTracedScalar(P.self) }
         guard isTracked else { return Tensor(y) }
         return Tensor(y).recordedUnary(P.code, self, partial: P.derivative(scalarValue, y))
+    }
+
+    /// A unary primitive of a traced scalar: traced, and recorded as a tensor record whose rule is built from
+    /// tensors (a scalar record's stored partials would be the first call's numbers in a replay).
+    @usableFromInline
+    func applyingToTracedScalar<P: UnaryPrimitive>(_: P.Type) -> Tensor {
+        let out = Tensor(P.value(scalarValue)).traced(.unary(P.code), [self]) { $0[0].applying(P.self) }
+        return out.recordedElementwise(P.self, self)
     }
 
     /// Applies a unary primitive elementwise and records it.
@@ -56,10 +65,16 @@ extension Tensor {
             }
             initialized = count
         }
-        let out = Tensor(shape: shape, buffer: values)
-        guard isTracked else { return out }
-        return out.recorded(
-            P.name, inputs: [self], saving: [self], savingOutput: true,
+        var out = Tensor(shape: shape, buffer: values)
+        if isTraced { out = out.traced(.unary(P.code), [self]) { $0[0].applying(P.self) } }
+        return out.recordedElementwise(P.self, self)
+    }
+
+    /// Records `self`, the value of the elementwise primitive `P` at `x`.
+    func recordedElementwise<P: UnaryPrimitive>(_: P.Type, _ x: Tensor) -> Tensor {
+        guard x.isTracked else { return self }
+        return recorded(
+            P.name, inputs: [x], saving: [x], savingOutput: true,
             vjp: { g, saved in [Tensor.scaledByDerivative(P.self, g, saved[0], saved[1])] },
             jvp: { t, saved in t[0].map { Tensor.scaledByDerivative(P.self, $0, saved[0], saved[1]) } },
             batchedVJP: { g, saved in [g * P.derivative(at: saved[0], value: saved[1])] },
@@ -69,7 +84,7 @@ extension Tensor {
     /// g · f′(x) elementwise: one fused loop for a first-order sweep, recorded primitives when the sweep
     /// records (derivatives of derivatives).
     static func scaledByDerivative<P: UnaryPrimitive>(_: P.Type, _ g: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor {
-        if isRecording { return g * P.derivative(at: x, value: y) }
+        if !fusedRulesAllowed() { return g * P.derivative(at: x, value: y) }
         let count = g.scalarCount
         let grad = [Scalar](unsafeUninitializedCapacity: count) { result, initialized in
             g.withScalarBuffer { gp in
@@ -104,7 +119,8 @@ extension Tensor {
                 initialized = count
             }
         }
-        let out = Tensor(shape: shape, buffer: values)
+        var out = Tensor(shape: shape, buffer: values)
+        if isTraced { out = out.traced(.unary(.rectifiedLinear), [x]) { relu($0[0]) } }
         guard isTracked else { return out }
         return out.recorded(
             RectifiedLinear.name, inputs: [x], saving: [x],
@@ -130,7 +146,8 @@ extension Tensor {
                 }
             }
         }
-        let out = Tensor(shape: x.shape, buffer: grad)
+        var out = Tensor(shape: x.shape, buffer: grad)
+        if g.isTraced || x.isTraced { out = out.traced(.reluBackward, [g, x]) { reluBackward($0[0], $0[1]) } }
         guard g.isTracked, isRecording else { return out }
         return out.recorded(
             "reluBackward", inputs: [g], saving: [x.detached()],

@@ -20,12 +20,22 @@
 /// ```
 public func customPrimitive<Scalar>(
     named name: String = "custom", at inputs: [Tensor<Scalar>],
-    value: ([Tensor<Scalar>]) throws -> Tensor<Scalar>,
+    value: @escaping ([Tensor<Scalar>]) throws -> Tensor<Scalar>,
     vjp: @escaping (_ inputs: [Tensor<Scalar>], _ output: Tensor<Scalar>, _ cotangent: Tensor<Scalar>) -> [Tensor<Scalar>],
     jvp: ((_ inputs: [Tensor<Scalar>], _ output: Tensor<Scalar>, _ tangents: [Tensor<Scalar>]) -> Tensor<Scalar>)? = nil
 ) rethrows -> Tensor<Scalar> {
-    let detachedInputs = inputs.map { $0.detached() }
-    let out = try withoutRecording { try value(detachedInputs) }.detached()
+    // Inside a trace the value is one opaque node: it runs on untraced inputs, and a replay calls it again.
+    let detachedInputs = inputs.map { $0.detached().untraced() }
+    var out = try withoutRecording { try value(detachedInputs) }.detached().untraced()
+    if inputs.contains(where: \.isTraced) {
+        out = out.traced(.opaque(name), inputs) { xs in
+            do {
+                return try withoutRecording { try value(xs) }
+            } catch {
+                preconditionFailure("compiled: the custom primitive \(name) threw \(error) when replayed")
+            }
+        }
+    }
     let count = inputs.count
     let shapes = inputs.map(\.shape)
     return out.recorded(
@@ -57,7 +67,7 @@ public func customPrimitive<Scalar>(
 /// `customPrimitive(named:at:value:vjp:jvp:)`).
 public func customPrimitive<Scalar>(
     named name: String = "custom", at x: Tensor<Scalar>,
-    value: (Tensor<Scalar>) throws -> Tensor<Scalar>,
+    value: @escaping (Tensor<Scalar>) throws -> Tensor<Scalar>,
     vjp: @escaping (_ x: Tensor<Scalar>, _ y: Tensor<Scalar>, _ cotangent: Tensor<Scalar>) -> Tensor<Scalar>,
     jvp: ((_ x: Tensor<Scalar>, _ y: Tensor<Scalar>, _ tangent: Tensor<Scalar>) -> Tensor<Scalar>)? = nil
 ) rethrows -> Tensor<Scalar> {

@@ -55,7 +55,9 @@ struct DifferentiationLevel<Scalar: TensorScalar> {
     /// Recorded (differentiable) when nested or when `seed` is itself tracked on the tape.
     func pullback(of y: Tensor<Scalar>, seed: Tensor<Scalar>) -> [Tensor<Scalar>] {
         guard dependsOnInputs(y) else { return inputs.map { Tensor.zeros(shape: $0.shape) } }
-        if isNested || seed.tape === tape {
+        // Inside a trace the sweep records: its steps must be primitives the trace sees, never the first-order
+        // sweep's scalar arithmetic on the host.
+        if isNested || seed.tape === tape || isTracing {
             let gradients = tape.recordingSweep(from: y.node, seed: seed, downTo: start)
             return inputs.map { input in
                 let g = gradients[Int(input.node) - start] ?? Tensor.zeros(shape: input.shape)
@@ -77,7 +79,7 @@ struct DifferentiationLevel<Scalar: TensorScalar> {
         let dependent = ys.filter(dependsOnInputs)
         var seeds: [Int32: Tensor<Scalar>] = [:]
         for (input, direction) in zip(inputs, directions) { seeds[input.node] = direction }
-        let recording = isNested || directions.contains { $0.tape === tape }
+        let recording = isNested || directions.contains { $0.tape === tape } || isTracing
         let swept = tape.forwardSweep(from: start, outputs: dependent.map(\.node), seeds: seeds, recording: recording)
         var byNode: [Int32: Tensor<Scalar>] = [:]
         for (y, t) in zip(dependent, swept) { if let t { byNode[y.node] = t } }

@@ -1,0 +1,55 @@
+// A compiled program: what `compiled` replays for one list of input shapes.
+
+/// The program for one list of input shapes: the steps replayed on every call.
+final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
+    /// The optimised graph.
+    let graph: Graph<Scalar>
+
+    init(graph: Graph<Scalar>) {
+        self.graph = graph
+    }
+
+    /// Traces `f` at `arguments` and compiles the trace; returns the program and the trace's own values of
+    /// the outputs (the answer of this first call).
+    static func trace(
+        _ f: ([Tensor<Scalar>]) -> [Tensor<Scalar>], at arguments: [Tensor<Scalar>]
+    ) -> (CompiledProgram, [Tensor<Scalar>]) {
+        let trace = Trace<Scalar>()
+        let traced = trace.arguments(arguments)
+        let outputs = withTracing { f(traced) }
+        let outputNodes = outputs.map { trace.node(of: $0) }
+        trace.finish()
+        let values = outputs.map { $0.untraced().detached() }
+        let graph = optimized(Graph(trace, outputs: outputNodes, argumentCount: arguments.count))
+        return (CompiledProgram(graph: graph), values)
+    }
+
+    /// Runs the program on untracked arguments of the shapes it was compiled for.
+    func run(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        interpret(arguments)
+    }
+
+    /// Evaluates the graph node by node with each primitive's replay, freeing values after their last use.
+    private func interpret(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        var values = [Tensor<Scalar>?](repeating: nil, count: graph.nodes.count)
+        let last = graph.lastUses()
+        withoutRecording {
+            for (i, node) in graph.nodes.enumerated() where last[i] >= 0 {
+                switch node.kind {
+                case .argument(let k): values[i] = arguments[k]
+                case .constant: values[i] = node.constant!
+                default:
+                    let inputs = node.inputs.map { values[Int($0)]! }
+                    values[i] = node.replay!(inputs)
+                }
+                for input in node.inputs where last[Int(input)] == i { values[Int(input)] = nil }
+            }
+        }
+        return graph.outputs.map { values[Int($0)]! }
+    }
+}
+
+/// The graph after the compiler's passes.
+func optimized<Scalar>(_ graph: Graph<Scalar>) -> Graph<Scalar> {
+    graph
+}

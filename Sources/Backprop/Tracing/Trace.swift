@@ -1,0 +1,167 @@
+// Tracing: the graph of primitives that `compiled` records by running a function once on traced tensors.
+//
+// Tracing sits below the tape. A traced tensor has its real value (the first call's arguments flow through
+// the function eagerly) and a marker naming its node in the trace; every primitive applied to a traced input
+// appends a node and marks its output. Tensors that are not traced are constants of the trace. The tape and
+// the transforms work above this unchanged, so a gradient taken inside a traced function traces its backward
+// sweep too (see docs/engine.md, "The compiled transform").
+
+/// The marker of a traced value: which trace it belongs to and its node there.
+final class TraceMarker<Scalar: TensorScalar>: TensorAnnex<Scalar>, @unchecked Sendable {
+    /// The trace the value belongs to.
+    let trace: Trace<Scalar>
+    /// The value's node in the trace.
+    let node: Int32
+
+    init(trace: Trace<Scalar>, node: Int32) {
+        self.trace = trace
+        self.node = node
+        super.init(isTraceMarker: true)
+    }
+}
+
+/// One node of a trace: an argument, a constant, or a primitive applied to earlier nodes.
+struct TraceNode<Scalar: TensorScalar> {
+    /// What the node computes.
+    var kind: OpKind
+    /// The nodes of the inputs, in order.
+    var inputs: [Int32]
+    /// The shape of the value.
+    var shape: [Int]
+    /// For a primitive: recomputes the value from the inputs' values (untraced), for kinds the compiler runs
+    /// as they are.
+    var replay: (([Tensor<Scalar>]) -> Tensor<Scalar>)?
+    /// For a constant: its value.
+    var constant: Tensor<Scalar>?
+}
+
+/// A graph of primitives recorded by running a function on traced tensors, in execution order (a
+/// topological order).
+final class Trace<Scalar: TensorScalar>: @unchecked Sendable {
+    /// The nodes, in execution order.
+    private(set) var nodes: [TraceNode<Scalar>] = []
+    /// Set when the traced function has returned: its traced values must not be used any more.
+    private(set) var isFinished = false
+    /// Constants already in the trace, by the identity of their storage (a weight used at every step of a
+    /// loop is one node).
+    private var constantNodes: [ConstantKey: Int32] = [:]
+
+    /// Appends the arguments' nodes and returns the traced arguments (their values unchanged).
+    func arguments(_ values: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        values.enumerated().map { i, value in
+            nodes.append(TraceNode(kind: .argument(i), inputs: [], shape: value.shape))
+            return marked(value.untraced(), node: Int32(nodes.count - 1))
+        }
+    }
+
+    /// Ends the trace.
+    func finish() { isFinished = true }
+
+    /// The node of `value` in this trace: its own for a traced value, a constant node otherwise.
+    func node(of value: Tensor<Scalar>) -> Int32 {
+        if let marker = value.traceMarker {
+            precondition(
+                marker.trace === self && !isFinished,
+                "compiled: a tensor traced by one compiled function was used outside its trace "
+                    + "(stored in a variable and used by a later call, or mixed with another compiled function's "
+                    + "trace); return it from the function instead")
+            return marker.node
+        }
+        let key = ConstantKey(value)
+        if let existing = constantNodes[key] { return existing }
+        let constant = value.detached()
+        nodes.append(TraceNode(kind: .constant, inputs: [], shape: value.shape, constant: constant))
+        let node = Int32(nodes.count - 1)
+        constantNodes[key] = node
+        return node
+    }
+
+    /// Appends a primitive of `kind` applied to `inputs` whose value is `output`, and returns `output`
+    /// marked as its node.
+    func append(
+        _ kind: OpKind, inputs: [Tensor<Scalar>], output: Tensor<Scalar>,
+        replay: (([Tensor<Scalar>]) -> Tensor<Scalar>)?
+    ) -> Tensor<Scalar> {
+        let inputNodes = inputs.map { node(of: $0) }
+        nodes.append(TraceNode(kind: kind, inputs: inputNodes, shape: output.shape, replay: replay))
+        return marked(output, node: Int32(nodes.count - 1))
+    }
+
+    private func marked(_ value: Tensor<Scalar>, node: Int32) -> Tensor<Scalar> {
+        var out = value
+        out.materializeDeferredValue()
+        out.annex = TraceMarker(trace: self, node: node)
+        return out
+    }
+}
+
+/// Identifies a constant's value: its storage's address and shape (a copy shares the storage), or a scalar's
+/// bits.
+private struct ConstantKey: Hashable {
+    let address: Int
+    let bits: UInt64
+    let shape: [Int]
+
+    init<Scalar: TensorScalar>(_ value: Tensor<Scalar>) {
+        shape = value.shape
+        if value.shape.isEmpty {
+            address = 0
+            bits = Double(value.scalarValue).bitPattern
+        } else {
+            address = value.withScalarBuffer { Int(bitPattern: $0.baseAddress) }
+            bits = UInt64(value.scalarCount)
+        }
+    }
+}
+
+extension Tensor {
+    /// This value without a trace marker: a constant.
+    func untraced() -> Tensor {
+        guard isTraced else { return self }
+        var copy = self
+        copy.annex = nil
+        return copy
+    }
+
+    /// `self` is the value of a primitive of `kind` applied to `inputs`: appended to their trace and returned
+    /// marked when one of them is traced (the caller checks that first, so that eager code never builds the
+    /// closure). `replay` recomputes the value from new, untraced inputs.
+    func traced(_ kind: OpKind, _ inputs: [Tensor], replay: (([Tensor]) -> Tensor)?) -> Tensor {
+        guard let trace = inputs.lazy.compactMap({ $0.traceMarker?.trace }).first else { return self }
+        return trace.append(kind, inputs: inputs, output: untraced(), replay: replay)
+    }
+
+    /// Stops with a message when a traced value is read on the host inside `compiled`.
+    @inlinable @inline(__always)
+    func requireHostReadable(_ operation: @autoclosure () -> String) {
+        if annex != nil, isTraced { Tensor.hostReadOfTracedValue(operation()) }
+    }
+
+    @usableFromInline
+    static func hostReadOfTracedValue(_ operation: String) -> Never {
+        preconditionFailure(
+            "compiled: \(operation) reads a traced value on the host. A compiled function is traced once and "
+                + "replayed, so data-dependent control flow cannot be traced: a value read here would be the "
+                + "first call's on every later call. Compute it with tensor operations, or pass it in as an input "
+                + "(or call the function without compiled).")
+    }
+}
+
+/// Runs `body` with the calling thread counted as tracing (derivative rules then take their compositional
+/// paths, see `fusedRulesAllowed`).
+func withTracing<R>(_ body: () throws -> R) rethrows -> R {
+    let context = ThreadContext.current
+    context.tracingDepth += 1
+    defer { context.tracingDepth -= 1 }
+    return try body()
+}
+
+/// Whether derivative rules may take fused first-order shortcuts that compute buffers directly: not while
+/// recording (the derivative will be differentiated again) and not while tracing (the trace must see every
+/// primitive).
+func fusedRulesAllowed() -> Bool {
+    !recordingEnabled() && ThreadContext.current.tracingDepth == 0
+}
+
+/// Whether the calling thread is tracing a compiled function.
+var isTracing: Bool { ThreadContext.current.tracingDepth > 0 }
