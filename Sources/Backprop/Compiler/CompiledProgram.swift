@@ -4,9 +4,12 @@
 final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
     /// The optimised graph.
     let graph: Graph<Scalar>
+    /// The lowered program.
+    let program: Program<Scalar>
 
     init(graph: Graph<Scalar>) {
         self.graph = graph
+        program = Program(graph: graph)
     }
 
     /// Traces `f` at `arguments` and compiles the trace; returns the program and the trace's own values of
@@ -26,11 +29,12 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Runs the program on untracked arguments of the shapes it was compiled for.
     func run(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        interpret(arguments)
+        program.run(arguments)
     }
 
-    /// Evaluates the graph node by node with each primitive's replay, freeing values after their last use.
-    private func interpret(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+    /// Evaluates the graph node by node with each primitive's replay, freeing values after their last use
+    /// (the reference the compiled program is tested against).
+    func interpret(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         var values = [Tensor<Scalar>?](repeating: nil, count: graph.nodes.count)
         let last = graph.lastUses()
         withoutRecording {
@@ -51,5 +55,5 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
 
 /// The graph after the compiler's passes.
 func optimized<Scalar>(_ graph: Graph<Scalar>) -> Graph<Scalar> {
-    graph
+    graph.withoutDeadCode().simplified().withoutDeadCode()
 }

@@ -5,7 +5,7 @@
 /// `ȧ · ∂y/∂a + ḃ · ∂y/∂b`. The partials are given on scalars (the fast first-order path) and as tensors
 /// built from recorded primitives (for derivatives of derivatives).
 @usableFromInline
-protocol BinaryPrimitive {
+protocol BinaryPrimitive: SendableMetatype {
     /// The name traces and error messages use.
     static var name: String { get }
     /// The code that identifies the primitive in scalar records.

@@ -7,7 +7,7 @@ import CBackpropKernels
 /// first-order path) and as a tensor built from recorded primitives, so that it can be differentiated again
 /// (second and higher derivatives). Tests check that the two agree.
 @usableFromInline
-protocol UnaryPrimitive {
+protocol UnaryPrimitive: SendableMetatype {
     /// The name traces and error messages use.
     static var name: String { get }
     /// The code that identifies the primitive in scalar records.

@@ -256,4 +256,78 @@ void bp_smax_pool_positions(const float *x, long *positions, long planes, long h
 void bp_dmax_pool_positions(const double *x, long *positions, long planes, long h, long w, long oh, long ow, long kh,
                             long kw, long sh, long sw, long ph, long pw, long dh, long dw);
 
+// MARK: - Fused elementwise kernels (the compiled transform's tile interpreter, fused.c)
+
+/// Values per register tile of the fused-kernel interpreter.
+#define BP_FUSED_TILE 256
+/// Most registers a fused kernel may use.
+#define BP_FUSED_MAX_REGISTERS 256
+/// Most inputs, and most outputs, of a fused kernel.
+#define BP_FUSED_MAX_OPERANDS 64
+/// Largest rank of a fused kernel's iteration space.
+#define BP_FUSED_MAX_RANK 8
+
+/// The operations of fused-kernel instructions. Functions of one argument read register `a`; of two, `a` and
+/// `b`; `immediate` is a constant operand where one is used.
+enum {
+    BP_FUSED_NEG = 0, BP_FUSED_SQRT = 1, BP_FUSED_EXP = 2, BP_FUSED_LOG = 3, BP_FUSED_SIN = 4, BP_FUSED_COS = 5,
+    BP_FUSED_TAN = 6, BP_FUSED_TANH = 7, BP_FUSED_SIGMOID = 8, BP_FUSED_RELU = 9, BP_FUSED_ABS = 10,
+    BP_FUSED_ADD = 32, BP_FUSED_SUB = 33, BP_FUSED_MUL = 34, BP_FUSED_DIV = 35, BP_FUSED_POW = 36,
+    BP_FUSED_MAX = 37, BP_FUSED_MIN = 38,
+    BP_FUSED_LT = 48, BP_FUSED_LE = 49, BP_FUSED_GT = 50, BP_FUSED_GE = 51, BP_FUSED_EQ = 52, BP_FUSED_NE = 53,
+    /// a where b > 0, else 0 (ReLU's pullback).
+    BP_FUSED_RELU_BACKWARD = 54,
+    /// The immediate, as a scalar register.
+    BP_FUSED_CONSTANT = 64,
+    /// a · immediate + b.
+    BP_FUSED_MUL_ADD = 65,
+    /// a · immediate.
+    BP_FUSED_SCALE = 66,
+    /// a + immediate.
+    BP_FUSED_ADD_CONSTANT = 67,
+};
+
+/// How a fused kernel writes an output: stores each value, or adds it to (or keeps the maximum with) what
+/// the output holds, so that positions where the output's stride is 0 reduce.
+enum { BP_FUSED_STORE = 0, BP_FUSED_ACCUMULATE_SUM = 1, BP_FUSED_ACCUMULATE_MAX = 2 };
+
+/// One instruction: destination = op(a, b); an operand of -1 is unused.
+typedef struct {
+    int op;
+    int destination;
+    int a;
+    int b;
+    double immediate;
+} bp_fused_instruction;
+
+/// A fused kernel. The iteration space has `rank` axes of sizes `shape`; its last axis is a row, processed a
+/// tile at a time. Input j's value at position p is inputs[j][input_offsets[j] + Σ p[axis]·input_strides[j·rank
+/// + axis]], and it is register j; output j is written from register output_registers[j] at
+/// outputs[j][output_offsets[j] + Σ p[axis]·output_strides[j·rank + axis]], as output_modes[j] says.
+typedef struct {
+    long rank;
+    const long *shape;
+    long input_count;
+    const long *input_offsets;
+    const long *input_strides;
+    long output_count;
+    const long *output_offsets;
+    const long *output_strides;
+    const int *output_registers;
+    const int *output_modes;
+    long instruction_count;
+    const bp_fused_instruction *instructions;
+    long register_count;
+} bp_fused_kernel;
+
+/// Runs rows begin..<end, columns column_begin..<column_end, of a double-precision fused kernel (a row is one
+/// position of the axes before the last; columns index the last axis). `scratch` holds register_count ·
+/// BP_FUSED_TILE values. Accumulated outputs must hold their starting values (0 for sums, -inf for maxima)
+/// before the first call.
+void bp_fused_run_d(const bp_fused_kernel *k, const double *const *inputs, double *const *outputs, long begin,
+                    long end, long column_begin, long column_end, double *scratch);
+/// Single-precision `bp_fused_run_d`.
+void bp_fused_run_s(const bp_fused_kernel *k, const float *const *inputs, float *const *outputs, long begin,
+                    long end, long column_begin, long column_end, float *scratch);
+
 #endif

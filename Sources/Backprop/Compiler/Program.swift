@@ -1,0 +1,397 @@
+// A lowered program laid out for replay: kernels in the C interpreter's layout, a memory plan over one arena,
+// and a loop over steps that does no reference counting, closure call or allocation per fused kernel or product.
+import CBackpropKernels
+
+/// Memory the program owns: a typed buffer freed with its owner.
+final class OwnedBuffer<Element>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(_ values: [Element]) {
+        count = values.count
+        pointer = .allocate(capacity: Swift.max(count, 1))
+        if count > 0 { pointer.initialize(from: values, count: count) }
+    }
+
+    init(uninitialized count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: Swift.max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// A fused kernel ready to run: the C description and the buffers behind its arrays.
+final class KernelStep<Scalar: TensorScalar>: @unchecked Sendable {
+    let spec: KernelSpec
+    /// The C description (its arrays point into the buffers below).
+    let kernel: OwnedBuffer<bp_fused_kernel>
+    private let arrays: [AnyObject]
+    /// Base pointers of the inputs and outputs, patched before each run.
+    let inputBases: OwnedBuffer<UnsafePointer<Scalar>?>
+    let outputBases: OwnedBuffer<UnsafeMutablePointer<Scalar>?>
+    /// Rows of the iteration space, the row length, and how the work splits across threads.
+    let rows: Int
+    let length: Int
+    let parts: Int
+    let splitsColumns: Bool
+
+    init(_ spec: KernelSpec) {
+        self.spec = spec
+        // Collapse the iteration space: drop axes of size 1, merge neighbours every operand reads in order.
+        let strideLists = spec.inputs.map(\.strides) + spec.outputs.map(\.access.strides)
+        var axes: [(size: Int, strides: [Int])] = spec.shape.indices.compactMap { axis in
+            spec.shape[axis] == 1 ? nil : (spec.shape[axis], strideLists.map { $0[axis] })
+        }
+        var merged: [(size: Int, strides: [Int])] = []
+        for axis in axes {
+            if let last = merged.last, zip(last.strides, axis.strides).allSatisfy({ $0 == $1 * axis.size }) {
+                merged[merged.count - 1] = (last.size * axis.size, axis.strides)
+            } else {
+                merged.append(axis)
+            }
+        }
+        if merged.isEmpty { merged = [(1, strideLists.map { _ in 0 })] }
+        axes = merged
+        let rank = axes.count
+        let shape = axes.map(\.size)
+        let operandStrides = (0..<strideLists.count).map { j in axes.map { $0.strides[j] } }
+        let inputCount = spec.inputs.count, outputCount = spec.outputs.count
+        precondition(inputCount <= Int(BP_FUSED_MAX_OPERANDS) && outputCount <= Int(BP_FUSED_MAX_OPERANDS)
+                     && spec.registerCount <= Int32(BP_FUSED_MAX_REGISTERS) && rank <= Int(BP_FUSED_MAX_RANK),
+                     "compiled: a fused kernel exceeds the interpreter's limits")
+        let shapeBuffer = OwnedBuffer(shape)
+        let inputOffsets = OwnedBuffer(spec.inputs.map(\.offset))
+        let inputStrides = OwnedBuffer(operandStrides[0..<inputCount].flatMap { $0 })
+        let outputOffsets = OwnedBuffer(spec.outputs.map(\.access.offset))
+        let outputStrides = OwnedBuffer(operandStrides[inputCount...].flatMap { $0 })
+        let outputRegisters = OwnedBuffer(spec.outputs.map { Int32($0.register) })
+        let outputModes = OwnedBuffer(spec.outputs.map { Int32($0.mode) })
+        let instructions = OwnedBuffer(spec.instructions.map {
+            bp_fused_instruction(op: $0.op, destination: $0.destination, a: $0.a, b: $0.b, immediate: $0.immediate)
+        })
+        arrays = [shapeBuffer, inputOffsets, inputStrides, outputOffsets, outputStrides, outputRegisters, outputModes, instructions]
+        kernel = OwnedBuffer([bp_fused_kernel(
+            rank: rank, shape: shapeBuffer.pointer, input_count: inputCount, input_offsets: inputOffsets.pointer,
+            input_strides: inputStrides.pointer, output_count: outputCount, output_offsets: outputOffsets.pointer,
+            output_strides: outputStrides.pointer, output_registers: outputRegisters.pointer,
+            output_modes: outputModes.pointer, instruction_count: spec.instructions.count,
+            instructions: instructions.pointer, register_count: Int(spec.registerCount))])
+        inputBases = OwnedBuffer(uninitialized: inputCount)
+        outputBases = OwnedBuffer(uninitialized: outputCount)
+        length = shape[rank - 1]
+        rows = shape.dropLast().reduce(1, *)
+        // Split across threads when there is enough work and no two parts accumulate into one output: by rows
+        // when every accumulated output moves along the outer axes, by columns of a single row when none
+        // accumulates along it.
+        let total = rows * length
+        let accumulated = spec.outputs.indices.filter { spec.outputs[$0].mode != Int32(BP_FUSED_STORE) }
+        let rowsSafe = accumulated.allSatisfy { j in (0..<(rank - 1)).allSatisfy { operandStrides[inputCount + j][$0] != 0 } }
+        let columnsSafe = accumulated.allSatisfy { j in operandStrides[inputCount + j][rank - 1] != 0 }
+        if total >= elementwiseParallelThreshold && gemmThreadCount > 1 {
+            if rowsSafe && rows >= gemmThreadCount {
+                parts = gemmThreadCount
+                splitsColumns = false
+            } else if columnsSafe && rows == 1 && length >= elementwiseParallelThreshold {
+                parts = gemmThreadCount
+                splitsColumns = true
+            } else {
+                parts = 1
+                splitsColumns = false
+            }
+        } else {
+            parts = 1
+            splitsColumns = false
+        }
+    }
+
+    /// Values of scratch one part needs.
+    var scratchCount: Int { Int(spec.registerCount) * Int(BP_FUSED_TILE) }
+}
+
+/// A matrix product ready to run.
+struct MatmulStep {
+    let spec: MatmulSpec
+}
+
+/// A lowered program with its memory plan.
+final class Program<Scalar: TensorScalar>: @unchecked Sendable {
+    enum Step {
+        case kernel(KernelStep<Scalar>)
+        case matmul(MatmulSpec)
+        case opaque(OpaqueSpec<Scalar>)
+    }
+
+    let steps: [Step]
+    let outputs: [Access]
+    let outputShapes: [[Int]]
+    let constants: [OwnedBuffer<Scalar>]
+    let slotCount: Int
+    /// The offset of each allocation in the arena, and the arena's size.
+    let allocationOffsets: [Int]
+    let arenaSize: Int
+    /// The most scratch any kernel needs per part, and the parts.
+    let scratchPerPart: Int
+    /// Arenas not in use by a call (a call takes one, or makes one when all are busy).
+    private var idleArenas: [Arena<Scalar>] = []
+    private let arenaLock = ArenaLock()
+
+    init(graph: Graph<Scalar>) {
+        var lowering = Lowering(graph)
+        let (specs, outputs) = lowering.lower()
+        self.outputs = outputs
+        outputShapes = graph.outputs.map { graph.nodes[Int($0)].shape }
+        constants = lowering.constants.map { OwnedBuffer($0.shape.isEmpty ? [$0.scalarValue] : $0.storage) }
+        slotCount = lowering.slotCount
+        steps = specs.map { spec in
+            switch spec {
+            case .kernel(let k): .kernel(KernelStep(k))
+            case .matmul(let m): .matmul(m)
+            case .opaque(let o): .opaque(o)
+            }
+        }
+        scratchPerPart = steps.reduce(0) { best, step in
+            if case .kernel(let k) = step { return Swift.max(best, k.scratchCount) }
+            return best
+        }
+        (allocationOffsets, arenaSize) = Program.plan(sizes: lowering.allocationSizes, steps: specs, outputs: outputs)
+    }
+
+    /// Offsets for the allocations such that two allocations whose lifetimes overlap never overlap in
+    /// memory. A lifetime runs from the first step that writes the allocation to the last that reads it (the
+    /// outputs are read after the last step). Allocations are placed in order of their first write, each at the
+    /// lowest offset where it fits among the live ones; offsets are multiples of 16 values (64 bytes for floats).
+    static func plan(sizes: [Int], steps: [StepSpec<Scalar>], outputs: [Access]) -> ([Int], Int) {
+        var first = [Int](repeating: Int.max, count: sizes.count)
+        var last = [Int](repeating: -1, count: sizes.count)
+        func touch(_ access: Access, _ step: Int) {
+            guard case .allocation(let a) = access.buffer else { return }
+            first[a] = Swift.min(first[a], step)
+            last[a] = Swift.max(last[a], step)
+        }
+        for (s, step) in steps.enumerated() {
+            switch step {
+            case .kernel(let k):
+                k.inputs.forEach { touch($0, s) }
+                k.outputs.forEach { touch($0.access, s) }
+                k.fills.forEach { touch(Access(buffer: $0.buffer, offset: 0, strides: []), s) }
+            case .matmul(let m):
+                touch(m.a, s); touch(m.b, s); touch(m.output, s)
+            case .opaque(let o):
+                o.inputs.forEach { touch($0, s) }
+            }
+        }
+        outputs.forEach { touch($0, steps.count) }
+        let order = sizes.indices.filter { first[$0] != Int.max }.sorted { first[$0] < first[$1] }
+        var offsets = [Int](repeating: 0, count: sizes.count)
+        var live: [(offset: Int, end: Int, until: Int)] = []
+        var total = 0
+        for a in order {
+            live.removeAll { $0.until < first[a] }
+            live.sort { $0.offset < $1.offset }
+            let size = (sizes[a] + 15) / 16 * 16
+            var candidate = 0
+            for block in live {
+                if candidate + size <= block.offset { break }
+                candidate = Swift.max(candidate, block.end)
+            }
+            offsets[a] = candidate
+            live.append((candidate, candidate + size, last[a]))
+            total = Swift.max(total, candidate + size)
+        }
+        return (offsets, total)
+    }
+
+    /// Runs the program on arguments of the shapes it was compiled for.
+    func run(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        let arena = arenaLock.withLock { idleArenas.popLast() } ?? Arena<Scalar>(size: arenaSize, scratch: scratchPerPart * gemmThreadCount)
+        defer { arenaLock.withLock { idleArenas.append(arena) } }
+        var slots = [Tensor<Scalar>?](repeating: nil, count: slotCount)
+        // Scalar arguments and scalar slot values live in the tensor itself, not in a buffer: keep copies.
+        var scalarCells = [Scalar](repeating: 0, count: arguments.count + slotCount)
+        let argumentArrays = arguments.map { $0.shape.isEmpty ? [] : $0.storage }
+        return withExtendedLifetime(argumentArrays) {
+            scalarCells.withUnsafeMutableBufferPointer { cells in
+                var argumentBases = [UnsafeMutablePointer<Scalar>](repeating: arena.base, count: arguments.count)
+                for (k, argument) in arguments.enumerated() {
+                    if argument.shape.isEmpty {
+                        cells[k] = argument.scalarValue
+                        argumentBases[k] = cells.baseAddress! + k
+                    } else {
+                        argumentBases[k] = UnsafeMutablePointer(mutating: argumentArrays[k].withUnsafeBufferPointer { $0.baseAddress! })
+                    }
+                }
+                var slotBases = [UnsafeMutablePointer<Scalar>](repeating: arena.base, count: slotCount)
+                func base(_ buffer: BufferReference) -> UnsafeMutablePointer<Scalar> {
+                    switch buffer {
+                    case .argument(let k): argumentBases[k]
+                    case .constant(let c): constants[c].pointer
+                    case .allocation(let a): arena.base + allocationOffsets[a]
+                    case .slot(let s): slotBases[s]
+                    }
+                }
+                for step in steps {
+                    switch step {
+                    case .kernel(let k):
+                        runKernel(k, base: base, scratch: arena.scratch)
+                    case .matmul(let m):
+                        runMatmul(m, a: base(m.a.buffer) + m.a.offset, b: base(m.b.buffer) + m.b.offset,
+                                  c: base(m.output.buffer) + m.output.offset)
+                    case .opaque(let o):
+                        let inputs = zip(o.inputs, o.inputShapes).map { access, shape in
+                            tensor(at: access, shape: shape, base: base(access.buffer), slots: slots, arguments: arguments)
+                        }
+                        let result = withoutRecording { o.replay(inputs) }.detached()
+                        slots[o.slot] = result
+                        if result.shape.isEmpty {
+                            cells[arguments.count + o.slot] = result.scalarValue
+                            slotBases[o.slot] = cells.baseAddress! + arguments.count + o.slot
+                        } else {
+                            slotBases[o.slot] = UnsafeMutablePointer(mutating: slots[o.slot]!.storage.withUnsafeBufferPointer { $0.baseAddress! })
+                        }
+                    }
+                }
+                return zip(outputs, outputShapes).map { access, shape in
+                    tensor(at: access, shape: shape, base: base(access.buffer), slots: slots, arguments: arguments)
+                }
+            }
+        }
+    }
+
+    /// The value of `shape` read through `access` as a new tensor (the argument or slot tensor itself when the
+    /// access is the whole of it).
+    private func tensor(
+        at access: Access, shape: [Int], base: UnsafeMutablePointer<Scalar>, slots: [Tensor<Scalar>?],
+        arguments: [Tensor<Scalar>]
+    ) -> Tensor<Scalar> {
+        let whole = access.offset == 0 && access.isContiguous(shape: shape)
+        if whole, case .argument(let k) = access.buffer, arguments[k].shape.reduce(1, *) == shape.reduce(1, *) {
+            return arguments[k].reshaped(to: shape)
+        }
+        if whole, case .slot(let s) = access.buffer, let value = slots[s], value.scalarCount == shape.reduce(1, *) {
+            return withoutRecording { value.reshaped(to: shape) }
+        }
+        let count = shape.reduce(1, *)
+        let values = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+            if count > 0 {
+                if access.isContiguous(shape: shape) {
+                    out.baseAddress!.initialize(from: base + access.offset, count: count)
+                } else {
+                    forEachStridedOffset(shape, access.strides) { i, offset in
+                        (out.baseAddress! + i).initialize(to: base[access.offset + offset])
+                    }
+                }
+            }
+            initialized = count
+        }
+        return Tensor(shape: shape, buffer: values)
+    }
+
+    private func runKernel(
+        _ k: KernelStep<Scalar>, base: (BufferReference) -> UnsafeMutablePointer<Scalar>, scratch: UnsafeMutablePointer<Scalar>
+    ) {
+        for fill in k.spec.fills {
+            (base(fill.buffer) + fill.offset).update(repeating: Scalar(fill.value), count: fill.count)
+        }
+        for (j, input) in k.spec.inputs.enumerated() { k.inputBases.pointer[j] = UnsafePointer(base(input.buffer)) }
+        for (j, output) in k.spec.outputs.enumerated() { k.outputBases.pointer[j] = base(output.access.buffer) }
+        let pointers = KernelPointers(step: k, scratch: scratch)
+        if k.parts <= 1 {
+            pointers.run(rows: 0..<k.rows, columns: 0..<k.length, part: 0)
+            return
+        }
+        let parts = k.parts
+        concurrentPerformKeepingKernelPath(iterations: parts) { part in
+            if pointers.step.splitsColumns {
+                let chunk = (pointers.step.length + parts - 1) / parts
+                let lower = Swift.min(part * chunk, pointers.step.length)
+                pointers.run(rows: 0..<1, columns: lower..<Swift.min(lower + chunk, pointers.step.length), part: part)
+            } else {
+                let chunk = (pointers.step.rows + parts - 1) / parts
+                let lower = Swift.min(part * chunk, pointers.step.rows)
+                pointers.run(rows: lower..<Swift.min(lower + chunk, pointers.step.rows), columns: 0..<pointers.step.length, part: part)
+            }
+        }
+    }
+
+    private func runMatmul(_ m: MatmulSpec, a: UnsafeMutablePointer<Scalar>, b: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>) {
+        let (mm, n, k) = (m.m, m.n, m.k)
+        for i in 0..<m.batch {
+            gemm(
+                transposeA: m.transposeA, transposeB: m.transposeB, m: mm, n: n, k: k, alpha: 1,
+                a: UnsafePointer(a + i * mm * k), lda: m.transposeA ? mm : k,
+                b: UnsafePointer(b + i * k * n), ldb: m.transposeB ? k : n,
+                beta: 0, c: c + i * mm * n, ldc: n)
+        }
+    }
+}
+
+/// What the threads of a split kernel share: the step and the scratch.
+private struct KernelPointers<Scalar: TensorScalar>: @unchecked Sendable {
+    let step: KernelStep<Scalar>
+    let scratch: UnsafeMutablePointer<Scalar>
+
+    func run(rows: Range<Int>, columns: Range<Int>, part: Int) {
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        let scratch = self.scratch + part * step.scratchCount
+        if Scalar.self == Double.self {
+            bp_fused_run_d(
+                step.kernel.pointer,
+                UnsafeRawPointer(step.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Double>?.self),
+                UnsafeRawPointer(step.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
+                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound,
+                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Double.self))
+        } else {
+            bp_fused_run_s(
+                step.kernel.pointer,
+                UnsafeRawPointer(step.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Float>?.self),
+                UnsafeRawPointer(step.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
+                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound,
+                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self))
+        }
+    }
+}
+
+/// One call's memory: the arena and the kernels' scratch.
+final class Arena<Scalar>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Scalar>
+    let scratch: UnsafeMutablePointer<Scalar>
+    private let size: Int
+
+    init(size: Int, scratch: Int) {
+        self.size = size
+        base = .allocate(capacity: Swift.max(size, 1) + 16)
+        self.scratch = .allocate(capacity: Swift.max(scratch, 1))
+    }
+
+    deinit {
+        base.deallocate()
+        scratch.deallocate()
+    }
+}
+
+/// A lock for a program's idle arenas.
+final class ArenaLock: @unchecked Sendable {
+    private let lock = DeferredValueLock()
+    func withLock<R>(_ body: () -> R) -> R { lock.withLock(body) }
+}
+
+/// Calls `body(i, offset)` for every position `i` (row-major) of `shape` with its offset through `strides`.
+func forEachStridedOffset(_ shape: [Int], _ strides: [Int], _ body: (Int, Int) -> Void) {
+    let count = shape.reduce(1, *)
+    guard count > 0 else { return }
+    var index = [Int](repeating: 0, count: shape.count)
+    var offset = 0
+    for i in 0..<count {
+        body(i, offset)
+        var axis = shape.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            offset += strides[axis]
+            if index[axis] < shape[axis] { break }
+            offset -= strides[axis] * shape[axis]
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+}

@@ -1,0 +1,179 @@
+// The tile interpreter that runs the compiler's fused kernels (issue #20): a fused kernel is a small program
+// of elementwise instructions over an iteration space; its inputs are read through per-axis strides (a stride
+// of 0 broadcasts), and its outputs are stored or accumulated (a sum or a maximum over the axes where their
+// stride is 0: a reduction). Registers are tiles of BP_FUSED_TILE values, so a chain of operations touches
+// memory once. The instruction loops are compiled three times (portable, AVX2+FMA, AVX-512) and chosen at run
+// time as the other kernels are.
+#include "CBackpropKernels.h"
+#include "internal.h"
+#include <math.h>
+
+#define FU_ATTR
+#define FU_T double
+#define FU_FN(name) fused_d_portable_##name
+#define FU_EXP exp
+#define FU_LOG log
+#define FU_SIN sin
+#define FU_COS cos
+#define FU_TAN tan
+#define FU_TANH tanh
+#define FU_SQRT sqrt
+#define FU_POW pow
+#define FU_FABS fabs
+#include "fused_template.h"
+#undef FU_T
+#undef FU_FN
+#undef FU_EXP
+#undef FU_LOG
+#undef FU_SIN
+#undef FU_COS
+#undef FU_TAN
+#undef FU_TANH
+#undef FU_SQRT
+#undef FU_POW
+#undef FU_FABS
+
+#define FU_T float
+#define FU_FN(name) fused_s_portable_##name
+#define FU_EXP expf
+#define FU_LOG logf
+#define FU_SIN sinf
+#define FU_COS cosf
+#define FU_TAN tanf
+#define FU_TANH tanhf
+#define FU_SQRT sqrtf
+#define FU_POW powf
+#define FU_FABS fabsf
+#include "fused_template.h"
+#undef FU_T
+#undef FU_FN
+#undef FU_EXP
+#undef FU_LOG
+#undef FU_SIN
+#undef FU_COS
+#undef FU_TAN
+#undef FU_TANH
+#undef FU_SQRT
+#undef FU_POW
+#undef FU_FABS
+#undef FU_ATTR
+
+#if defined(BP_HAVE_AVX2)
+#define FU_ATTR BP_AVX2_FMA
+#define FU_T double
+#define FU_FN(name) fused_d_avx2_##name
+#define FU_EXP exp
+#define FU_LOG log
+#define FU_SIN sin
+#define FU_COS cos
+#define FU_TAN tan
+#define FU_TANH tanh
+#define FU_SQRT sqrt
+#define FU_POW pow
+#define FU_FABS fabs
+#include "fused_template.h"
+#undef FU_T
+#undef FU_FN
+#undef FU_EXP
+#undef FU_LOG
+#undef FU_SIN
+#undef FU_COS
+#undef FU_TAN
+#undef FU_TANH
+#undef FU_SQRT
+#undef FU_POW
+#undef FU_FABS
+
+#define FU_T float
+#define FU_FN(name) fused_s_avx2_##name
+#define FU_EXP expf
+#define FU_LOG logf
+#define FU_SIN sinf
+#define FU_COS cosf
+#define FU_TAN tanf
+#define FU_TANH tanhf
+#define FU_SQRT sqrtf
+#define FU_POW powf
+#define FU_FABS fabsf
+#include "fused_template.h"
+#undef FU_T
+#undef FU_FN
+#undef FU_EXP
+#undef FU_LOG
+#undef FU_SIN
+#undef FU_COS
+#undef FU_TAN
+#undef FU_TANH
+#undef FU_SQRT
+#undef FU_POW
+#undef FU_FABS
+#undef FU_ATTR
+
+#define FU_ATTR BP_AVX512
+#define FU_T double
+#define FU_FN(name) fused_d_avx512_##name
+#define FU_EXP exp
+#define FU_LOG log
+#define FU_SIN sin
+#define FU_COS cos
+#define FU_TAN tan
+#define FU_TANH tanh
+#define FU_SQRT sqrt
+#define FU_POW pow
+#define FU_FABS fabs
+#include "fused_template.h"
+#undef FU_T
+#undef FU_FN
+#undef FU_EXP
+#undef FU_LOG
+#undef FU_SIN
+#undef FU_COS
+#undef FU_TAN
+#undef FU_TANH
+#undef FU_SQRT
+#undef FU_POW
+#undef FU_FABS
+
+#define FU_T float
+#define FU_FN(name) fused_s_avx512_##name
+#define FU_EXP expf
+#define FU_LOG logf
+#define FU_SIN sinf
+#define FU_COS cosf
+#define FU_TAN tanf
+#define FU_TANH tanhf
+#define FU_SQRT sqrtf
+#define FU_POW powf
+#define FU_FABS fabsf
+#include "fused_template.h"
+#undef FU_T
+#undef FU_FN
+#undef FU_EXP
+#undef FU_LOG
+#undef FU_SIN
+#undef FU_COS
+#undef FU_TAN
+#undef FU_TANH
+#undef FU_SQRT
+#undef FU_POW
+#undef FU_FABS
+#undef FU_ATTR
+#endif
+
+void bp_fused_run_d(const bp_fused_kernel *k, const double *const *inputs, double *const *outputs, long begin,
+                    long end, long column_begin, long column_end, double *scratch) {
+#if defined(BP_HAVE_AVX2)
+    if (bp_kernels_use_avx512()) { fused_d_avx512_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
+    if (bp_kernels_use_avx2()) { fused_d_avx2_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
+#endif
+    fused_d_portable_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch);
+}
+
+void bp_fused_run_s(const bp_fused_kernel *k, const float *const *inputs, float *const *outputs, long begin,
+                    long end, long column_begin, long column_end, float *scratch) {
+#if defined(BP_HAVE_AVX2)
+    if (bp_kernels_use_avx512()) { fused_s_avx512_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
+    if (bp_kernels_use_avx2()) { fused_s_avx2_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
+#endif
+    fused_s_portable_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch);
+}

@@ -1,0 +1,162 @@
+// The tile interpreter of fused elementwise programs (see fused.c), written once and instantiated per scalar
+// type and instruction set. Define before including:
+//   FU_T            the scalar type            FU_FN(name)   the name of a generated function
+//   FU_ATTR         the target attribute (may be empty)
+//   FU_EXP, FU_LOG, FU_SIN, FU_COS, FU_TAN, FU_TANH, FU_SQRT, FU_POW, FU_FABS   the C library's functions
+
+/// One instruction over a tile of n values: dst = op(a, b). `as`/`bs` say whether an operand is one value
+/// broadcast over the tile (a scalar register) instead of n values; `imm` is an immediate constant.
+FU_ATTR static void FU_FN(apply)(int op, FU_T *restrict d, const FU_T *a, int as, const FU_T *b, int bs, double imm, long n) {
+    const FU_T c = (FU_T)imm;
+#define FU_UNARY(expr) do { if (as) { FU_T x = a[0]; d[0] = (expr); } else { for (long i = 0; i < n; i++) { FU_T x = a[i]; d[i] = (expr); } } } while (0)
+#define FU_BINARY(expr) do { \
+        if (as && bs) { FU_T x = a[0], y = b[0]; d[0] = (expr); } \
+        else if (bs) { FU_T y = b[0]; for (long i = 0; i < n; i++) { FU_T x = a[i]; d[i] = (expr); } } \
+        else if (as) { FU_T x = a[0]; for (long i = 0; i < n; i++) { FU_T y = b[i]; d[i] = (expr); } } \
+        else { for (long i = 0; i < n; i++) { FU_T x = a[i], y = b[i]; d[i] = (expr); } } } while (0)
+    switch (op) {
+    case BP_FUSED_NEG: FU_UNARY(-x); break;
+    case BP_FUSED_SQRT: FU_UNARY(FU_SQRT(x)); break;
+    case BP_FUSED_EXP: FU_UNARY(FU_EXP(x)); break;
+    case BP_FUSED_LOG: FU_UNARY(FU_LOG(x)); break;
+    case BP_FUSED_SIN: FU_UNARY(FU_SIN(x)); break;
+    case BP_FUSED_COS: FU_UNARY(FU_COS(x)); break;
+    case BP_FUSED_TAN: FU_UNARY(FU_TAN(x)); break;
+    case BP_FUSED_TANH: FU_UNARY(FU_TANH(x)); break;
+    case BP_FUSED_SIGMOID: FU_UNARY(x >= 0 ? (FU_T)1 / ((FU_T)1 + FU_EXP(-x)) : FU_EXP(x) / ((FU_T)1 + FU_EXP(x))); break;
+    case BP_FUSED_RELU: FU_UNARY(!(x <= 0) ? x : (FU_T)0); break;
+    case BP_FUSED_ABS: FU_UNARY(FU_FABS(x)); break;
+    case BP_FUSED_ADD: FU_BINARY(x + y); break;
+    case BP_FUSED_SUB: FU_BINARY(x - y); break;
+    case BP_FUSED_MUL: FU_BINARY(x * y); break;
+    case BP_FUSED_DIV: FU_BINARY(x / y); break;
+    case BP_FUSED_POW: FU_BINARY(FU_POW(x, y)); break;
+    case BP_FUSED_MAX: FU_BINARY(x >= y ? x : y); break;
+    case BP_FUSED_MIN: FU_BINARY(x <= y ? x : y); break;
+    case BP_FUSED_LT: FU_BINARY(x < y ? (FU_T)1 : (FU_T)0); break;
+    case BP_FUSED_LE: FU_BINARY(x <= y ? (FU_T)1 : (FU_T)0); break;
+    case BP_FUSED_GT: FU_BINARY(x > y ? (FU_T)1 : (FU_T)0); break;
+    case BP_FUSED_GE: FU_BINARY(x >= y ? (FU_T)1 : (FU_T)0); break;
+    case BP_FUSED_EQ: FU_BINARY(x == y ? (FU_T)1 : (FU_T)0); break;
+    case BP_FUSED_NE: FU_BINARY(x != y ? (FU_T)1 : (FU_T)0); break;
+    case BP_FUSED_RELU_BACKWARD: FU_BINARY(y > 0 ? x : (FU_T)0); break;
+    case BP_FUSED_CONSTANT: d[0] = c; break;
+    case BP_FUSED_MUL_ADD: FU_BINARY(x * c + y); break;
+    case BP_FUSED_SCALE: FU_UNARY(x * c); break;
+    case BP_FUSED_ADD_CONSTANT: FU_UNARY(x + c); break;
+    default: break;
+    }
+#undef FU_UNARY
+#undef FU_BINARY
+}
+
+/// Runs the kernel over rows `begin..<end` of its iteration space (the space's last axis is the row).
+FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inputs, FU_T *const *outputs,
+                               long begin, long end, long column_begin, long column_end, FU_T *scratch) {
+    const long rank = k->rank;
+    const long length = rank > 0 ? k->shape[rank - 1] : 1;
+    (void)length;
+    const long ni = k->input_count, no = k->output_count, nr = k->register_count;
+    // Per register: where its values are (a pointer into an input, or a scratch tile) and whether it is one
+    // value broadcast over the tile.
+    const FU_T *reg[BP_FUSED_MAX_REGISTERS];
+    int scalar[BP_FUSED_MAX_REGISTERS];
+    long in_offset[BP_FUSED_MAX_OPERANDS], out_offset[BP_FUSED_MAX_OPERANDS];
+    long index[BP_FUSED_MAX_RANK];
+    // The position of row `begin` in the outer axes (mixed radix).
+    long rest = begin;
+    for (long axis = rank - 2; axis >= 0; axis--) {
+        index[axis] = rest % k->shape[axis];
+        rest /= k->shape[axis];
+    }
+    for (long row = begin; row < end; row++) {
+        for (long j = 0; j < ni; j++) {
+            long o = k->input_offsets[j];
+            for (long axis = 0; axis < rank - 1; axis++) o += index[axis] * k->input_strides[j * rank + axis];
+            in_offset[j] = o;
+        }
+        for (long j = 0; j < no; j++) {
+            long o = k->output_offsets[j];
+            for (long axis = 0; axis < rank - 1; axis++) o += index[axis] * k->output_strides[j * rank + axis];
+            out_offset[j] = o;
+        }
+        const long last = column_end < length ? column_end : length;
+        for (long t0 = column_begin; t0 < last; t0 += BP_FUSED_TILE) {
+            const long n = last - t0 < BP_FUSED_TILE ? last - t0 : BP_FUSED_TILE;
+            for (long j = 0; j < ni; j++) {
+                const long stride = rank > 0 ? k->input_strides[j * rank + rank - 1] : 0;
+                const FU_T *base = inputs[j] + in_offset[j];
+                if (stride == 0) {
+                    reg[j] = base;
+                    scalar[j] = 1;
+                } else if (stride == 1) {
+                    reg[j] = base + t0;
+                    scalar[j] = 0;
+                } else {
+                    FU_T *tile = scratch + j * BP_FUSED_TILE;
+                    const FU_T *p = base + t0 * stride;
+                    for (long i = 0; i < n; i++) tile[i] = p[i * stride];
+                    reg[j] = tile;
+                    scalar[j] = 0;
+                }
+            }
+            for (long q = 0; q < k->instruction_count; q++) {
+                const bp_fused_instruction *ins = &k->instructions[q];
+                FU_T *d = scratch + ins->destination * BP_FUSED_TILE;
+                const int as = ins->a >= 0 ? scalar[ins->a] : 1;
+                const int bs = ins->b >= 0 ? scalar[ins->b] : 1;
+                const FU_T *a = ins->a >= 0 ? reg[ins->a] : d, *b = ins->b >= 0 ? reg[ins->b] : d;
+                FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
+                reg[ins->destination] = d;
+                scalar[ins->destination] = as && bs;
+            }
+            (void)nr;
+            for (long j = 0; j < no; j++) {
+                const long stride = rank > 0 ? k->output_strides[j * rank + rank - 1] : 0;
+                const FU_T *v = reg[k->output_registers[j]];
+                const int vs = scalar[k->output_registers[j]];
+                FU_T *out = outputs[j] + out_offset[j];
+                switch (k->output_modes[j]) {
+                case BP_FUSED_STORE:
+                    if (stride == 1) {
+                        if (vs) { for (long i = 0; i < n; i++) out[t0 + i] = v[0]; }
+                        else { for (long i = 0; i < n; i++) out[t0 + i] = v[i]; }
+                    } else {
+                        for (long i = 0; i < n; i++) out[(t0 + i) * stride] = vs ? v[0] : v[i];
+                    }
+                    break;
+                case BP_FUSED_ACCUMULATE_SUM:
+                    if (stride == 0) {
+                        FU_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                        if (vs) { s0 = v[0] * (FU_T)n; }
+                        else {
+                            long i = 0;
+                            for (; i + 4 <= n; i += 4) { s0 += v[i]; s1 += v[i + 1]; s2 += v[i + 2]; s3 += v[i + 3]; }
+                            for (; i < n; i++) s0 += v[i];
+                        }
+                        out[0] += (s0 + s1) + (s2 + s3);
+                    } else if (stride == 1) {
+                        if (vs) { for (long i = 0; i < n; i++) out[t0 + i] += v[0]; }
+                        else { for (long i = 0; i < n; i++) out[t0 + i] += v[i]; }
+                    } else {
+                        for (long i = 0; i < n; i++) out[(t0 + i) * stride] += vs ? v[0] : v[i];
+                    }
+                    break;
+                case BP_FUSED_ACCUMULATE_MAX:
+                    for (long i = 0; i < n; i++) {
+                        FU_T x = vs ? v[0] : v[i];
+                        FU_T *o = out + (t0 + i) * stride;
+                        if (x > *o || (x != x && *o == *o)) *o = x;
+                    }
+                    break;
+                default: break;
+                }
+            }
+        }
+        // Next row: advance the mixed-radix index over the outer axes.
+        for (long axis = rank - 2; axis >= 0; axis--) {
+            if (++index[axis] < k->shape[axis]) break;
+            index[axis] = 0;
+        }
+    }
+}
