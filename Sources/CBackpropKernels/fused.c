@@ -20,6 +20,7 @@
 #define FU_SQRT sqrt
 #define FU_POW pow
 #define FU_FABS fabs
+#define FU_ERF erf
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -32,6 +33,7 @@
 #undef FU_SQRT
 #undef FU_POW
 #undef FU_FABS
+#undef FU_ERF
 
 #define FU_T float
 #define FU_FN(name) fused_s_portable_##name
@@ -44,6 +46,7 @@
 #define FU_SQRT sqrtf
 #define FU_POW powf
 #define FU_FABS fabsf
+#define FU_ERF erff
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -56,6 +59,7 @@
 #undef FU_SQRT
 #undef FU_POW
 #undef FU_FABS
+#undef FU_ERF
 #undef FU_ATTR
 
 #if defined(BP_HAVE_AVX2)
@@ -71,6 +75,7 @@
 #define FU_SQRT sqrt
 #define FU_POW pow
 #define FU_FABS fabs
+#define FU_ERF erf
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -83,6 +88,7 @@
 #undef FU_SQRT
 #undef FU_POW
 #undef FU_FABS
+#undef FU_ERF
 
 #define FU_T float
 #define FU_FN(name) fused_s_avx2_##name
@@ -95,6 +101,7 @@
 #define FU_SQRT sqrtf
 #define FU_POW powf
 #define FU_FABS fabsf
+#define FU_ERF erff
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -107,6 +114,7 @@
 #undef FU_SQRT
 #undef FU_POW
 #undef FU_FABS
+#undef FU_ERF
 #undef FU_ATTR
 
 #define FU_ATTR BP_AVX512
@@ -121,6 +129,7 @@
 #define FU_SQRT sqrt
 #define FU_POW pow
 #define FU_FABS fabs
+#define FU_ERF erf
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -133,6 +142,7 @@
 #undef FU_SQRT
 #undef FU_POW
 #undef FU_FABS
+#undef FU_ERF
 
 #define FU_T float
 #define FU_FN(name) fused_s_avx512_##name
@@ -145,6 +155,7 @@
 #define FU_SQRT sqrtf
 #define FU_POW powf
 #define FU_FABS fabsf
+#define FU_ERF erff
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -157,6 +168,7 @@
 #undef FU_SQRT
 #undef FU_POW
 #undef FU_FABS
+#undef FU_ERF
 #undef FU_ATTR
 #endif
 

@@ -2,7 +2,7 @@
 // type and instruction set. Define before including:
 //   FU_T            the scalar type            FU_FN(name)   the name of a generated function
 //   FU_ATTR         the target attribute (may be empty)
-//   FU_EXP, FU_LOG, FU_SIN, FU_COS, FU_TAN, FU_TANH, FU_SQRT, FU_POW, FU_FABS   the C library's functions
+//   FU_EXP, FU_LOG, FU_SIN, FU_COS, FU_TAN, FU_TANH, FU_SQRT, FU_POW, FU_FABS, FU_ERF   the C library's functions
 
 /// One instruction over a tile of n values: dst = op(a, b). `as`/`bs` say whether an operand is one value
 /// broadcast over the tile (a scalar register) instead of n values; `imm` is an immediate constant.
@@ -26,6 +26,7 @@ FU_ATTR static void FU_FN(apply)(int op, FU_T *restrict d, const FU_T *a, int as
     case BP_FUSED_SIGMOID: FU_UNARY(x >= 0 ? (FU_T)1 / ((FU_T)1 + FU_EXP(-x)) : FU_EXP(x) / ((FU_T)1 + FU_EXP(x))); break;
     case BP_FUSED_RELU: FU_UNARY(!(x <= 0) ? x : (FU_T)0); break;
     case BP_FUSED_ABS: FU_UNARY(FU_FABS(x)); break;
+    case BP_FUSED_ERF: FU_UNARY(FU_ERF(x)); break;
     case BP_FUSED_ADD: FU_BINARY(x + y); break;
     case BP_FUSED_SUB: FU_BINARY(x - y); break;
     case BP_FUSED_MUL: FU_BINARY(x * y); break;

@@ -188,6 +188,8 @@ func benchWorkloads() -> [String: BenchWorkload] {
     all.merge(convolutionWorkloads()) { $1 }
     all.merge(languageModelWorkloads()) { $1 }
     all.merge(moduleWorkloads()) { $1 }
+    all.merge(compiledWorkloads()) { $1 }
+    all.merge(gradBenchWorkloads()) { $1 }
     return all
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 // A compiled program: what `compiled` replays for one list of input shapes.
 
 /// The program for one list of input shapes: the steps replayed on every call.
@@ -23,8 +24,27 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
         let outputNodes = outputs.map { trace.node(of: $0) }
         trace.finish()
         let values = outputs.map { $0.untraced().detached() }
+        let clock = ContinuousClock()
+        let t0 = clock.now
         let graph = optimized(Graph(trace, outputs: outputNodes, argumentCount: arguments.count))
-        return (CompiledProgram(graph: graph), values)
+        let t1 = clock.now
+        let program = CompiledProgram(graph: graph)
+        let t2 = clock.now
+        if getenv("BACKPROP_DEBUG_COMPILE") != nil {
+            var kinds: [String: Int] = [:]
+            for n in graph.nodes { kinds["\(n.kind)".prefix(while: { $0 != "[" && $0 != "(" }).description, default: 0] += 1 }
+            var stepKinds: [String: Int] = [:]
+            var instructions = 0
+            for step in program.program.steps {
+                switch step {
+                case .kernel(let k): stepKinds["kernel", default: 0] += 1; instructions += k.spec.instructions.count
+                case .matmul: stepKinds["matmul", default: 0] += 1
+                case .opaque(let o): stepKinds["opaque " + o.name, default: 0] += 1
+                }
+            }
+            print("compile: trace \(trace.nodes.count) nodes, optimized \(graph.nodes.count) \(kinds.sorted { $0.value > $1.value }.prefix(12)); steps \(stepKinds) instructions \(instructions); passes \(t1 - t0), lowering \(t2 - t1); arena \(program.program.arenaSize)")
+        }
+        return (program, values)
     }
 
     /// Runs the program on untracked arguments of the shapes it was compiled for.

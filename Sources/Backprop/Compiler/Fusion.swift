@@ -21,8 +21,13 @@ final class Cluster {
     var isSealed = false
     /// The external inputs read so far (for the kernel's operand limit).
     var externalInputs: Set<Int32> = []
+    /// The cluster's index among the lowering's clusters.
+    let index: Int
 
-    init(shape: [Int]) { self.shape = shape }
+    init(shape: [Int], index: Int) {
+        self.shape = shape
+        self.index = index
+    }
 }
 
 /// The most members and external inputs a cluster takes (the interpreter's register and operand limits).

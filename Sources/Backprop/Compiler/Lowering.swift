@@ -189,7 +189,7 @@ struct Lowering<Scalar: TensorScalar> {
         }
         if chosen < 0 {
             chosen = clusters.count
-            clusters.append(Cluster(shape: shape))
+            clusters.append(Cluster(shape: shape, index: chosen))
         }
         let cluster = clusters[chosen]
         for input in inputs where clusterOf[Int(input)] != chosen {
@@ -281,7 +281,7 @@ struct Lowering<Scalar: TensorScalar> {
         // Inputs first: registers 0..<inputs.
         var external: [Int32] = []
         for member in cluster.members {
-            for input in graph.nodes[Int(member)].inputs where clusterOf[Int(input)] != clusterIndex(cluster) {
+            for input in graph.nodes[Int(member)].inputs where clusterOf[Int(input)] != cluster.index {
                 if isScalarConstant(input) || register[input] != nil { continue }
                 register[input] = next
                 next += 1
@@ -341,9 +341,6 @@ struct Lowering<Scalar: TensorScalar> {
         return spec
     }
 
-    private func clusterIndex(_ cluster: Cluster) -> Int {
-        clusters.firstIndex { $0 === cluster }!
-    }
 }
 
 extension Comparison {

@@ -184,20 +184,45 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         outputs.forEach { touch($0, steps.count) }
         let order = sizes.indices.filter { first[$0] != Int.max }.sorted { first[$0] < first[$1] }
         var offsets = [Int](repeating: 0, count: sizes.count)
-        var live: [(offset: Int, end: Int, until: Int)] = []
+        // Free gaps below the top, sorted by offset; live allocations by the step after which they are free.
+        var gaps: [(offset: Int, size: Int)] = []
+        var expiring = MinimumHeap()
+        var top = 0
+        func release(_ offset: Int, _ size: Int) {
+            // Insert the gap in order and merge it with its neighbours; a gap at the top lowers the top.
+            var low = 0, high = gaps.count
+            while low < high {
+                let mid = (low + high) / 2
+                if gaps[mid].offset < offset { low = mid + 1 } else { high = mid }
+            }
+            var gap = (offset: offset, size: size)
+            if low < gaps.count && gap.offset + gap.size == gaps[low].offset {
+                gap.size += gaps[low].size
+                gaps.remove(at: low)
+            }
+            if low > 0 && gaps[low - 1].offset + gaps[low - 1].size == gap.offset {
+                gap = (gaps[low - 1].offset, gaps[low - 1].size + gap.size)
+                gaps.remove(at: low - 1)
+                low -= 1
+            }
+            if gap.offset + gap.size == top { top = gap.offset } else { gaps.insert(gap, at: low) }
+        }
         var total = 0
         for a in order {
-            live.removeAll { $0.until < first[a] }
-            live.sort { $0.offset < $1.offset }
-            let size = (sizes[a] + 15) / 16 * 16
-            var candidate = 0
-            for block in live {
-                if candidate + size <= block.offset { break }
-                candidate = Swift.max(candidate, block.end)
+            while let (until, allocation) = expiring.peek(), until < first[a] {
+                expiring.pop()
+                release(offsets[allocation], (sizes[allocation] + 15) / 16 * 16)
             }
-            offsets[a] = candidate
-            live.append((candidate, candidate + size, last[a]))
-            total = Swift.max(total, candidate + size)
+            let size = (sizes[a] + 15) / 16 * 16
+            if let g = gaps.firstIndex(where: { $0.size >= size }) {
+                offsets[a] = gaps[g].offset
+                if gaps[g].size == size { gaps.remove(at: g) } else { gaps[g] = (gaps[g].offset + size, gaps[g].size - size) }
+            } else {
+                offsets[a] = top
+                top += size
+            }
+            total = Swift.max(total, top)
+            expiring.push(last[a], a)
         }
         return (offsets, total)
     }
@@ -392,6 +417,41 @@ func forEachStridedOffset(_ shape: [Int], _ strides: [Int], _ body: (Int, Int) -
             offset -= strides[axis] * shape[axis]
             index[axis] = 0
             axis -= 1
+        }
+    }
+}
+
+/// A binary min-heap of (key, value) pairs, for the memory plan's expiring allocations.
+struct MinimumHeap {
+    private var items: [(key: Int, value: Int)] = []
+
+    /// The pair with the smallest key.
+    func peek() -> (Int, Int)? { items.first.map { ($0.key, $0.value) } }
+
+    mutating func push(_ key: Int, _ value: Int) {
+        items.append((key, value))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[parent].key > items[i].key else { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() {
+        guard !items.isEmpty else { return }
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        var i = 0
+        while true {
+            let left = 2 * i + 1, right = left + 1
+            var smallest = i
+            if left < items.count && items[left].key < items[smallest].key { smallest = left }
+            if right < items.count && items[right].key < items[smallest].key { smallest = right }
+            if smallest == i { break }
+            items.swapAt(i, smallest)
+            i = smallest
         }
     }
 }

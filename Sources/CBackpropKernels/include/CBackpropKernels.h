@@ -271,7 +271,7 @@ void bp_dmax_pool_positions(const double *x, long *positions, long planes, long 
 /// `b`; `immediate` is a constant operand where one is used.
 enum {
     BP_FUSED_NEG = 0, BP_FUSED_SQRT = 1, BP_FUSED_EXP = 2, BP_FUSED_LOG = 3, BP_FUSED_SIN = 4, BP_FUSED_COS = 5,
-    BP_FUSED_TAN = 6, BP_FUSED_TANH = 7, BP_FUSED_SIGMOID = 8, BP_FUSED_RELU = 9, BP_FUSED_ABS = 10,
+    BP_FUSED_TAN = 6, BP_FUSED_TANH = 7, BP_FUSED_SIGMOID = 8, BP_FUSED_RELU = 9, BP_FUSED_ABS = 10, BP_FUSED_ERF = 11,
     BP_FUSED_ADD = 32, BP_FUSED_SUB = 33, BP_FUSED_MUL = 34, BP_FUSED_DIV = 35, BP_FUSED_POW = 36,
     BP_FUSED_MAX = 37, BP_FUSED_MIN = 38,
     BP_FUSED_LT = 48, BP_FUSED_LE = 49, BP_FUSED_GT = 50, BP_FUSED_GE = 51, BP_FUSED_EQ = 52, BP_FUSED_NE = 53,

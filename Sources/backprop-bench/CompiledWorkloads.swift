@@ -1,0 +1,59 @@
+import Backprop
+import Foundation
+
+/// The compiled versions of workloads of issue #10 (issue #20): the same function through `compiled`, timed
+/// after the first call (which traces and compiles; its time is printed as the detail).
+func compiledWorkloads() -> [String: BenchWorkload] {
+    var all: [String: BenchWorkload] = [:]
+    var compileMilliseconds = 0.0
+    all["broadcast-f64-compiled"] = BenchWorkload(
+        name: "broadcast-f64-compiled", runs: 10, warmUp: 2,
+        prepare: {
+            let x = Tensor<Double>.randomNormal(shape: [1, 1000, 64], seed: 1)
+            let mu = Tensor<Double>.randomNormal(shape: [100, 1, 64], seed: 2)
+            let step = compiled { (mu: Tensor<Double>) -> Tensor<Double> in
+                gradient(at: mu) { mu in
+                    let d = x - mu
+                    return log(exp(-(d * d)).sum(alongAxes: 2)).sum()
+                }
+            }
+            compileMilliseconds = milliseconds { _ = step(mu) }
+            return { step(mu)[index: 3, 0, 5] }
+        },
+        check: { last in
+            let x = Tensor<Double>.randomNormal(shape: [1, 1000, 64], seed: 1).scalars
+            let mu = Tensor<Double>.randomNormal(shape: [100, 1, 64], seed: 2).scalars
+            var exact = 0.0
+            for n in 0..<1000 {
+                var total = 0.0
+                for j in 0..<64 { let d = x[n * 64 + j] - mu[3 * 64 + j]; total += Double.exp(-d * d) }
+                let d = x[n * 64 + 5] - mu[3 * 64 + 5]
+                exact += 2 * d * Double.exp(-d * d) / total
+            }
+            return (Swift.abs(last - exact) <= 1e-9 * Swift.max(1, Swift.abs(exact)),
+                    "∂L/∂mu[3,0,5] = \(last), by loops \(exact); trace and compile \(compileMilliseconds) ms")
+        })
+    all["attention-block-compiled"] = BenchWorkload(
+        name: "attention-block-compiled", runs: 10, warmUp: 2,
+        prepare: {
+            let block = BenchAttentionBlock()
+            let step = compiled { (p: [Tensor<Float>]) -> [Tensor<Float>] in
+                let (value, g) = valueWithGradient(at: p) { block.loss($0) }
+                return [value] + g
+            }
+            compileMilliseconds = milliseconds { _ = step(block.parameters) }
+            return {
+                let out = step(block.parameters)
+                return Double(out[0].scalar)
+            }
+        },
+        check: { last in (last.isFinite, "mean output \(last); trace and compile \(compileMilliseconds) ms") })
+    return all
+}
+
+/// The wall time of `body` in milliseconds.
+func milliseconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
