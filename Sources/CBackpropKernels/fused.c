@@ -21,6 +21,7 @@
 #define FU_POW pow
 #define FU_FABS fabs
 #define FU_ERF erf
+#define FU_VEC(name) bp_d##name
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -34,6 +35,7 @@
 #undef FU_POW
 #undef FU_FABS
 #undef FU_ERF
+#undef FU_VEC
 
 #define FU_T float
 #define FU_FN(name) fused_s_portable_##name
@@ -47,6 +49,7 @@
 #define FU_POW powf
 #define FU_FABS fabsf
 #define FU_ERF erff
+#define FU_VEC(name) bp_s##name
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -60,6 +63,7 @@
 #undef FU_POW
 #undef FU_FABS
 #undef FU_ERF
+#undef FU_VEC
 #undef FU_ATTR
 
 #if defined(BP_HAVE_AVX2)
@@ -76,6 +80,7 @@
 #define FU_POW pow
 #define FU_FABS fabs
 #define FU_ERF erf
+#define FU_VEC(name) bp_d##name
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -89,6 +94,7 @@
 #undef FU_POW
 #undef FU_FABS
 #undef FU_ERF
+#undef FU_VEC
 
 #define FU_T float
 #define FU_FN(name) fused_s_avx2_##name
@@ -102,6 +108,7 @@
 #define FU_POW powf
 #define FU_FABS fabsf
 #define FU_ERF erff
+#define FU_VEC(name) bp_s##name
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -115,6 +122,7 @@
 #undef FU_POW
 #undef FU_FABS
 #undef FU_ERF
+#undef FU_VEC
 #undef FU_ATTR
 
 #define FU_ATTR BP_AVX512
@@ -130,6 +138,7 @@
 #define FU_POW pow
 #define FU_FABS fabs
 #define FU_ERF erf
+#define FU_VEC(name) bp_d##name
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -143,6 +152,7 @@
 #undef FU_POW
 #undef FU_FABS
 #undef FU_ERF
+#undef FU_VEC
 
 #define FU_T float
 #define FU_FN(name) fused_s_avx512_##name
@@ -156,6 +166,7 @@
 #define FU_POW powf
 #define FU_FABS fabsf
 #define FU_ERF erff
+#define FU_VEC(name) bp_s##name
 #include "fused_template.h"
 #undef FU_T
 #undef FU_FN
@@ -169,6 +180,7 @@
 #undef FU_POW
 #undef FU_FABS
 #undef FU_ERF
+#undef FU_VEC
 #undef FU_ATTR
 #endif
 
@@ -188,4 +200,28 @@ void bp_fused_run_s(const bp_fused_kernel *k, const float *const *inputs, float 
     if (bp_kernels_use_avx2()) { fused_s_avx2_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
 #endif
     fused_s_portable_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch);
+}
+
+void bp_fused_prepare_d(const bp_fused_kernel *k, double *const *table, const double **inputs, double **outputs) {
+    fused_d_portable_prepare(k, table, inputs, outputs);
+}
+
+void bp_fused_prepare_s(const bp_fused_kernel *k, float *const *table, const float **inputs, float **outputs) {
+    fused_s_portable_prepare(k, table, inputs, outputs);
+}
+
+void bp_fused_sequence_d(const bp_fused_kernel *const *kernels, long count, double *const *table, double *scratch) {
+#if defined(BP_HAVE_AVX2)
+    if (bp_kernels_use_avx512()) { fused_d_avx512_sequence(kernels, count, table, scratch); return; }
+    if (bp_kernels_use_avx2()) { fused_d_avx2_sequence(kernels, count, table, scratch); return; }
+#endif
+    fused_d_portable_sequence(kernels, count, table, scratch);
+}
+
+void bp_fused_sequence_s(const bp_fused_kernel *const *kernels, long count, float *const *table, float *scratch) {
+#if defined(BP_HAVE_AVX2)
+    if (bp_kernels_use_avx512()) { fused_s_avx512_sequence(kernels, count, table, scratch); return; }
+    if (bp_kernels_use_avx2()) { fused_s_avx2_sequence(kernels, count, table, scratch); return; }
+#endif
+    fused_s_portable_sequence(kernels, count, table, scratch);
 }

@@ -3,6 +3,7 @@
 //   FU_T            the scalar type            FU_FN(name)   the name of a generated function
 //   FU_ATTR         the target attribute (may be empty)
 //   FU_EXP, FU_LOG, FU_SIN, FU_COS, FU_TAN, FU_TANH, FU_SQRT, FU_POW, FU_FABS, FU_ERF   the C library's functions
+//   FU_VEC(name)    the vectorised array function of vecmath.c for `name` (bp_dexp, ...), for whole tiles
 
 /// One instruction over a tile of n values: dst = op(a, b). `as`/`bs` say whether an operand is one value
 /// broadcast over the tile (a scalar register) instead of n values; `imm` is an immediate constant.
@@ -14,6 +15,21 @@ FU_ATTR static void FU_FN(apply)(int op, FU_T *restrict d, const FU_T *a, int as
         else if (bs) { FU_T y = b[0]; for (long i = 0; i < n; i++) { FU_T x = a[i]; d[i] = (expr); } } \
         else if (as) { FU_T x = a[0]; for (long i = 0; i < n; i++) { FU_T y = b[i]; d[i] = (expr); } } \
         else { for (long i = 0; i < n; i++) { FU_T x = a[i], y = b[i]; d[i] = (expr); } } } while (0)
+    // Transcendental functions of a whole tile go to the vectorised kernels (vecmath.c).
+    if (!as) {
+        switch (op) {
+        case BP_FUSED_EXP: FU_VEC(exp)(a, d, n); return;
+        case BP_FUSED_LOG: FU_VEC(log)(a, d, n); return;
+        case BP_FUSED_SIN: FU_VEC(sin)(a, d, n); return;
+        case BP_FUSED_COS: FU_VEC(cos)(a, d, n); return;
+        case BP_FUSED_TAN: FU_VEC(tan)(a, d, n); return;
+        case BP_FUSED_TANH: FU_VEC(tanh)(a, d, n); return;
+        case BP_FUSED_SIGMOID: FU_VEC(sigmoid)(a, d, n); return;
+        case BP_FUSED_ERF: FU_VEC(erf)(a, d, n); return;
+        case BP_FUSED_POW: if (!bs) { FU_VEC(pow)(a, b, d, n); return; } break;
+        default: break;
+        }
+    }
     switch (op) {
     case BP_FUSED_NEG: FU_UNARY(-x); break;
     case BP_FUSED_SQRT: FU_UNARY(FU_SQRT(x)); break;
@@ -51,7 +67,8 @@ FU_ATTR static void FU_FN(apply)(int op, FU_T *restrict d, const FU_T *a, int as
 #undef FU_BINARY
 }
 
-/// Runs the kernel over rows `begin..<end` of its iteration space (the space's last axis is the row).
+/// Runs the kernel over rows `begin..<end` and columns `column_begin..<column_end` of its iteration space (the
+/// space's last axis is the row); `inputs` and `outputs` are the operands' base pointers.
 FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inputs, FU_T *const *outputs,
                                long begin, long end, long column_begin, long column_end, FU_T *scratch) {
     const long rank = k->rank;
@@ -159,5 +176,30 @@ FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inpu
             if (++index[axis] < k->shape[axis]) break;
             index[axis] = 0;
         }
+    }
+}
+
+/// Sets the fills of a kernel and resolves its operands' base pointers from the call's table.
+FU_ATTR static void FU_FN(prepare)(const bp_fused_kernel *k, FU_T *const *table, const FU_T **inputs, FU_T **outputs) {
+    for (long f = 0; f < k->fill_count; f++) {
+        FU_T *p = table[k->fill_buffers[f]] + k->fill_offsets[f];
+        const FU_T v = (FU_T)k->fill_values[f];
+        for (long i = 0; i < k->fill_counts[f]; i++) p[i] = v;
+    }
+    for (long j = 0; j < k->input_count; j++) inputs[j] = table[k->input_buffers[j]];
+    for (long j = 0; j < k->output_count; j++) outputs[j] = table[k->output_buffers[j]];
+}
+
+/// Runs kernels one after another on the calling thread, each over its whole iteration space.
+FU_ATTR static void FU_FN(sequence)(const bp_fused_kernel *const *kernels, long count, FU_T *const *table, FU_T *scratch) {
+    const FU_T *inputs[BP_FUSED_MAX_OPERANDS];
+    FU_T *outputs[BP_FUSED_MAX_OPERANDS];
+    for (long q = 0; q < count; q++) {
+        const bp_fused_kernel *k = kernels[q];
+        FU_FN(prepare)(k, table, inputs, outputs);
+        const long length = k->rank > 0 ? k->shape[k->rank - 1] : 1;
+        long rows = 1;
+        for (long axis = 0; axis + 1 < k->rank; axis++) rows *= k->shape[axis];
+        FU_FN(run)(k, inputs, outputs, 0, rows, 0, length, scratch);
     }
 }

@@ -34,10 +34,12 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
             var kinds: [String: Int] = [:]
             for n in graph.nodes { kinds["\(n.kind)".prefix(while: { $0 != "[" && $0 != "(" }).description, default: 0] += 1 }
             var stepKinds: [String: Int] = [:]
-            var instructions = 0
+            let instructions = program.program.instructionCount
+            stepKinds["kernels"] = program.program.kernelCount
             for step in program.program.steps {
                 switch step {
-                case .kernel(let k): stepKinds["kernel", default: 0] += 1; instructions += k.spec.instructions.count
+                case .sequence: stepKinds["sequence", default: 0] += 1
+                case .parallel: stepKinds["parallel", default: 0] += 1
                 case .matmul: stepKinds["matmul", default: 0] += 1
                 case .opaque(let o): stepKinds["opaque " + o.name, default: 0] += 1
                 }

@@ -82,6 +82,13 @@ struct Lowering<Scalar: TensorScalar> {
     private(set) var constants: [Tensor<Scalar>] = []
     private var constantBuffer: [Int32: Int] = [:]
     private(set) var slotCount = 0
+    /// How many nodes (and outputs) read each node, and the one node that does when only one does.
+    private let uses: [Int]
+    private var soleConsumer: [Int32]
+    /// Nodes whose value in memory is complete only once this cluster's kernel has run (it writes part of it).
+    private var pendingCluster: [Int32: Int] = [:]
+    /// Pads whose only reader adds them to something: lowered there, as an accumulation into a slice.
+    private var deferredPads: Set<Int32> = []
 
     private enum PlannedStep {
         case cluster(Int)
@@ -92,6 +99,12 @@ struct Lowering<Scalar: TensorScalar> {
         self.graph = graph
         access = [Access?](repeating: nil, count: graph.nodes.count)
         clusterOf = [Int](repeating: -1, count: graph.nodes.count)
+        uses = graph.useCounts()
+        soleConsumer = [Int32](repeating: -1, count: graph.nodes.count)
+        for (i, node) in graph.nodes.enumerated() {
+            for input in node.inputs where uses[Int(input)] == 1 { soleConsumer[Int(input)] = Int32(i) }
+        }
+        for output in graph.outputs { soleConsumer[Int(output)] = -1 }
     }
 
     /// Lowers the whole graph; returns the steps in order and the accesses of the outputs.
@@ -124,6 +137,8 @@ struct Lowering<Scalar: TensorScalar> {
             constants.append(node.constant!)
             constantBuffer[id] = index
             access[Int(id)] = .contiguous(.constant(index), shape: node.shape)
+        case .binary(.add) where accumulatesAPad(id, node):
+            break
         case .unary, .binary, .compare, .reluBackward:
             join(id, shape: node.shape, reading: node.inputs)
         case .sum, .max:
@@ -140,14 +155,15 @@ struct Lowering<Scalar: TensorScalar> {
             access[Int(id)] = materialised(node.inputs[0]).transposed(permutation)
         case .slice(let lower, _, let axis):
             access[Int(id)] = materialised(node.inputs[0]).sliced(lower: lower, axis: axis)
-        case .pad(let lower, let axis):
-            let input = node.inputs[0], inputShape = graph.nodes[Int(input)].shape
-            let source = materialised(input)
-            let allocation = allocate(node.shape)
-            var spec = copyKernel(from: source, shape: inputShape, to: allocation.sliced(lower: lower, axis: axis))
-            spec.fills.insert(.init(buffer: allocation.buffer, offset: 0, count: node.shape.reduce(1, *), value: 0), at: 0)
-            order.append(.step(.kernel(spec)))
-            access[Int(id)] = allocation
+        case .pad:
+            let consumer = soleConsumer[Int(id)]
+            if consumer >= 0, case .binary(.add) = graph.nodes[Int(consumer)].kind,
+               graph.nodes[Int(consumer)].inputs.allSatisfy({ graph.nodes[Int($0)].shape == node.shape })
+            {
+                deferredPads.insert(id)
+            } else {
+                lowerPad(id)
+            }
         case .concat(let axis):
             let allocation = allocate(node.shape)
             var lower = 0
@@ -216,6 +232,14 @@ struct Lowering<Scalar: TensorScalar> {
     /// Where the node's value is in memory, materialising a cluster member (and closing its cluster, so the
     /// kernel runs before the reader).
     private mutating func materialised(_ id: Int32) -> Access {
+        if deferredPads.contains(id) {
+            deferredPads.remove(id)
+            lowerPad(id)
+        }
+        if let c = pendingCluster.removeValue(forKey: id), !clusters[c].isSealed {
+            clusters[c].isSealed = true
+            order.append(.cluster(c))
+        }
         let c = clusterOf[Int(id)]
         if c >= 0 {
             let cluster = clusters[c]
@@ -229,6 +253,72 @@ struct Lowering<Scalar: TensorScalar> {
             }
         }
         return access[Int(id)]!
+    }
+
+    /// Lowers a pad: a zero buffer whose slice holds the input, written by the input's kernel when it can.
+    private mutating func lowerPad(_ id: Int32) {
+        let node = graph.nodes[Int(id)]
+        guard case .pad(let lower, let axis) = node.kind else { return }
+        let allocation = allocate(node.shape)
+        let fill = KernelSpec.Fill(buffer: allocation.buffer, offset: 0, count: node.shape.reduce(1, *), value: 0)
+        write(node.inputs[0], into: allocation.sliced(lower: lower, axis: axis), mode: Int32(BP_FUSED_STORE), fills: [fill], for: id)
+        access[Int(id)] = allocation
+    }
+
+    /// `a + pad(g)` where the pad is read only here: `a`'s buffer (or a copy of it) with `g` accumulated into
+    /// the pad's slice, by `g`'s kernel when it can. Returns false when the node is not of that form.
+    private mutating func accumulatesAPad(_ id: Int32, _ node: TraceNode<Scalar>) -> Bool {
+        guard let padIndex = node.inputs.firstIndex(where: { deferredPads.contains($0) }) else { return false }
+        let pad = node.inputs[padIndex], other = node.inputs[1 - padIndex]
+        guard pad != other, case .pad(let lower, let axis) = graph.nodes[Int(pad)].kind else { return false }
+        deferredPads.remove(pad)
+        let target: Access
+        if isDonatable(other) {
+            // The other term is read only here: accumulate into its own buffer.
+            target = materialised(other)
+        } else {
+            let source = materialised(other)
+            target = allocate(node.shape)
+            order.append(.step(.kernel(copyKernel(from: source, shape: node.shape, to: target))))
+        }
+        write(graph.nodes[Int(pad)].inputs[0], into: target.sliced(lower: lower, axis: axis),
+              mode: Int32(BP_FUSED_ACCUMULATE_SUM), fills: [], for: id)
+        access[Int(id)] = target
+        return true
+    }
+
+    /// Whether a node's buffer may become another node's: an arena allocation holding exactly the value, that
+    /// nothing else reads (and that is not a result of the program).
+    private mutating func isDonatable(_ id: Int32) -> Bool {
+        guard uses[Int(id)] == 1, soleConsumer[Int(id)] >= 0 else { return false }
+        if deferredPads.contains(id) { return true }
+        let shape = graph.nodes[Int(id)].shape
+        if let a = access[Int(id)] {
+            guard case .allocation = a.buffer else { return false }
+            return a.offset == 0 && a.isContiguous(shape: shape)
+        }
+        // A cluster member gets a fresh allocation when it is materialised.
+        return clusterOf[Int(id)] >= 0 && !clusters[clusterOf[Int(id)]].reductions.contains(id)
+    }
+
+    /// Writes `value` into `target` (a view with `value`'s shape) by `mode`, after `fills`, as an extra output of
+    /// `value`'s open kernel when it has one (then `node`'s memory is complete once that kernel has run), else
+    /// by a kernel of its own now.
+    private mutating func write(_ value: Int32, into target: Access, mode: Int32, fills: [KernelSpec.Fill], for node: Int32) {
+        let c = clusterOf[Int(value)]
+        if c >= 0, !clusters[c].isSealed, !clusters[c].reductions.contains(value),
+           clusters[c].shape == graph.nodes[Int(value)].shape
+        {
+            clusters[c].extraOutputs.append((value, target, mode))
+            clusters[c].extraFills += fills
+            pendingCluster[node] = c
+            return
+        }
+        let shape = graph.nodes[Int(value)].shape
+        var spec = copyKernel(from: materialised(value), shape: shape, to: target)
+        spec.outputs[0].mode = mode
+        spec.fills = fills
+        order.append(.step(.kernel(spec)))
     }
 
     /// A new arena allocation for a value of `shape`.
@@ -337,6 +427,10 @@ struct Lowering<Scalar: TensorScalar> {
                 spec.outputs.append(.init(access: access[Int(member)]!, register: destination, mode: Int32(BP_FUSED_STORE)))
             }
         }
+        for extra in cluster.extraOutputs {
+            spec.outputs.append(.init(access: extra.access, register: register[extra.member]!, mode: extra.mode))
+        }
+        spec.fills = cluster.extraFills + spec.fills
         spec.registerCount = next
         return spec
     }

@@ -36,7 +36,7 @@ final class KernelStep<Scalar: TensorScalar>: @unchecked Sendable {
     let parts: Int
     let splitsColumns: Bool
 
-    init(_ spec: KernelSpec) {
+    init(_ spec: KernelSpec, tableIndex: (BufferReference) -> Int32) {
         self.spec = spec
         // Collapse the iteration space: drop axes of size 1, merge neighbours every operand reads in order.
         let strideLists = spec.inputs.map(\.strides) + spec.outputs.map(\.access.strides)
@@ -70,13 +70,23 @@ final class KernelStep<Scalar: TensorScalar>: @unchecked Sendable {
         let instructions = OwnedBuffer(spec.instructions.map {
             bp_fused_instruction(op: $0.op, destination: $0.destination, a: $0.a, b: $0.b, immediate: $0.immediate)
         })
-        arrays = [shapeBuffer, inputOffsets, inputStrides, outputOffsets, outputStrides, outputRegisters, outputModes, instructions]
+        let inputBuffers = OwnedBuffer(spec.inputs.map { tableIndex($0.buffer) })
+        let outputBuffers = OwnedBuffer(spec.outputs.map { tableIndex($0.access.buffer) })
+        let fillBuffers = OwnedBuffer(spec.fills.map { tableIndex($0.buffer) })
+        let fillOffsets = OwnedBuffer(spec.fills.map(\.offset))
+        let fillCounts = OwnedBuffer(spec.fills.map(\.count))
+        let fillValues = OwnedBuffer(spec.fills.map(\.value))
+        arrays = [shapeBuffer, inputOffsets, inputStrides, outputOffsets, outputStrides, outputRegisters, outputModes,
+                  instructions, inputBuffers, outputBuffers, fillBuffers, fillOffsets, fillCounts, fillValues]
         kernel = OwnedBuffer([bp_fused_kernel(
             rank: rank, shape: shapeBuffer.pointer, input_count: inputCount, input_offsets: inputOffsets.pointer,
             input_strides: inputStrides.pointer, output_count: outputCount, output_offsets: outputOffsets.pointer,
             output_strides: outputStrides.pointer, output_registers: outputRegisters.pointer,
             output_modes: outputModes.pointer, instruction_count: spec.instructions.count,
-            instructions: instructions.pointer, register_count: Int(spec.registerCount))])
+            instructions: instructions.pointer, register_count: Int(spec.registerCount),
+            input_buffers: inputBuffers.pointer, output_buffers: outputBuffers.pointer,
+            fill_count: spec.fills.count, fill_buffers: fillBuffers.pointer, fill_offsets: fillOffsets.pointer,
+            fill_counts: fillCounts.pointer, fill_values: fillValues.pointer)])
         inputBases = OwnedBuffer(uninitialized: inputCount)
         outputBases = OwnedBuffer(uninitialized: outputCount)
         length = shape[rank - 1]
@@ -116,8 +126,12 @@ struct MatmulStep {
 
 /// A lowered program with its memory plan.
 final class Program<Scalar: TensorScalar>: @unchecked Sendable {
+    /// One step of the replay loop.
     enum Step {
-        case kernel(KernelStep<Scalar>)
+        /// Fused kernels that run one after another on the calling thread, in one C call.
+        case sequence(OwnedBuffer<UnsafePointer<bp_fused_kernel>?>, [KernelStep<Scalar>])
+        /// A fused kernel split across threads.
+        case parallel(KernelStep<Scalar>)
         case matmul(MatmulSpec)
         case opaque(OpaqueSpec<Scalar>)
     }
@@ -127,11 +141,15 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     let outputShapes: [[Int]]
     let constants: [OwnedBuffer<Scalar>]
     let slotCount: Int
+    let argumentCount: Int
     /// The offset of each allocation in the arena, and the arena's size.
     let allocationOffsets: [Int]
     let arenaSize: Int
-    /// The most scratch any kernel needs per part, and the parts.
+    /// The most scratch any kernel needs per part.
     let scratchPerPart: Int
+    /// How many kernels and instructions the program runs (for reports).
+    let kernelCount: Int
+    let instructionCount: Int
     /// Arenas not in use by a call (a call takes one, or makes one when all are busy).
     private var idleArenas: [Arena<Scalar>] = []
     private let arenaLock = ArenaLock()
@@ -143,20 +161,76 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         outputShapes = graph.outputs.map { graph.nodes[Int($0)].shape }
         constants = lowering.constants.map { OwnedBuffer($0.shape.isEmpty ? [$0.scalarValue] : $0.storage) }
         slotCount = lowering.slotCount
-        steps = specs.map { spec in
-            switch spec {
-            case .kernel(let k): .kernel(KernelStep(k))
-            case .matmul(let m): .matmul(m)
-            case .opaque(let o): .opaque(o)
+        argumentCount = graph.argumentCount
+        let (na, nc, nalloc) = (graph.argumentCount, lowering.constants.count, lowering.allocationSizes.count)
+        func tableIndex(_ buffer: BufferReference) -> Int32 {
+            switch buffer {
+            case .argument(let k): Int32(k)
+            case .constant(let c): Int32(na + c)
+            case .allocation(let a): Int32(na + nc + a)
+            case .slot(let s): Int32(na + nc + nalloc + s)
             }
         }
-        scratchPerPart = steps.reduce(0) { best, step in
-            if case .kernel(let k) = step { return Swift.max(best, k.scratchCount) }
+        var steps: [Step] = []
+        var pending: [KernelStep<Scalar>] = []
+        func flush() {
+            guard !pending.isEmpty else { return }
+            steps.append(.sequence(OwnedBuffer(pending.map { UnsafePointer($0.kernel.pointer) }), pending))
+            pending = []
+        }
+        var kernels = 0, instructions = 0
+        for spec in specs {
+            switch spec {
+            case .kernel(let k):
+                let step = KernelStep<Scalar>(k, tableIndex: tableIndex)
+                kernels += 1
+                instructions += k.instructions.count
+                if step.parts > 1 {
+                    flush()
+                    steps.append(.parallel(step))
+                } else {
+                    pending.append(step)
+                }
+            case .matmul(let m):
+                flush()
+                steps.append(.matmul(m))
+            case .opaque(let o):
+                flush()
+                steps.append(.opaque(o))
+            }
+        }
+        flush()
+        self.steps = steps
+        kernelCount = kernels
+        instructionCount = instructions
+        scratchPerPart = specs.reduce(0) { best, spec in
+            if case .kernel(let k) = spec { return Swift.max(best, Int(k.registerCount) * Int(BP_FUSED_TILE)) }
             return best
         }
         (allocationOffsets, arenaSize) = Program.plan(sizes: lowering.allocationSizes, steps: specs, outputs: outputs)
     }
 
+    /// The table entry of a buffer: arguments, then constants, then allocations, then slots.
+    private func tableIndex(_ buffer: BufferReference) -> Int {
+        switch buffer {
+        case .argument(let k): k
+        case .constant(let c): argumentCount + c
+        case .allocation(let a): argumentCount + constants.count + a
+        case .slot(let s): argumentCount + constants.count + allocationOffsets.count + s
+        }
+    }
+
+    /// A new arena with its table: constants and allocations filled in, arguments and slots per call.
+    private func makeArena() -> Arena<Scalar> {
+        let arena = Arena<Scalar>(
+            size: arenaSize, scratch: scratchPerPart * gemmThreadCount,
+            tableCount: argumentCount + constants.count + allocationOffsets.count + slotCount)
+        for (c, constant) in constants.enumerated() { arena.table[argumentCount + c] = constant.pointer }
+        for (a, offset) in allocationOffsets.enumerated() {
+            arena.table[argumentCount + constants.count + a] = arena.base + offset
+        }
+        return arena
+    }
     /// Offsets for the allocations such that two allocations whose lifetimes overlap never overlap in
     /// memory. A lifetime runs from the first step that writes the allocation to the last that reads it (the
     /// outputs are read after the last step). Allocations are placed in order of their first write, each at the
@@ -229,56 +303,48 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Runs the program on arguments of the shapes it was compiled for.
     func run(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        let arena = arenaLock.withLock { idleArenas.popLast() } ?? Arena<Scalar>(size: arenaSize, scratch: scratchPerPart * gemmThreadCount)
+        let arena = arenaLock.withLock { idleArenas.popLast() } ?? makeArena()
         defer { arenaLock.withLock { idleArenas.append(arena) } }
         var slots = [Tensor<Scalar>?](repeating: nil, count: slotCount)
-        // Scalar arguments and scalar slot values live in the tensor itself, not in a buffer: keep copies.
-        var scalarCells = [Scalar](repeating: 0, count: arguments.count + slotCount)
+        // Scalar arguments and scalar slot values live in the tensor itself, not in a buffer: the arena's cells
+        // hold copies.
         let argumentArrays = arguments.map { $0.shape.isEmpty ? [] : $0.storage }
+        let table = arena.table
         return withExtendedLifetime(argumentArrays) {
-            scalarCells.withUnsafeMutableBufferPointer { cells in
-                var argumentBases = [UnsafeMutablePointer<Scalar>](repeating: arena.base, count: arguments.count)
-                for (k, argument) in arguments.enumerated() {
-                    if argument.shape.isEmpty {
-                        cells[k] = argument.scalarValue
-                        argumentBases[k] = cells.baseAddress! + k
+            for (k, argument) in arguments.enumerated() {
+                if argument.shape.isEmpty {
+                    arena.cells[k] = argument.scalarValue
+                    table[k] = arena.cells + k
+                } else {
+                    table[k] = UnsafeMutablePointer(mutating: argumentArrays[k].withUnsafeBufferPointer { $0.baseAddress! })
+                }
+            }
+            for step in steps {
+                switch step {
+                case .sequence(let kernels, _):
+                    runSequence(kernels, table: table, scratch: arena.scratch)
+                case .parallel(let k):
+                    runParallel(k, table: table, scratch: arena.scratch)
+                case .matmul(let m):
+                    runMatmul(m, a: table[tableIndex(m.a.buffer)]! + m.a.offset, b: table[tableIndex(m.b.buffer)]! + m.b.offset,
+                              c: table[tableIndex(m.output.buffer)]! + m.output.offset)
+                case .opaque(let o):
+                    let inputs = zip(o.inputs, o.inputShapes).map { access, shape in
+                        tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
+                    }
+                    let result = withoutRecording { o.replay(inputs) }.detached()
+                    slots[o.slot] = result
+                    let entry = tableIndex(.slot(o.slot))
+                    if result.shape.isEmpty {
+                        arena.cells[arguments.count + o.slot] = result.scalarValue
+                        table[entry] = arena.cells + arguments.count + o.slot
                     } else {
-                        argumentBases[k] = UnsafeMutablePointer(mutating: argumentArrays[k].withUnsafeBufferPointer { $0.baseAddress! })
+                        table[entry] = UnsafeMutablePointer(mutating: result.storage.withUnsafeBufferPointer { $0.baseAddress! })
                     }
                 }
-                var slotBases = [UnsafeMutablePointer<Scalar>](repeating: arena.base, count: slotCount)
-                func base(_ buffer: BufferReference) -> UnsafeMutablePointer<Scalar> {
-                    switch buffer {
-                    case .argument(let k): argumentBases[k]
-                    case .constant(let c): constants[c].pointer
-                    case .allocation(let a): arena.base + allocationOffsets[a]
-                    case .slot(let s): slotBases[s]
-                    }
-                }
-                for step in steps {
-                    switch step {
-                    case .kernel(let k):
-                        runKernel(k, base: base, scratch: arena.scratch)
-                    case .matmul(let m):
-                        runMatmul(m, a: base(m.a.buffer) + m.a.offset, b: base(m.b.buffer) + m.b.offset,
-                                  c: base(m.output.buffer) + m.output.offset)
-                    case .opaque(let o):
-                        let inputs = zip(o.inputs, o.inputShapes).map { access, shape in
-                            tensor(at: access, shape: shape, base: base(access.buffer), slots: slots, arguments: arguments)
-                        }
-                        let result = withoutRecording { o.replay(inputs) }.detached()
-                        slots[o.slot] = result
-                        if result.shape.isEmpty {
-                            cells[arguments.count + o.slot] = result.scalarValue
-                            slotBases[o.slot] = cells.baseAddress! + arguments.count + o.slot
-                        } else {
-                            slotBases[o.slot] = UnsafeMutablePointer(mutating: slots[o.slot]!.storage.withUnsafeBufferPointer { $0.baseAddress! })
-                        }
-                    }
-                }
-                return zip(outputs, outputShapes).map { access, shape in
-                    tensor(at: access, shape: shape, base: base(access.buffer), slots: slots, arguments: arguments)
-                }
+            }
+            return zip(outputs, outputShapes).map { access, shape in
+                tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
             }
         }
     }
@@ -286,16 +352,17 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     /// The value of `shape` read through `access` as a new tensor (the argument or slot tensor itself when the
     /// access is the whole of it).
     private func tensor(
-        at access: Access, shape: [Int], base: UnsafeMutablePointer<Scalar>, slots: [Tensor<Scalar>?],
-        arguments: [Tensor<Scalar>]
+        at access: Access, shape: [Int], table: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>,
+        slots: [Tensor<Scalar>?], arguments: [Tensor<Scalar>]
     ) -> Tensor<Scalar> {
         let whole = access.offset == 0 && access.isContiguous(shape: shape)
         if whole, case .argument(let k) = access.buffer, arguments[k].shape.reduce(1, *) == shape.reduce(1, *) {
-            return arguments[k].reshaped(to: shape)
+            return withoutRecording { arguments[k].reshaped(to: shape) }
         }
         if whole, case .slot(let s) = access.buffer, let value = slots[s], value.scalarCount == shape.reduce(1, *) {
             return withoutRecording { value.reshaped(to: shape) }
         }
+        let base = table[tableIndex(access.buffer)]!
         let count = shape.reduce(1, *)
         let values = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
             if count > 0 {
@@ -312,19 +379,38 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         return Tensor(shape: shape, buffer: values)
     }
 
-    private func runKernel(
-        _ k: KernelStep<Scalar>, base: (BufferReference) -> UnsafeMutablePointer<Scalar>, scratch: UnsafeMutablePointer<Scalar>
+    private func runSequence(
+        _ kernels: OwnedBuffer<UnsafePointer<bp_fused_kernel>?>, table: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>,
+        scratch: UnsafeMutablePointer<Scalar>
     ) {
-        for fill in k.spec.fills {
-            (base(fill.buffer) + fill.offset).update(repeating: Scalar(fill.value), count: fill.count)
+        if Scalar.self == Double.self {
+            bp_fused_sequence_d(
+                kernels.pointer, kernels.count,
+                UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
+                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Double.self))
+        } else {
+            bp_fused_sequence_s(
+                kernels.pointer, kernels.count,
+                UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
+                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self))
         }
-        for (j, input) in k.spec.inputs.enumerated() { k.inputBases.pointer[j] = UnsafePointer(base(input.buffer)) }
-        for (j, output) in k.spec.outputs.enumerated() { k.outputBases.pointer[j] = base(output.access.buffer) }
+    }
+
+    private func runParallel(
+        _ k: KernelStep<Scalar>, table: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>, scratch: UnsafeMutablePointer<Scalar>
+    ) {
+        if Scalar.self == Double.self {
+            bp_fused_prepare_d(
+                k.kernel.pointer, UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
+                UnsafeMutableRawPointer(k.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Double>?.self),
+                UnsafeMutableRawPointer(k.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self))
+        } else {
+            bp_fused_prepare_s(
+                k.kernel.pointer, UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
+                UnsafeMutableRawPointer(k.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Float>?.self),
+                UnsafeMutableRawPointer(k.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self))
+        }
         let pointers = KernelPointers(step: k, scratch: scratch)
-        if k.parts <= 1 {
-            pointers.run(rows: 0..<k.rows, columns: 0..<k.length, part: 0)
-            return
-        }
         let parts = k.parts
         concurrentPerformKeepingKernelPath(iterations: parts) { part in
             if pointers.step.splitsColumns {
@@ -381,17 +467,26 @@ private struct KernelPointers<Scalar: TensorScalar>: @unchecked Sendable {
 final class Arena<Scalar>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Scalar>
     let scratch: UnsafeMutablePointer<Scalar>
-    private let size: Int
+    /// Every buffer's base pointer, by table entry (see `Program.tableIndex`).
+    let table: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>
+    /// Room for the values of scalar arguments and scalar slots.
+    let cells: UnsafeMutablePointer<Scalar>
+    private let tableCount: Int
 
-    init(size: Int, scratch: Int) {
-        self.size = size
+    init(size: Int, scratch: Int, tableCount: Int) {
+        self.tableCount = tableCount
         base = .allocate(capacity: Swift.max(size, 1) + 16)
         self.scratch = .allocate(capacity: Swift.max(scratch, 1))
+        table = .allocate(capacity: Swift.max(tableCount, 1))
+        table.initialize(repeating: nil, count: Swift.max(tableCount, 1))
+        cells = .allocate(capacity: Swift.max(tableCount, 1))
     }
 
     deinit {
         base.deallocate()
         scratch.deallocate()
+        table.deallocate()
+        cells.deallocate()
     }
 }
 

@@ -318,6 +318,15 @@ typedef struct {
     long instruction_count;
     const bp_fused_instruction *instructions;
     long register_count;
+    /// For the runners that take a table of base pointers: each input's and output's entry in the table.
+    const int *input_buffers;
+    const int *output_buffers;
+    /// Ranges set to one value before the kernel runs: table entry, offset, count and value of each.
+    long fill_count;
+    const int *fill_buffers;
+    const long *fill_offsets;
+    const long *fill_counts;
+    const double *fill_values;
 } bp_fused_kernel;
 
 /// Runs rows begin..<end, columns column_begin..<column_end, of a double-precision fused kernel (a row is one
@@ -326,6 +335,16 @@ typedef struct {
 /// before the first call.
 void bp_fused_run_d(const bp_fused_kernel *k, const double *const *inputs, double *const *outputs, long begin,
                     long end, long column_begin, long column_end, double *scratch);
+/// Sets a double-precision kernel's fills and reads its operands' base pointers from `table` (entries
+/// input_buffers / output_buffers), for a caller that then runs it in parts with `bp_fused_run_d`.
+void bp_fused_prepare_d(const bp_fused_kernel *k, double *const *table, const double **inputs, double **outputs);
+/// Single-precision `bp_fused_prepare_d`.
+void bp_fused_prepare_s(const bp_fused_kernel *k, float *const *table, const float **inputs, float **outputs);
+/// Runs `count` double-precision kernels in order on the calling thread, each whole: fills, operands from
+/// `table`, then every row. `scratch` holds the largest register_count · BP_FUSED_TILE of them.
+void bp_fused_sequence_d(const bp_fused_kernel *const *kernels, long count, double *const *table, double *scratch);
+/// Single-precision `bp_fused_sequence_d`.
+void bp_fused_sequence_s(const bp_fused_kernel *const *kernels, long count, float *const *table, float *scratch);
 /// Single-precision `bp_fused_run_d`.
 void bp_fused_run_s(const bp_fused_kernel *k, const float *const *inputs, float *const *outputs, long begin,
                     long end, long column_begin, long column_end, float *scratch);
