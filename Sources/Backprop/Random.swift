@@ -78,3 +78,51 @@ extension Tensor {
         return Tensor(shape: shape, scalars: (0..<count).map { _ in lowerBound + width * Scalar(generator.nextUnit()) })
     }
 }
+
+/// A stream of random numbers shared by reference: every draw advances it, wherever it happens. Stochastic
+/// layers draw from one (through `ForwardContext`), and a compiled function that draws from one draws fresh
+/// numbers from it on every call, as the uncompiled function would.
+public final class RandomStream: @unchecked Sendable {
+    private var state: SeededGenerator
+    private let lock = DeferredValueLock()
+
+    /// Creates a stream from a seed.
+    public init(seed: UInt64) { state = SeededGenerator(seed: seed) }
+
+    /// The generator's current state (reading it does not advance the stream).
+    public var generator: SeededGenerator {
+        get { lock.withLock { state } }
+        set { lock.withLock { state = newValue } }
+    }
+
+    /// Calls `body` with the generator, advancing the stream by what it draws.
+    public func draw<R>(_ body: (inout SeededGenerator) -> R) -> R {
+        lock.withLock { body(&state) }
+    }
+}
+
+extension Tensor {
+    /// A mask for inverted dropout drawn from `stream`: each element is `scale` where a uniform draw in [0, 1)
+    /// is at least `dropProbability`, else 0 (one draw per element, in row-major order).
+    ///
+    /// Inside a compiled function the draw is a node of the program, made again on every call.
+    public static func dropoutMask(
+        shape: [Int], dropProbability: Double, scale: Scalar, using stream: RandomStream
+    ) -> Tensor {
+        let mask = drawnDropoutMask(shape: shape, dropProbability: dropProbability, scale: scale, stream: stream)
+        guard let trace = Trace<Scalar>.current else { return mask }
+        return trace.append(.opaque("dropoutMask"), inputs: [], output: mask) { _ in
+            drawnDropoutMask(shape: shape, dropProbability: dropProbability, scale: scale, stream: stream)
+        }
+    }
+
+    private static func drawnDropoutMask(
+        shape: [Int], dropProbability: Double, scale: Scalar, stream: RandomStream
+    ) -> Tensor {
+        let count = shape.reduce(1, *)
+        let values = stream.draw { generator in
+            (0..<count).map { _ in generator.nextUnit() >= dropProbability ? scale : 0 }
+        }
+        return Tensor(shape: shape, buffer: values)
+    }
+}

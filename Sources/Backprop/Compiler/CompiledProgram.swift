@@ -20,7 +20,7 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
     ) -> (CompiledProgram, [Tensor<Scalar>]) {
         let trace = Trace<Scalar>()
         let traced = trace.arguments(arguments)
-        let outputs = withTracing { f(traced) }
+        let outputs = withTracing(trace) { f(traced) }
         let outputNodes = outputs.map { trace.node(of: $0) }
         trace.finish()
         let values = outputs.map { $0.untraced().detached() }

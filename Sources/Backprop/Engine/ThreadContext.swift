@@ -19,6 +19,8 @@ final class ThreadContext {
     var defersValues = 0
     /// Open traces of `compiled` functions on this thread.
     var tracingDepth = 0
+    /// The traces themselves, innermost last.
+    var traces: [AnyObject] = []
     /// Where the innermost `withAnomalyDetection` was opened (file:line).
     var anomalySite: String?
     /// The first anomaly seen in the innermost `withAnomalyDetection` scope.

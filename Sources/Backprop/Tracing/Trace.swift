@@ -147,13 +147,27 @@ extension Tensor {
     }
 }
 
-/// Runs `body` with the calling thread counted as tracing (derivative rules then take their compositional
-/// paths, see `fusedRulesAllowed`).
-func withTracing<R>(_ body: () throws -> R) rethrows -> R {
+/// Runs `body` with `trace` as the calling thread's innermost trace (derivative rules then take their
+/// compositional paths, see `fusedRulesAllowed`; random draws become nodes of it).
+func withTracing<Scalar, R>(_ trace: Trace<Scalar>, _ body: () throws -> R) rethrows -> R {
     let context = ThreadContext.current
     context.tracingDepth += 1
-    defer { context.tracingDepth -= 1 }
+    context.traces.append(trace)
+    defer {
+        context.tracingDepth -= 1
+        context.traces.removeLast()
+    }
     return try body()
+}
+
+extension Trace {
+    /// The calling thread's innermost trace of this scalar type, if it is tracing.
+    static var current: Trace? {
+        let context = ThreadContext.current
+        guard context.tracingDepth > 0 else { return nil }
+        for trace in context.traces.reversed() { if let trace = trace as? Trace { return trace } }
+        return nil
+    }
 }
 
 /// Whether derivative rules may take fused first-order shortcuts that compute buffers directly: not while

@@ -12,12 +12,11 @@ public struct Dropout<Scalar: TensorScalar>: ParameterFreeLayer {
         self.probability = probability
     }
 
-    /// Drops and rescales in training mode (drawing from `context.generator`); the identity otherwise.
+    /// Drops and rescales in training mode (drawing from `context.randomStream`); the identity otherwise.
     public func callAsFunction(_ input: Tensor<Scalar>, context: ForwardContext) -> Tensor<Scalar> {
         guard context.isTraining, probability > 0 else { return input }
         let keep = 1 / Scalar(1 - probability)
-        var mask = [Scalar](repeating: 0, count: input.scalarCount)
-        for i in mask.indices where context.generator.nextUnit() >= probability { mask[i] = keep }
-        return input * Tensor(shape: input.shape, scalars: mask)
+        return input * Tensor.dropoutMask(
+            shape: input.shape, dropProbability: probability, scale: keep, using: context.randomStream)
     }
 }

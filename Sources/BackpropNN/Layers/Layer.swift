@@ -54,8 +54,15 @@ public final class ForwardContext {
     /// The mode of this pass.
     public let mode: Mode
 
-    /// The generator stochastic layers draw from.
-    public var generator: SeededGenerator
+    /// The stream stochastic layers draw from (a reference: a compiled training step draws fresh numbers
+    /// from it on every call).
+    public let randomStream: RandomStream
+
+    /// The state of the generator stochastic layers draw from.
+    public var generator: SeededGenerator {
+        get { randomStream.generator }
+        set { randomStream.generator = newValue }
+    }
 
     /// Creates a context.
     ///
@@ -64,7 +71,7 @@ public final class ForwardContext {
     ///   - seed: seeds the generator, so a training pass is reproducible.
     public init(mode: Mode, seed: UInt64 = 0) {
         self.mode = mode
-        self.generator = SeededGenerator(seed: seed)
+        self.randomStream = RandomStream(seed: seed)
     }
 
     /// Whether this pass is for training.
