@@ -59,7 +59,7 @@ private func oneHot(_ index: Int, shape: [Int]) -> Tensor<Double> {
 }
 
 /// A small deterministic generator (SplitMix64), so a failing program is reproduced by its seed.
-private struct SplitMix {
+struct SplitMix {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -80,7 +80,7 @@ private struct SplitMix {
 /// A straight-line program over a growing list of values (the inputs first): each step applies one primitive
 /// to earlier values and constants, chosen at random from the shapes at hand. Every primitive used is smooth
 /// where it is evaluated (log and sqrt see x² + 1, division sees 2 + x²).
-private struct RandomProgram: CustomStringConvertible {
+struct RandomProgram: CustomStringConvertible {
     /// One step: its description and what it computes from the values so far.
     struct Step {
         var text: String

@@ -197,7 +197,8 @@ struct Lowering<Scalar: TensorScalar> {
             let c = clusterOf[Int(input)]
             guard c >= 0, c > chosen else { continue }
             let cluster = clusters[c]
-            if !cluster.isSealed && cluster.shape == shape && !cluster.reductions.contains(input)
+            // No input may be one of the cluster's reductions: their values exist only once it has run.
+            if !cluster.isSealed && cluster.shape == shape && !inputs.contains(where: { cluster.reductions.contains($0) })
                 && cluster.members.count < clusterMemberLimit && cluster.externalInputs.count < clusterInputLimit
             {
                 chosen = c

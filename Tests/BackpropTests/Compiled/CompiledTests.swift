@@ -55,3 +55,23 @@ func reversedValues(_ t: Tensor<Double>) -> Tensor<Double> {
         }
     }
 }
+
+/// `compiled` on random compositions of the primitives (the generator of the Jacobian property tests):
+/// values and gradients at the traced inputs and at other inputs equal eager evaluation.
+@Suite struct CompiledRandomProgramTests {
+    @Test(arguments: 0..<120)
+    func compiledEqualsEager(_ seed: Int) {
+        let program = RandomProgram(seed: UInt64(seed))
+        let value = compiled { (xs: [Tensor<Double>]) -> [Tensor<Double>] in [program.run(xs)] }
+        let step = compiled { (xs: [Tensor<Double>]) -> [Tensor<Double>] in
+            let (y, g) = valueWithGradient(at: xs) { program.run($0).sum() }
+            return [y] + g
+        }
+        for inputs in [program.inputs, program.inputs.map(reversedValues)] {
+            let eager = withoutRecording { program.run(inputs) }
+            #expect(largestError(value(inputs), [eager]) <= 1e-12, "\(program)")
+            let (y, g) = valueWithGradient(at: inputs) { program.run($0).sum() }
+            #expect(largestError(step(inputs), [y] + g) <= 1e-12, "\(program)")
+        }
+    }
+}
