@@ -159,7 +159,7 @@ struct TrainingTests {
             configuration: TrainingConfiguration(hiddenWidths: [16], epochs: 1, batchSize: 32, optimizer: .sgd, learningRate: 1e30),
             inputSize: 64, classCount: 10)
         do {
-            try withAnomalyDetection { try trainer.train(on: train) }
+            _ = try withAnomalyDetection { try trainer.train(on: train) }
             Issue.record("no anomaly reported")
         } catch let anomaly as AnomalyDetected {
             #expect(!anomaly.primitive.isEmpty)

@@ -53,8 +53,10 @@ public enum Inflate {
         return (output.bytes(), reader.bytePositionAfterAligning())
     }
 
-    /// Decoding stopped because the output would pass its limit.
-    private struct LimitReached: Error {
+    /// Decoding stopped because the output would pass its limit. (Errors must be Sendable; this one holds
+    /// the mutable output buffer, but never leaves this file: both callers of `decode` catch it on the
+    /// thread that threw it.)
+    private struct LimitReached: Error, @unchecked Sendable {
         let output: InflateOutput
         let limit: Int
     }

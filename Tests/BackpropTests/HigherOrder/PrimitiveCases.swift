@@ -22,7 +22,7 @@ func awayFromZero(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
     return Tensor(shape: shape, scalars: zip(magnitude.scalars, sign.scalars).map { $1 < 0 ? -$0 : $0 })
 }
 
-nonisolated(unsafe) let primitiveCases: [PrimitiveCase] = {
+let primitiveCases: [PrimitiveCase] = {
     let positive = uniform([3, 4], 0.5, 2, seed: 1)
     let signed = uniform([3, 4], -1, 1, seed: 2)
     let apart = awayFromZero([3, 4], seed: 3)
