@@ -46,106 +46,16 @@ public struct ContourPlot: Sendable {
         guard expression.variables.count == 2 else {
             throw ContourPlotError(message: "a contour plot needs a formula of two variables; \(expression.source) has \(expression.variables.count)")
         }
-        let finitePaths = paths.map { ($0.label, $0.points.filter { $0.count == 2 && $0.allSatisfy(\.isFinite) }) }
-        let finite = finitePaths.flatMap(\.1)
+        let finitePaths = paths.map { (label: $0.label, points: $0.points.filter { $0.count == 2 && $0.allSatisfy(\.isFinite) }) }
+        let finite = finitePaths.flatMap(\.points)
         guard !finite.isEmpty else { throw ContourPlotError(message: "the path has no finite point to plot") }
-        // The box: the path's extent, padded by a quarter on each side.
-        var lo = [finite.map { $0[0] }.min()!, finite.map { $0[1] }.min()!]
-        var hi = [finite.map { $0[0] }.max()!, finite.map { $0[1] }.max()!]
-        for a in 0..<2 {
-            let extent = Swift.max(hi[a] - lo[a], 0.5)
-            let middle = (hi[a] + lo[a]) / 2
-            lo[a] = middle - 0.75 * extent
-            hi[a] = middle + 0.75 * extent
-        }
-        let margin = (left: 64.0, right: 20.0, top: 44.0, bottom: 48.0)
-        let plotWidth = Double(width) - margin.left - margin.right
-        let plotHeight = Double(height) - margin.top - margin.bottom
-        func sx(_ x: Double) -> Double { margin.left + (x - lo[0]) / (hi[0] - lo[0]) * plotWidth }
-        func sy(_ y: Double) -> Double { margin.top + (hi[1] - y) / (hi[1] - lo[1]) * plotHeight }
-
-        // Values on the grid, from the engine.
-        let n = Swift.max(2, resolution)
-        let ny = Swift.max(2, Int((Double(n) * plotHeight / plotWidth).rounded()))
-        var grid = [[Double]](repeating: [Double](repeating: .nan, count: n + 1), count: ny + 1)
-        for j in 0...ny {
-            let y = lo[1] + (hi[1] - lo[1]) * Double(j) / Double(ny)
-            for i in 0...n {
-                grid[j][i] = expression.value(at: [lo[0] + (hi[0] - lo[0]) * Double(i) / Double(n), y])
-            }
-        }
-        let values = grid.joined().filter(\.isFinite)
-        var body: [String] = []
-        if let low = values.min(), let high = values.max(), high > low {
-            let decades = 5.0
-            let levels = (0..<levelCount).map { k in
-                low + (high - low) * Foundation.pow(10, -decades + decades * Double(k + 1) / Double(levelCount + 1))
-            }
-            for (k, level) in levels.enumerated() {
-                var d = ""
-                for j in 0..<ny {
-                    for i in 0..<n {
-                        for segment in marchingSquaresSegments(
-                            grid[j][i], grid[j][i + 1], grid[j + 1][i + 1], grid[j + 1][i], level: level)
-                        {
-                            // Corner offsets are in cells: (0,0) bottom-left, (1,1) top-right.
-                            func point(_ p: (Double, Double)) -> String {
-                                let x = lo[0] + (hi[0] - lo[0]) * (Double(i) + p.0) / Double(n)
-                                let y = lo[1] + (hi[1] - lo[1]) * (Double(j) + p.1) / Double(ny)
-                                return "\(svgNumber(sx(x))) \(svgNumber(sy(y)))"
-                            }
-                            d += "M\(point(segment.0))L\(point(segment.1))"
-                        }
-                    }
-                }
-                if !d.isEmpty {
-                    let color = paletteColor(Double(k) / Double(Swift.max(1, levelCount - 1)))
-                    body.append("<path d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1\"/>")
-                }
-            }
-        }
-        // Each path, thinned to at most about 2000 points (always keeping the last), with its start and end.
-        let colors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
-        var legend: [String] = []
-        for (k, (label, points)) in finitePaths.enumerated() where !points.isEmpty {
-            let color = colors[k % colors.count]
-            let stride = Swift.max(1, points.count / 2000)
-            var shown = Swift.stride(from: 0, to: points.count, by: stride).map { points[$0] }
-            if shown.last! != points.last! { shown.append(points.last!) }
-            let polyline = shown.map { "\(svgNumber(sx($0[0]))),\(svgNumber(sy($0[1])))" }.joined(separator: " ")
-            body.append("<polyline points=\"\(polyline)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>")
-            if points.count <= 200 {
-                for p in shown { body.append("<circle cx=\"\(svgNumber(sx(p[0])))\" cy=\"\(svgNumber(sy(p[1])))\" r=\"2.5\" fill=\"\(color)\"/>") }
-            }
-            let start = points.first!, end = points.last!
-            body.append("<circle cx=\"\(svgNumber(sx(start[0])))\" cy=\"\(svgNumber(sy(start[1])))\" r=\"5\" fill=\"\(color)\"/>")
-            body.append("<circle cx=\"\(svgNumber(sx(end[0])))\" cy=\"\(svgNumber(sy(end[1])))\" r=\"6\" fill=\"white\" stroke=\"\(color)\" stroke-width=\"2.5\"/>")
-            if !label.isEmpty {
-                let y = Double(height) - margin.bottom - 12 - 18 * Double(finitePaths.count - 1 - k)
-                legend.append("<rect x=\"\(svgNumber(margin.left + 10))\" y=\"\(svgNumber(y - 11))\" width=\"14\" height=\"4\" fill=\"\(color)\"/>")
-                legend.append("<text x=\"\(svgNumber(margin.left + 30))\" y=\"\(svgNumber(y - 5))\">\(xmlEscaped(label))</text>")
-            }
-        }
-        body += legend
-
-        // Frame, ticks and labels.
-        var axes: [String] = []
-        axes.append("<rect x=\"\(svgNumber(margin.left))\" y=\"\(svgNumber(margin.top))\" width=\"\(svgNumber(plotWidth))\" height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"#333\"/>")
-        for t in 0...4 {
-            let fraction = Double(t) / 4
-            let x = lo[0] + (hi[0] - lo[0]) * fraction, y = lo[1] + (hi[1] - lo[1]) * fraction
-            axes.append("<text x=\"\(svgNumber(sx(x)))\" y=\"\(svgNumber(margin.top + plotHeight + 18))\" text-anchor=\"middle\">\(formatSignificant(x, digits: 3))</text>")
-            axes.append("<text x=\"\(svgNumber(margin.left - 6))\" y=\"\(svgNumber(sy(y) + 4))\" text-anchor=\"end\">\(formatSignificant(y, digits: 3))</text>")
-        }
-        let names = expression.variables
-        axes.append("<text x=\"\(svgNumber(margin.left + plotWidth / 2))\" y=\"\(height - 8)\" text-anchor=\"middle\" font-style=\"italic\">\(xmlEscaped(names[0]))</text>")
-        axes.append("<text x=\"16\" y=\"\(svgNumber(margin.top + plotHeight / 2))\" text-anchor=\"middle\" font-style=\"italic\" transform=\"rotate(-90 16 \(svgNumber(margin.top + plotHeight / 2)))\">\(xmlEscaped(names[1]))</text>")
-        axes.append("<text x=\"\(width / 2)\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">\(xmlEscaped(title))</text>")
-
+        let frame = PlotFrame(around: finite, width: width, height: height)
+        let body = contours(of: expression, in: frame) + pathMarks(finitePaths, in: frame)
+        let axes = axisMarks(in: frame, names: expression.variables, title: title)
         return """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="Helvetica, Arial, sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <clipPath id="plot"><rect x="\(svgNumber(margin.left))" y="\(svgNumber(margin.top))" width="\(svgNumber(plotWidth))" height="\(svgNumber(plotHeight))"/></clipPath>
+            <clipPath id="plot"><rect x="\(svgNumber(frame.left))" y="\(svgNumber(frame.top))" width="\(svgNumber(frame.plotWidth))" height="\(svgNumber(frame.plotHeight))"/></clipPath>
             <g clip-path="url(#plot)">
             \(body.joined(separator: "\n"))
             </g>
@@ -154,6 +64,130 @@ public struct ContourPlot: Sendable {
 
             """
     }
+
+    /// The formula's values on the grid over the frame, from the engine: `ny + 1` rows of `n + 1` values.
+    func valueGrid(of expression: Formula, in frame: PlotFrame) -> (values: [[Double]], n: Int, ny: Int) {
+        let n = Swift.max(2, resolution)
+        let ny = Swift.max(2, Int((Double(n) * frame.plotHeight / frame.plotWidth).rounded()))
+        var grid = [[Double]](repeating: [Double](repeating: .nan, count: n + 1), count: ny + 1)
+        for j in 0...ny {
+            let y = frame.lo[1] + (frame.hi[1] - frame.lo[1]) * Double(j) / Double(ny)
+            for i in 0...n {
+                grid[j][i] = expression.value(at: [frame.lo[0] + (frame.hi[0] - frame.lo[0]) * Double(i) / Double(n), y])
+            }
+        }
+        return (grid, n, ny)
+    }
+
+    /// One SVG path per contour level, levels spaced logarithmically above the grid's smallest value.
+    func contours(of expression: Formula, in frame: PlotFrame) -> [String] {
+        let (grid, n, ny) = valueGrid(of: expression, in: frame)
+        let values = grid.joined().filter(\.isFinite)
+        guard let low = values.min(), let high = values.max(), high > low else { return [] }
+        let decades = 5.0
+        var paths: [String] = []
+        for k in 0..<levelCount {
+            let level = low + (high - low) * Foundation.pow(10, -decades + decades * Double(k + 1) / Double(levelCount + 1))
+            let d = contourPathData(grid, n: n, ny: ny, level: level, in: frame)
+            if !d.isEmpty {
+                let color = paletteColor(Double(k) / Double(Swift.max(1, levelCount - 1)))
+                paths.append("<path d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1\"/>")
+            }
+        }
+        return paths
+    }
+
+    /// The path data (`M x y L x y` per segment) of one level's contour over the grid, by marching squares.
+    func contourPathData(_ grid: [[Double]], n: Int, ny: Int, level: Double, in frame: PlotFrame) -> String {
+        var d = ""
+        for j in 0..<ny {
+            for i in 0..<n {
+                for segment in marchingSquaresSegments(grid[j][i], grid[j][i + 1], grid[j + 1][i + 1], grid[j + 1][i], level: level) {
+                    // Corner offsets are in cells: (0,0) bottom-left, (1,1) top-right.
+                    func point(_ p: (Double, Double)) -> String {
+                        let x = frame.lo[0] + (frame.hi[0] - frame.lo[0]) * (Double(i) + p.0) / Double(n)
+                        let y = frame.lo[1] + (frame.hi[1] - frame.lo[1]) * (Double(j) + p.1) / Double(ny)
+                        return "\(svgNumber(frame.sx(x))) \(svgNumber(frame.sy(y)))"
+                    }
+                    d += "M\(point(segment.0))L\(point(segment.1))"
+                }
+            }
+        }
+        return d
+    }
+
+    /// Each path, thinned to at most about 2000 points (always keeping the last), with its start and end
+    /// marks, then the legend of the labelled ones.
+    func pathMarks(_ paths: [(label: String, points: [[Double]])], in frame: PlotFrame) -> [String] {
+        let colors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+        var marks: [String] = [], legend: [String] = []
+        for (k, (label, points)) in paths.enumerated() where !points.isEmpty {
+            let color = colors[k % colors.count]
+            let stride = Swift.max(1, points.count / 2000)
+            var shown = Swift.stride(from: 0, to: points.count, by: stride).map { points[$0] }
+            if shown.last! != points.last! { shown.append(points.last!) }
+            let polyline = shown.map { "\(svgNumber(frame.sx($0[0]))),\(svgNumber(frame.sy($0[1])))" }.joined(separator: " ")
+            marks.append("<polyline points=\"\(polyline)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>")
+            if points.count <= 200 {
+                for p in shown { marks.append("<circle cx=\"\(svgNumber(frame.sx(p[0])))\" cy=\"\(svgNumber(frame.sy(p[1])))\" r=\"2.5\" fill=\"\(color)\"/>") }
+            }
+            let start = points.first!, end = points.last!
+            marks.append("<circle cx=\"\(svgNumber(frame.sx(start[0])))\" cy=\"\(svgNumber(frame.sy(start[1])))\" r=\"5\" fill=\"\(color)\"/>")
+            marks.append("<circle cx=\"\(svgNumber(frame.sx(end[0])))\" cy=\"\(svgNumber(frame.sy(end[1])))\" r=\"6\" fill=\"white\" stroke=\"\(color)\" stroke-width=\"2.5\"/>")
+            if !label.isEmpty {
+                let y = Double(height) - frame.bottom - 12 - 18 * Double(paths.count - 1 - k)
+                legend.append("<rect x=\"\(svgNumber(frame.left + 10))\" y=\"\(svgNumber(y - 11))\" width=\"14\" height=\"4\" fill=\"\(color)\"/>")
+                legend.append("<text x=\"\(svgNumber(frame.left + 30))\" y=\"\(svgNumber(y - 5))\">\(xmlEscaped(label))</text>")
+            }
+        }
+        return marks + legend
+    }
+
+    /// The frame, five ticks with labels on each axis, the variables' names and the title.
+    func axisMarks(in frame: PlotFrame, names: [String], title: String) -> [String] {
+        var axes: [String] = []
+        axes.append("<rect x=\"\(svgNumber(frame.left))\" y=\"\(svgNumber(frame.top))\" width=\"\(svgNumber(frame.plotWidth))\" height=\"\(svgNumber(frame.plotHeight))\" fill=\"none\" stroke=\"#333\"/>")
+        for t in 0...4 {
+            let fraction = Double(t) / 4
+            let x = frame.lo[0] + (frame.hi[0] - frame.lo[0]) * fraction, y = frame.lo[1] + (frame.hi[1] - frame.lo[1]) * fraction
+            axes.append("<text x=\"\(svgNumber(frame.sx(x)))\" y=\"\(svgNumber(frame.top + frame.plotHeight + 18))\" text-anchor=\"middle\">\(formatSignificant(x, digits: 3))</text>")
+            axes.append("<text x=\"\(svgNumber(frame.left - 6))\" y=\"\(svgNumber(frame.sy(y) + 4))\" text-anchor=\"end\">\(formatSignificant(y, digits: 3))</text>")
+        }
+        let middle = frame.top + frame.plotHeight / 2
+        axes.append("<text x=\"\(svgNumber(frame.left + frame.plotWidth / 2))\" y=\"\(height - 8)\" text-anchor=\"middle\" font-style=\"italic\">\(xmlEscaped(names[0]))</text>")
+        axes.append("<text x=\"16\" y=\"\(svgNumber(middle))\" text-anchor=\"middle\" font-style=\"italic\" transform=\"rotate(-90 16 \(svgNumber(middle)))\">\(xmlEscaped(names[1]))</text>")
+        axes.append("<text x=\"\(width / 2)\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">\(xmlEscaped(title))</text>")
+        return axes
+    }
+}
+
+/// Where the plot sits in the picture and which box of the plane it shows: the points' extent, padded by
+/// a quarter on each side (at least 0.5 wide), inside fixed margins.
+struct PlotFrame {
+    /// The lower and upper corners of the box shown, per axis.
+    var lo: [Double], hi: [Double]
+    /// The margins around the plot, in pixels.
+    let left = 64.0, right = 20.0, top = 44.0, bottom = 48.0
+    /// The plot's size in pixels.
+    let plotWidth: Double, plotHeight: Double
+
+    init(around points: [[Double]], width: Int, height: Int) {
+        lo = [points.map { $0[0] }.min()!, points.map { $0[1] }.min()!]
+        hi = [points.map { $0[0] }.max()!, points.map { $0[1] }.max()!]
+        for a in 0..<2 {
+            let extent = Swift.max(hi[a] - lo[a], 0.5)
+            let middle = (hi[a] + lo[a]) / 2
+            lo[a] = middle - 0.75 * extent
+            hi[a] = middle + 0.75 * extent
+        }
+        plotWidth = Double(width) - left - right
+        plotHeight = Double(height) - top - bottom
+    }
+
+    /// The picture's x for the plane's x.
+    func sx(_ x: Double) -> Double { left + (x - lo[0]) / (hi[0] - lo[0]) * plotWidth }
+    /// The picture's y for the plane's y (upwards in the plane, downwards in the picture).
+    func sy(_ y: Double) -> Double { top + (hi[1] - y) / (hi[1] - lo[1]) * plotHeight }
 }
 
 /// The contour segments of `level` in one grid cell with corner values a (bottom-left), b (bottom-right),

@@ -66,35 +66,12 @@ extension Formula {
         outputs.reserveCapacity(nodes.count)
         var nextVariable = 0
         for (index, node) in nodes.enumerated() {
-            let a = node.inputs.first.map { outputs[$0] }
-            let b = node.inputs.count > 1 ? outputs[node.inputs[1]] : nil
             var output: Tensor<Double>
-            switch node.operation {
-            case .constant(let value): output = Tensor(value)
-            case .variable:
+            if case .variable = node.operation {
                 output = variables[nextVariable]
                 nextVariable += 1
-            case .negate: output = -a!
-            case .add: output = a! + b!
-            case .subtract: output = a! - b!
-            case .multiply: output = a! * b!
-            case .reciprocal: output = 1 / a!
-            case .power: output = pow(a!, b!)
-            case .maximum: output = max(a!, b!)
-            case .minimum: output = min(a!, b!)
-            case .function(let f):
-                switch f {
-                case .sin: output = sin(a!)
-                case .cos: output = cos(a!)
-                case .tan: output = tan(a!)
-                case .exp: output = exp(a!)
-                case .log: output = log(a!)
-                case .sqrt: output = sqrt(a!)
-                case .tanh: output = tanh(a!)
-                case .sigmoid: output = sigmoid(a!)
-                case .relu: output = relu(a!)
-                case .abs: output = abs(a!)
-                }
+            } else {
+                output = node.operation.apply(node.inputs.map { outputs[$0] })
             }
             if let probes, node.arity > 0 { output = output + probes[index] }
             outputs.append(output)
@@ -171,4 +148,46 @@ extension Formula {
 extension FormulaNode {
     /// How many inputs the node reads.
     var arity: Int { inputs.count }
+}
+
+extension Operation {
+    /// The operation applied to its inputs' values on the engine (a variable's value is its input's).
+    ///
+    /// Kept out of line, away from the loop over the nodes: with every tensor operation inlined into that
+    /// loop, optimising `engineValues` took half of this module's release-build time.
+    @inline(never)
+    func apply(_ inputs: [Tensor<Double>]) -> Tensor<Double> {
+        switch self {
+        case .constant(let value): return Tensor(value)
+        case .variable(let name): preconditionFailure("Operation.apply: variable '\(name)' has no inputs; its value comes from the point")
+        case .negate: return -inputs[0]
+        case .add: return inputs[0] + inputs[1]
+        case .subtract: return inputs[0] - inputs[1]
+        case .multiply: return inputs[0] * inputs[1]
+        case .reciprocal: return 1 / inputs[0]
+        case .power: return pow(inputs[0], inputs[1])
+        case .maximum: return max(inputs[0], inputs[1])
+        case .minimum: return min(inputs[0], inputs[1])
+        case .function(let f): return f.apply(inputs[0])
+        }
+    }
+}
+
+extension ElementaryFunction {
+    /// The function applied to `x` on the engine.
+    @inline(never)
+    func apply(_ x: Tensor<Double>) -> Tensor<Double> {
+        switch self {
+        case .sin: Backprop.sin(x)
+        case .cos: Backprop.cos(x)
+        case .tan: Backprop.tan(x)
+        case .exp: Backprop.exp(x)
+        case .log: Backprop.log(x)
+        case .sqrt: Backprop.sqrt(x)
+        case .tanh: Backprop.tanh(x)
+        case .sigmoid: Backprop.sigmoid(x)
+        case .relu: Backprop.relu(x)
+        case .abs: Backprop.abs(x)
+        }
+    }
 }
