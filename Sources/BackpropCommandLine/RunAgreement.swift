@@ -102,3 +102,33 @@ struct Digest {
         mix(tail)
     }
 }
+
+extension TrainOptions {
+    /// What the workers of a data-parallel run must share: the examples (after the split and normalization),
+    /// every flag that shapes the run, the model and optimizer settings, the epochs already completed and the
+    /// parameter shapes (from the flags or the resumed checkpoint), and the launcher's own `settings`.
+    func agreement(
+        trainer: ClassifierTrainer<Float>, train: Dataset<Float>, test: Dataset<Float>, settings: [(name: String, value: String)]
+    ) -> RunAgreement {
+        var agreement = RunAgreement()
+        agreement.add("the training examples (--data)", train)
+        agreement.add("the test examples (--data, --test-fraction)", test)
+        let flags: [(String, String)] = [
+            ("--label-column", labelColumn.map(String.init) ?? ""), ("--model", model?.rawValue ?? ""),
+            ("--architecture", architecture ?? ""), ("--image-shape", imageShape ?? ""), ("--layers", layers ?? ""),
+            ("--activation", activation ?? ""), ("--dropout", dropout.map { "\($0)" } ?? ""), ("--epochs", epochs.map(String.init) ?? ""),
+            ("--batch-size", batchSize.map(String.init) ?? ""), ("--optimizer", optimizer ?? ""), ("--lr", lr.map { "\($0)" } ?? ""),
+            ("--schedule", schedule ?? ""), ("--clip-norm", clipNorm.map { "\($0)" } ?? ""),
+            ("--test-fraction", testFraction.map { "\($0)" } ?? ""), ("--seed", seed.map(String.init) ?? ""),
+            ("--detect-anomaly", "\(detectAnomaly)"), ("--resume (given or not)", resume == nil ? "no" : "yes"),
+        ]
+        for (flag, value) in flags { agreement.add(flag, value) }
+        let model = trainer.configuration.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        agreement.add("the model and optimizer settings", (model + ["inputs=\(trainer.inputSize)", "classes=\(trainer.classCount)"]).joined(separator: ";"))
+        agreement.add("the epochs completed (--resume)", "\(trainer.completedEpochs)")
+        agreement.add("the parameter shapes", trainer.model.parameters.map { "\($0.shape)" }.joined(separator: ",")
+            + " buffers " + trainer.model.buffers.map { "\($0.shape)" }.joined(separator: ","))
+        for (name, value) in settings { agreement.add(name, value) }
+        return agreement
+    }
+}

@@ -1,10 +1,29 @@
 import BackpropNN
 import Foundation
 
+/// A classifier run ready to train: the trainer (fresh or resumed), the data split and normalized, and what
+/// the checkpoint records about the data.
+struct PreparedRun {
+    /// The trainer, with its model, optimizer state and history.
+    var trainer: ClassifierTrainer<Float>
+    /// The training examples, normalized when the data calls for it.
+    let train: Dataset<Float>
+    /// The held-out examples, normalized alike.
+    let test: Dataset<Float>
+    /// The standardization fitted on the training part (or read from the resumed checkpoint), if any.
+    let normalization: Normalization<Float>?
+    /// The fraction held out, recorded in the checkpoint so that a resumed run sees the same split.
+    let heldOutFraction: Double
+}
+
 extension TrainOptions {
     /// Runs `backprop train`: validates the flags, reads the data, trains (fresh or resumed), writes the
     /// checkpoint after every epoch and the curves at the end, and prints the results. With `parallelism`,
     /// this process is one worker of a data-parallel run (see `TrainingParallelism`).
+    ///
+    /// The steps, in order: the flags; where the run writes (checked before anything is read); the memory the
+    /// data and the model will take (from the files alone); the data read and the trainer built or resumed;
+    /// the workers joined; the epochs trained; the results reported.
     ///
     /// - Throws: `UserError` for bad flags or files, `RunFailure` when training diverges.
     public func run(parallelism: TrainingParallelism? = nil) throws {
@@ -17,13 +36,25 @@ extension TrainOptions {
         try checkClassifierFlags()
         let reporting = parallelism?.isReporting ?? true
         let source = try DataSource(path: data, labelColumn: labelColumn)
+        let outputs = try outputFiles(for: source, reporting: reporting)
+        let budget = try memory.budget()
+        let dataBytes = try checkMemoryBeforeReading(source, budget: budget)
+        var run = try prepareRun(source: source, budget: budget, dataBytes: dataBytes)
+        if let parallelism { try join(parallelism, &run) }
+        let quiet = self.quiet || !reporting
+        if !quiet { printHeader(run, source: source, parallelism: parallelism) }
+        let trainSeconds = try trainEpochs(&run, source: source, outputs: outputs, parallelism: parallelism, quiet: quiet)
+        try report(run, outputs: outputs, trainSeconds: trainSeconds, parallelism: parallelism, quiet: quiet)
+    }
 
-        // A convolutional network's files are named for it, so that an MLP run's are not overwritten.
+    /// Where a run writes: the checkpoint and the curves, named for the kind of network so that an MLP run's
+    /// files are not overwritten by a convolutional one's. No output may land on an input or on another
+    /// output (the checkpoint resumed is the one exception: by default a resumed run saves over it), and the
+    /// reporting worker checks that both can be written before anything is read.
+    func outputFiles(for source: DataSource, reporting: Bool) throws -> (checkpoint: String, plot: String) {
         let stem = model == .cnn || architecture != nil ? "backprop-cnn" : "backprop-mlp"
         let plot = self.plot ?? stem + ".svg"
         let savePath = save ?? resume ?? stem + ".safetensors"
-        // No output may land on an input or on another output (the checkpoint resumed is the one exception:
-        // by default a resumed run saves over it).
         var files = RunFiles()
         for path in source.inputFiles { files.reads(path, flag: "--data") }
         if let resume { files.reads(resume, flag: "--resume") }
@@ -34,12 +65,16 @@ extension TrainOptions {
             try checkWritable(savePath, flag: "--save")
             try checkWritable(plot, flag: "--plot")
         }
-        // What the data will take, from the files alone, before any of it is read.
-        let budget = try memory.budget()
+        return (savePath, plot)
+    }
+
+    /// What the data will take, from the files alone, before any of it is read; a resumed checkpoint's size,
+    /// and a fresh MLP's from the first line's width (three million columns are refused before they are
+    /// parsed). Returns the data's estimated bytes.
+    func checkMemoryBeforeReading(_ source: DataSource, budget: MemoryBudget) throws -> Int {
         let dataBytes = try source.estimatedMemory(within: budget)
         if let resume { try checkCheckpointMemory(resume, flag: "--resume", budget: budget, otherBytes: dataBytes) }
         if resume == nil, architecture == nil, model != .cnn, let features = source.declaredFeatureCount(), features > 0 {
-            // An MLP's size is known from the first line: three million columns are refused before they are parsed.
             let provisional = TrainingConfiguration(
                 hiddenWidths: try parseWidths(layers ?? "128"), batchSize: 1, optimizer: try parseOptimizer(optimizer ?? "adam"))
             do { try ClassifierTrainer<Float>.validate(configuration: provisional, inputSize: features, classCount: 2) } catch let error as ConfigurationError {
@@ -47,7 +82,14 @@ extension TrainOptions {
             }
             try checkTrainingMemory(provisional, inputSize: features, classCount: 2, examples: nil, budget: budget, dataBytes: dataBytes)
         }
-        // Read the data once: a CSV file parsed or MNIST decompressed twice costs seconds.
+        return dataBytes
+    }
+
+    /// Reads the data (once: a CSV file parsed or MNIST decompressed twice costs seconds), builds the trainer
+    /// from the flags or resumes it from its checkpoint (with the checkpoint's normalization and held-out
+    /// fraction, so a resumed run sees the same split), splits and normalizes the data, and checks that it
+    /// fits the model.
+    func prepareRun(source: DataSource, budget: MemoryBudget, dataBytes: Int) throws -> PreparedRun {
         let all = try source.load()
         let testPart = try source.loadTestPart()
         var trainer: ClassifierTrainer<Float>
@@ -62,7 +104,6 @@ extension TrainOptions {
                 trainer.configuration, inputSize: trainer.inputSize, classCount: trainer.classCount, examples: all.count,
                 budget: budget, dataBytes: dataBytes)
             normalization = try checkpointNormalization(checkpoint, path: resume, flag: "--resume")
-            // The resumed run must see the same split as the run it continues.
             if let fraction = try recordedTestFraction(checkpoint, path: resume, flag: "--resume") { heldOutFraction = fraction }
         } else {
             let totalEpochs = epochs ?? 30
@@ -89,83 +130,107 @@ extension TrainOptions {
         }
         try checkDataFits(train, named: "training", trainer)
         try checkDataFits(test, named: "test", trainer)
-        if let parallelism {
-            // Before the first collective: workers that differ would call collectives of other counts and sizes.
-            try agreement(trainer: trainer, train: train, test: test, settings: parallelism.settings).check(over: parallelism.reduction)
-            trainer.gradientReduction = parallelism.reduction
-            // Every worker built the same model from the same seed, or read the same checkpoint; worker 0's
-            // parameters and buffers are made everyone's all the same, in case a file differed.
-            try parallelism.reduction.broadcast(&trainer.model.parameters)
-            if !trainer.model.buffers.isEmpty { try parallelism.reduction.broadcast(&trainer.model.buffers) }
-            // Until the first epoch is saved, the checkpoint being resumed is the last complete one.
-            if let resume { parallelism.checkpointCompleted(resume) }
-        }
+        return PreparedRun(trainer: trainer, train: train, test: test, normalization: normalization, heldOutFraction: heldOutFraction)
+    }
 
-        let quiet = self.quiet || !reporting
+    /// Makes this process one worker of a data-parallel run: the workers first check that they agree (workers
+    /// that differ would call collectives of other counts and sizes), then take worker 0's parameters and
+    /// buffers (every worker built the same model from the same seed, or read the same checkpoint, but a
+    /// file may differ).
+    func join(_ parallelism: TrainingParallelism, _ run: inout PreparedRun) throws {
+        try agreement(trainer: run.trainer, train: run.train, test: run.test, settings: parallelism.settings).check(over: parallelism.reduction)
+        run.trainer.gradientReduction = parallelism.reduction
+        try parallelism.reduction.broadcast(&run.trainer.model.parameters)
+        if !run.trainer.model.buffers.isEmpty { try parallelism.reduction.broadcast(&run.trainer.model.buffers) }
+        // Until the first epoch is saved, the checkpoint being resumed is the last complete one.
+        if let resume { parallelism.checkpointCompleted(resume) }
+    }
+
+    /// The two lines that say what is about to be trained on what.
+    func printHeader(_ run: PreparedRun, source: DataSource, parallelism: TrainingParallelism?) {
+        let configuration = run.trainer.configuration
+        print("data: \(source.name): \(run.train.count) training, \(run.test.count) test examples")
+        print("model: \(configuration.modelDescription(inputSize: run.trainer.inputSize, classCount: run.trainer.classCount)), \(run.trainer.model.parameterCount) parameters; "
+            + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), "
+            + "\(configuration.epochs) epochs, seed \(configuration.seed)"
+            + (parallelism.map { "; data parallel over \($0.reduction.workerCount) processes" } ?? "")
+            + (run.trainer.completedEpochs > 0 ? "; resuming after epoch \(run.trainer.completedEpochs)" : ""))
+    }
+
+    /// Trains the remaining epochs, showing progress and writing the checkpoint after each one (a resumed run
+    /// that had already finished trains nothing, and its checkpoint is still written where asked). A run
+    /// whose loss or gradients stop being finite, or that anomaly detection stops, ends with a `RunFailure`
+    /// naming the last finite checkpoint. Returns the seconds spent training.
+    func trainEpochs(
+        _ run: inout PreparedRun, source: DataSource, outputs: (checkpoint: String, plot: String),
+        parallelism: TrainingParallelism?, quiet: Bool
+    ) throws -> Double {
+        let reporting = parallelism?.isReporting ?? true
         let display = ProgressDisplay(enabled: !quiet)
-        let configuration = trainer.configuration
-        if !quiet {
-            print("data: \(source.name): \(train.count) training, \(test.count) test examples")
-            print("model: \(configuration.modelDescription(inputSize: trainer.inputSize, classCount: trainer.classCount)), \(trainer.model.parameterCount) parameters; "
-                + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), "
-                + "\(configuration.epochs) epochs, seed \(configuration.seed)"
-                + (parallelism.map { "; data parallel over \($0.reduction.workerCount) processes" } ?? "")
-                + (trainer.completedEpochs > 0 ? "; resuming after epoch \(trainer.completedEpochs)" : ""))
-        }
-        let saveURL = URL(fileURLWithPath: savePath)
+        let configuration = run.trainer.configuration
+        let saveURL = URL(fileURLWithPath: outputs.checkpoint)
         var trainSeconds = 0.0
         var saved = false
         var lastSavedEpoch: Int? = nil
         func writeCheckpoint() throws {
-            if reporting { try saveCheckpoint(runCheckpoint(trainer, normalization, source, train, heldOutFraction), to: saveURL) }
-            parallelism?.checkpointCompleted(savePath)
+            if reporting {
+                try saveCheckpoint(runCheckpoint(run.trainer, run.normalization, source, run.train, run.heldOutFraction), to: saveURL)
+            }
+            parallelism?.checkpointCompleted(outputs.checkpoint)
         }
         func trainRemainingEpochs() throws {
-            while trainer.completedEpochs < configuration.epochs {
-                let record = try trainer.trainEpoch(on: train, evaluatingOn: test, progress: display.batch)
+            while run.trainer.completedEpochs < configuration.epochs {
+                let record = try run.trainer.trainEpoch(on: run.train, evaluatingOn: run.test, progress: display.batch)
                 trainSeconds += record.seconds
-                let left = record.seconds * Double(configuration.epochs - trainer.completedEpochs)
+                let left = record.seconds * Double(configuration.epochs - run.trainer.completedEpochs)
                 display.epoch(record, epochs: configuration.epochs, runSecondsLeft: left)
                 try writeCheckpoint()
                 saved = true
-                lastSavedEpoch = trainer.completedEpochs
+                lastSavedEpoch = run.trainer.completedEpochs
             }
         }
         do {
             if detectAnomaly { try withAnomalyDetection { try trainRemainingEpochs() } } else { try trainRemainingEpochs() }
         } catch let diverged as TrainingDiverged {
             display.finish()
-            throw divergenceFailure(String(describing: diverged), savePath: savePath, lastSavedEpoch: lastSavedEpoch,
+            throw divergenceFailure(String(describing: diverged), savePath: outputs.checkpoint, lastSavedEpoch: lastSavedEpoch,
                                     configuration: configuration, reporting: reporting,
                                     details: ["epoch": diverged.epoch, "batch": diverged.batch, "batches": diverged.batches,
                                               "loss": diverged.loss.isFinite ? diverged.loss : "\(diverged.loss)" as Any,
                                               "gradient_diverged": diverged.gradientDiverged])
         } catch let anomaly as AnomalyDetected {
             display.finish()
-            throw divergenceFailure("anomaly detection: " + anomaly.description, savePath: savePath, lastSavedEpoch: lastSavedEpoch,
+            throw divergenceFailure("anomaly detection: " + anomaly.description, savePath: outputs.checkpoint, lastSavedEpoch: lastSavedEpoch,
                                     configuration: configuration, reporting: reporting,
                                     details: ["anomaly": anomaly.description, "primitive": anomaly.primitive, "pass": anomaly.pass])
         }
-        // A resumed run that had already finished trains nothing; its checkpoint is still written where asked.
         if !saved { try writeCheckpoint() }
+        return trainSeconds
+    }
 
-        // Sharded over the workers in a data-parallel run; the totals are the whole test set's everywhere.
-        let evaluation = try trainer.evaluationTotals(on: test)
-        guard reporting else { return }
-        try writeText(trainingCurvesSVG(trainer.history, title: "backprop train"), to: plot, flag: "--plot")
+    /// Evaluates on the test set (sharded over the workers in a data-parallel run; the totals are the whole
+    /// test set's everywhere), then, on the reporting worker, writes the curves and prints the accuracy, the
+    /// confusion matrix, the files written and, with `--json`, one JSON line.
+    func report(
+        _ run: PreparedRun, outputs: (checkpoint: String, plot: String), trainSeconds: Double,
+        parallelism: TrainingParallelism?, quiet: Bool
+    ) throws {
+        let evaluation = try run.trainer.evaluationTotals(on: run.test)
+        guard parallelism?.isReporting ?? true else { return }
+        try writeText(trainingCurvesSVG(run.trainer.history, title: "backprop train"), to: outputs.plot, flag: "--plot")
         print(String(format: "test accuracy %.4f (%d of %d), test loss %.4f; training took %.2f s",
-            evaluation.accuracy, evaluation.correct, test.count, evaluation.loss, trainSeconds))
+            evaluation.accuracy, evaluation.correct, run.test.count, evaluation.loss, trainSeconds))
         if !quiet {
             print("confusion matrix (rows: true class, columns: predicted):")
             print(evaluation.confusion.description)
         }
-        print("checkpoint: \(savePath)\nplot: \(plot)")
+        print("checkpoint: \(outputs.checkpoint)\nplot: \(outputs.plot)")
         if json {
             var object: [String: Any] = [
                 "test_accuracy": evaluation.accuracy, "test_loss": evaluation.loss, "train_seconds": trainSeconds,
-                "epochs": trainer.completedEpochs, "checkpoint": savePath, "plot": plot,
-                "train_examples": train.count, "test_examples": test.count,
-                "final_train_loss": trainer.history.last?.trainLoss ?? Double.nan,
+                "epochs": run.trainer.completedEpochs, "checkpoint": outputs.checkpoint, "plot": outputs.plot,
+                "train_examples": run.train.count, "test_examples": run.test.count,
+                "final_train_loss": run.trainer.history.last?.trainLoss ?? Double.nan,
             ]
             if let parallelism {
                 object["processes"] = parallelism.reduction.workerCount
@@ -173,34 +238,6 @@ extension TrainOptions {
             }
             print(try jsonLine(object))
         }
-    }
-
-    /// What the workers of a data-parallel run must share: the examples (after the split and normalization),
-    /// every flag that shapes the run, the model and optimizer settings, the epochs already completed and the
-    /// parameter shapes (from the flags or the resumed checkpoint), and the launcher's own `settings`.
-    func agreement(
-        trainer: ClassifierTrainer<Float>, train: Dataset<Float>, test: Dataset<Float>, settings: [(name: String, value: String)]
-    ) -> RunAgreement {
-        var agreement = RunAgreement()
-        agreement.add("the training examples (--data)", train)
-        agreement.add("the test examples (--data, --test-fraction)", test)
-        let flags: [(String, String)] = [
-            ("--label-column", labelColumn.map(String.init) ?? ""), ("--model", model?.rawValue ?? ""),
-            ("--architecture", architecture ?? ""), ("--image-shape", imageShape ?? ""), ("--layers", layers ?? ""),
-            ("--activation", activation ?? ""), ("--dropout", dropout.map { "\($0)" } ?? ""), ("--epochs", epochs.map(String.init) ?? ""),
-            ("--batch-size", batchSize.map(String.init) ?? ""), ("--optimizer", optimizer ?? ""), ("--lr", lr.map { "\($0)" } ?? ""),
-            ("--schedule", schedule ?? ""), ("--clip-norm", clipNorm.map { "\($0)" } ?? ""),
-            ("--test-fraction", testFraction.map { "\($0)" } ?? ""), ("--seed", seed.map(String.init) ?? ""),
-            ("--detect-anomaly", "\(detectAnomaly)"), ("--resume (given or not)", resume == nil ? "no" : "yes"),
-        ]
-        for (flag, value) in flags { agreement.add(flag, value) }
-        let model = trainer.configuration.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        agreement.add("the model and optimizer settings", (model + ["inputs=\(trainer.inputSize)", "classes=\(trainer.classCount)"]).joined(separator: ";"))
-        agreement.add("the epochs completed (--resume)", "\(trainer.completedEpochs)")
-        agreement.add("the parameter shapes", trainer.model.parameters.map { "\($0.shape)" }.joined(separator: ",")
-            + " buffers " + trainer.model.buffers.map { "\($0.shape)" }.joined(separator: ","))
-        for (name, value) in settings { agreement.add(name, value) }
-        return agreement
     }
 
     /// The failure a diverged run ends with: what happened, which checkpoint is kept, and what to try; with
