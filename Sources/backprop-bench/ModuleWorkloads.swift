@@ -126,11 +126,8 @@ func moduleWorkloads() -> [String: BenchWorkload] {
             let x = Tensor<Float>.randomNormal(shape: [32, 64], seed: 1)
             let labels = (0..<32).map { $0 % 10 }
             return {
-                let network = model
-                let (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
-                    softmaxCrossEntropy(logits: network.replacingParameters(with: parameters)(x), labels: labels)
-                }
-                optimizer.update(&model.parameters, along: gradients)
+                let (loss, gradient) = valueWithGradient(at: model) { m in softmaxCrossEntropy(logits: m(x), labels: labels) }
+                optimizer.update(&model, along: gradient)
                 return Double(loss.scalar)
             }
         },

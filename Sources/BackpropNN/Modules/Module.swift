@@ -80,6 +80,18 @@ extension Module {
         }
     }
 
+    /// Moves the parameters out, in order, leaving placeholders (rank-0 zeros) until `restoreParameters`
+    /// puts them back: while out, the caller holds the only reference to their storage and can update it
+    /// in place.
+    mutating func takeParameters() -> [Tensor<Scalar>] {
+        TensorVisitor<Scalar>.exchangeParameters(of: &self, with: nil)
+    }
+
+    /// Puts back parameters moved out by `takeParameters()` (possibly updated, the same shapes).
+    mutating func restoreParameters(_ parameters: [Tensor<Scalar>]) {
+        _ = TensorVisitor<Scalar>.exchangeParameters(of: &self, with: parameters)
+    }
+
     /// The parameters' names, in the order of `parameters`: each a path of stored-property names and
     /// indices joined by dots, PyTorch's `state_dict` keys (`0.weight`, `encoder.layers.1.bias`).
     public var parameterNames: [String] {

@@ -108,6 +108,24 @@ extension TensorVisitor {
         return result
     }
 
+    /// Swaps each parameter of `module` with the next of `values` (placeholders when nil) and returns what
+    /// was there, in order; no shape is checked (used in pairs by `takeParameters`/`restoreParameters`).
+    static func exchangeParameters<M: Module>(of module: inout M, with values: [Tensor<Scalar>]?) -> [Tensor<Scalar>]
+    where M.Scalar == Scalar {
+        var taken: [Tensor<Scalar>] = []
+        var index = 0
+        var visitor = TensorVisitor(readOnly: false) { tensor, role, _ in
+            guard role == .parameter else { return }
+            var replacement = values.map { $0[index] } ?? Tensor<Scalar>(0)
+            swap(&tensor, &replacement)
+            taken.append(replacement)
+            index += 1
+        }
+        module.visitTensors(with: &visitor)
+        if let values { precondition(index == values.count, "\(M.self): \(index) parameters, \(values.count) put back") }
+        return taken
+    }
+
     /// Replaces the tensors of a role that `visit` finds, in order, by `values`, checking their number and
     /// shapes; `api` and `owner` name the operation and the module in messages.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
