@@ -62,7 +62,10 @@ extension ClassifierTrainer {
             configuration.epochs = epochs
         }
         do { try Self.validate(configuration: configuration, inputSize: inputSize, classCount: classCount) } catch let error as ConfigurationError {
-            throw CheckpointError("checkpoint metadata \(error.setting) \(error.problem)")
+            // The MLP's size comes from three entries together.
+            let setting = error.setting == "hidden_widths" && error.problem.hasPrefix("would make")
+                ? "input_size, hidden_widths and class_count" : error.setting
+            throw CheckpointError("checkpoint metadata \(setting) \(error.problem)")
         }
         // The file holds every parameter: a model larger than the values it holds is never built.
         let weights = try configuration.architecture.map { architecture in
