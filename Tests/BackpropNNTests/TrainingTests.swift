@@ -133,6 +133,17 @@ struct TrainingTests {
         #expect(svg.components(separatedBy: "<polyline").count == 5)
         #expect(svg.contains("Accuracy") && svg.contains("Loss"))
     }
+
+    @Test func curvesOfHugeFiniteLossesArePlotted() {
+        // Found by the train-flags fuzz target (issue #24): `train --lr 123372036857247807` trained to a finite
+        // loss above Int.max, and the plot's axis labels trapped converting it to an Int.
+        let history = (1...3).map {
+            EpochRecord(epoch: $0, learningRate: 1e17, trainLoss: 3e19 * Double($0), trainAccuracy: 0.1,
+                        testLoss: -Double.greatestFiniteMagnitude / 4, testAccuracy: 0.1, seconds: 0.1)
+        }
+        let svg = trainingCurvesSVG(history)
+        #expect(svg.contains("e+307") && svg.hasSuffix("</svg>\n"))
+    }
 }
 
 /// A run whose loss or gradients stop being finite stops at that batch, without applying its update.

@@ -66,6 +66,8 @@ public func trainingCurvesSVG(_ history: [EpochRecord], title: String = "Trainin
 /// A number for SVG coordinates and labels: fixed-point with up to `digits` significant decimals.
 func format(_ value: Double, digits: Int = 2) -> String {
     guard value.isFinite else { return "0" }
+    // A loss of 1e17 is finite and plotted; as an Int it would overflow.
+    guard Swift.abs(value) < 1e15 else { return String(format: "%.\(Swift.max(digits, 1))g", value) }
     let scale = Double.pow(10, Double(digits))
     let rounded = (value * scale).rounded() / scale
     if rounded == rounded.rounded() { return String(Int(rounded)) }
