@@ -3,7 +3,7 @@
 // (`-sanitize=fuzzer` is passed on that build's command line only, so the root package's build is untouched).
 import PackageDescription
 
-let targets = ["FuzzFormula", "FuzzSafeTensors", "FuzzIDX", "FuzzGzip", "FuzzNPY", "FuzzCSV"]
+let targets = ["FuzzFormula", "FuzzSafeTensors", "FuzzIDX", "FuzzGzip", "FuzzNPY", "FuzzCSV", "FuzzCheckpoint", "FuzzTrainFlags"]
 
 let package = Package(
     name: "BackpropFuzz",
@@ -16,6 +16,7 @@ let package = Package(
                 "FuzzSupport",
                 .product(name: "BackpropNN", package: "Backprop"),
                 .product(name: "BackpropTeaching", package: "Backprop"),
+                .product(name: "BackpropCommandLine", package: "Backprop"),
             ])
     }
 )
