@@ -18,19 +18,13 @@
 public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// What decides the run.
     public let configuration: TrainingConfiguration
-    /// The network being trained.
-    public var model: Sequential<Scalar>
-    /// The optimizer and its state.
-    public var optimizer: any Optimizer<Scalar>
-    /// One record per completed epoch.
-    public var history: [EpochRecord]
+    /// The general trainer this one sets up: softmax cross-entropy, the accuracy metric, the configuration's
+    /// optimizer and settings.
+    public var trainer: Trainer<Sequential<Scalar>, Dataset<Scalar>>
     /// Features per example.
     public let inputSize: Int
     /// The number of classes (outputs of the network).
     public let classCount: Int
-    /// How gradient steps and evaluation are shared with other workers (data parallelism), or nil (the
-    /// default) to train in this process alone. See `GradientReduction`.
-    public var gradientReduction: (any GradientReduction)? = nil
 
     /// Creates a trainer with a freshly initialised model.
     ///
@@ -44,25 +38,55 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         self.configuration = configuration
         self.inputSize = inputSize
         self.classCount = classCount
+        let model: Sequential<Scalar>
         if let architecture = configuration.architecture {
             let shape = configuration.exampleShape ?? [inputSize]
             precondition(shape.reduce(1, *) == inputSize, "ClassifierTrainer: example shape \(shape) does not hold \(inputSize) features")
             do {
-                self.model = try architecture.model(exampleShape: shape, classCount: classCount, seed: configuration.seed)
+                model = try architecture.model(exampleShape: shape, classCount: classCount, seed: configuration.seed)
             } catch {
                 preconditionFailure("ClassifierTrainer: \(error) (check the architecture with ArchitectureSpecification.validate first)")
             }
         } else {
-            self.model = .multilayerPerceptron(
+            model = .multilayerPerceptron(
                 widths: [inputSize] + configuration.hiddenWidths + [classCount], activation: configuration.activation,
                 dropout: configuration.dropout, seed: configuration.seed)
         }
-        self.optimizer = configuration.optimizer.make(learningRate: configuration.learningRate)
-        self.history = []
+        trainer = Trainer(
+            model: model, optimizer: configuration.optimizer.make(learningRate: configuration.learningRate),
+            settings: TrainingSettings(
+                epochs: configuration.epochs, batchSize: configuration.batchSize, learningRate: configuration.learningRate,
+                schedule: configuration.schedule, maxGradientNorm: configuration.maxGradientNorm, seed: configuration.seed),
+            loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    }
+
+    /// The network being trained.
+    public var model: Sequential<Scalar> {
+        get { trainer.model }
+        _modify { yield &trainer.model }
+    }
+
+    /// The optimizer and its state.
+    public var optimizer: any Optimizer<Scalar> {
+        get { trainer.optimizer }
+        _modify { yield &trainer.optimizer }
+    }
+
+    /// One record per completed epoch.
+    public var history: [EpochRecord] {
+        get { trainer.history.map(EpochRecord.init) }
+        set { trainer.history = newValue.map(TrainingRecord.init) }
+    }
+
+    /// How gradient steps and evaluation are shared with other workers (data parallelism), or nil (the
+    /// default) to train in this process alone. See `GradientReduction`.
+    public var gradientReduction: (any GradientReduction)? {
+        get { trainer.gradientReduction }
+        set { trainer.gradientReduction = newValue }
     }
 
     /// The number of epochs trained so far.
-    public var completedEpochs: Int { history.count }
+    public var completedEpochs: Int { trainer.completedEpochs }
 
     /// Trains the remaining epochs (up to `configuration.epochs`), evaluating on `test` after each, and
     /// returns their records. `progress` is called after every batch.
@@ -97,101 +121,25 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         precondition(
             train.featureCount == inputSize,
             "ClassifierTrainer.trainEpoch: data has \(train.featureCount) features, model expects \(inputSize)")
-        let epoch = completedEpochs
-        let learningRate = configuration.schedule.learningRate(base: configuration.learningRate, epoch: epoch)
-        optimizer.learningRate = learningRate
-        let loader = DataLoader(dataset: train, batchSize: configuration.batchSize, shuffles: true, seed: configuration.seed)
-        let batches = loader.batchCount
-        let clock = ContinuousClock()
-        let start = clock.now
-        var lossSum = 0.0, correct = 0, seen = 0
-        for (index, batch) in loader.batches(epoch: epoch).enumerated() {
-            let seed = batchSeed(epoch: epoch, batch: index)
-            let loss: Double, batchCorrect: Int, finite: Bool
-            if let reduction = gradientReduction {
-                (loss, batchCorrect, finite) = try shardedStep(
-                    features: batch.features, labels: batch.labels, seed: seed, reduction: reduction)
-            } else {
-                let logits: Tensor<Scalar>
-                (loss, logits, finite) = step(
-                    features: batch.features, labels: batch.labels, context: ForwardContext(mode: .training, seed: seed))
-                batchCorrect = zip(predictedClasses(logits), batch.labels).filter { $0 == $1 }.count
-            }
-            guard finite else {
-                throw TrainingDiverged(
-                    epoch: epoch + 1, batch: index + 1, batches: batches, loss: loss, cause: loss.isFinite ? .gradient : .loss)
-            }
-            lossSum += loss * Double(batch.labels.count)
-            correct += batchCorrect
-            seen += batch.labels.count
-            if let progress {
-                let elapsed = (clock.now - start).seconds
-                progress(
-                    TrainingProgress(
-                        epoch: epoch + 1, epochs: configuration.epochs, batch: index + 1, batches: batches,
-                        loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-                        examplesPerSecond: elapsed > 0 ? Double(seen) / elapsed : 0, elapsedSeconds: elapsed))
+        let classCount = self.classCount
+        let record = try trainer.trainEpoch(on: train, progress: progress) { trainer in
+            try test.map { data in
+                let totals = try Self.evaluationTotals(of: trainer.model, on: data, classCount: classCount, reduction: trainer.gradientReduction)
+                return TrainingEvaluation(loss: totals.loss, metrics: ["accuracy": totals.accuracy], count: totals.count)
             }
         }
-        let seconds = (clock.now - start).seconds
-        if let reduction = gradientReduction, !model.buffers.isEmpty {
-            // Per-shard batch statistics moved each worker's running statistics differently: take worker 0's.
-            try reduction.broadcast(generic: &model.buffers)
-        }
-        // The last update's loss and gradients were finite, but the step itself can overflow (a learning rate
-        // of 1e30, say): nothing not finite may reach the history, nor a checkpoint written from it.
-        guard allFinite(model.parameters), allFinite(model.buffers) else {
-            throw TrainingDiverged(epoch: epoch + 1, batch: batches, batches: batches, loss: lossSum / Double(Swift.max(seen, 1)), cause: .parameters)
-        }
-        let evaluation = try test.map { try evaluationTotals(on: $0) }
-        if let loss = evaluation?.loss, !loss.isFinite, test?.count ?? 0 > 0 {
-            throw TrainingDiverged(epoch: epoch + 1, batch: batches, batches: batches, loss: loss, cause: .testLoss)
-        }
-        let record = EpochRecord(
-            epoch: epoch + 1, learningRate: learningRate, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
-            trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan, testLoss: evaluation?.loss,
-            testAccuracy: evaluation?.accuracy, seconds: seconds)
-        history.append(record)
-        return record
-    }
-
-    /// One gradient step on a batch; returns the batch's loss and logits (before the update), and whether
-    /// the loss and gradients were finite. When they were not, the update is not applied.
-    mutating func step(features: Tensor<Scalar>, labels: [Int], context: ForwardContext) -> (Double, Tensor<Scalar>, Bool) {
-        var (loss, gradients, logits) = lossAndGradients(features: features, labels: labels, context: context)
-        guard loss.scalar.isFinite, allFinite(gradients) else { return (Double(loss.scalar), logits, false) }
-        update(along: &gradients)
-        return (Double(loss.scalar), logits, true)
-    }
-
-    /// The batch's mean softmax cross-entropy (times `lossScale` when given: the summed loss for a shard),
-    /// its gradients with respect to the parameters, and the logits (detached).
-    func lossAndGradients(
-        features: Tensor<Scalar>, labels: [Int], context: ForwardContext, lossScale: Scalar? = nil
-    ) -> (Tensor<Scalar>, [Tensor<Scalar>], Tensor<Scalar>) {
-        let model = self.model
-        var logits = Tensor<Scalar>(0)
-        let (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
-            var network = model
-            network.parameters = parameters
-            let output = network(features, context: context)
-            logits = output
-            let mean = softmaxCrossEntropy(logits: output, labels: labels)
-            return lossScale.map { mean * $0 } ?? mean
-        }
-        return (loss, gradients, logits.detached())
-    }
-
-    /// Clips `gradients` when the configuration says so and applies the optimizer's step.
-    mutating func update(along gradients: inout [Tensor<Scalar>]) {
-        if let maxNorm = configuration.maxGradientNorm { clipByGlobalNorm(&gradients, maxNorm: maxNorm) }
-        optimizer.update(&self.model.parameters, along: gradients)
+        return EpochRecord(record)
     }
 
     /// The model's loss, accuracy and predicted classes on `data`, in evaluation mode (no dropout, no
     /// gradient recorded).
     public func evaluate(on data: Dataset<Scalar>) -> ClassifierEvaluation {
-        let logits = self.logits(data.features)
+        Self.evaluate(model, on: data)
+    }
+
+    /// `model`'s loss, accuracy and predicted classes on `data`, in evaluation mode.
+    static func evaluate(_ model: Sequential<Scalar>, on data: Dataset<Scalar>) -> ClassifierEvaluation {
+        let logits = self.logits(of: model, data.features)
         let predictions = predictedClasses(logits)
         let loss = withoutRecording { softmaxCrossEntropy(logits: logits, labels: data.labels) }
         return ClassifierEvaluation(
@@ -204,7 +152,12 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         precondition(
             features.rank == 2 && features.shape[1] == inputSize,
             "ClassifierTrainer.logits: expected features of shape [n, \(inputSize)], got \(features.shape)")
-        // In slices, so that a large evaluation set does not unfold every image's patches at once.
+        return Self.logits(of: model, features)
+    }
+
+    /// `model`'s outputs for a batch of features, in evaluation mode, in slices, so that a large evaluation
+    /// set does not unfold every image's patches at once.
+    static func logits(of model: Sequential<Scalar>, _ features: Tensor<Scalar>) -> Tensor<Scalar> {
         let rows = features.shape[0], slice = 512
         guard rows > slice else { return withoutRecording { model(features) } }
         return withoutRecording {
@@ -213,13 +166,25 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
             }, alongAxis: 0)
         }
     }
+}
 
-    /// The seed of a batch's dropout masks: a mix of the run's seed, the epoch and the batch, so a
-    /// resumed run draws the same masks as an uninterrupted one.
-    func batchSeed(epoch: Int, batch: Int) -> UInt64 {
-        var x = configuration.seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(batch) &* 0xBF58_476D_1CE4_E5B9)
-        x = (x ^ (x >> 31)) &* 0x94D0_49BB_1331_11EB
-        return x ^ (x >> 29)
+extension EpochRecord {
+    /// A classifier's record from the general trainer's (its `accuracy` metrics).
+    init(_ record: TrainingRecord) {
+        self.init(
+            epoch: record.epoch, learningRate: record.learningRate, trainLoss: record.trainLoss,
+            trainAccuracy: record.trainMetrics["accuracy"] ?? .nan, testLoss: record.testLoss,
+            testAccuracy: record.testMetrics["accuracy"], seconds: record.seconds)
+    }
+}
+
+extension TrainingRecord {
+    /// The general trainer's record of a classifier's (accuracy as the `accuracy` metric).
+    init(_ record: EpochRecord) {
+        self.init(
+            epoch: record.epoch, learningRate: record.learningRate, trainLoss: record.trainLoss,
+            trainMetrics: ["accuracy": record.trainAccuracy], testLoss: record.testLoss,
+            testMetrics: record.testAccuracy.map { ["accuracy": $0] } ?? [:], seconds: record.seconds)
     }
 }
 
@@ -245,8 +210,10 @@ public struct TrainingProgress: Sendable {
     public var batches: Int
     /// The mean loss over this epoch's batches so far.
     public var loss: Double
-    /// The fraction of this epoch's examples so far classified correctly.
+    /// The fraction of this epoch's examples so far classified correctly (NaN when not measured).
     public var accuracy: Double
+    /// This epoch's metrics so far, by name (`accuracy` among them for a classifier).
+    public var metrics: [String: Double] = [:]
     /// Training throughput in this epoch so far.
     public var examplesPerSecond: Double
     /// Seconds since the epoch started.

@@ -17,12 +17,7 @@ extension ClassifierTrainer {
         metadata["history"] = history.map(Self.encode).joined(separator: ";")
         for (key, value) in optimizer.configuration where key != "optimizer" { metadata["optimizer." + key] = value }
         var checkpoint = Checkpoint(model: model, metadata: metadata)
-        let names = model.parameterNames
-        for slot in optimizer.state.slots.keys.sorted() {
-            for (name, buffer) in zip(names, optimizer.state.slots[slot] ?? []) {
-                try? checkpoint.setTensor(buffer, named: "optimizer.\(slot).\(name)")
-            }
-        }
+        checkpoint.setOptimizerState(optimizer.state, parameterNames: model.parameterNames)
         if let normalization { try? checkpoint.setNormalization(normalization) }
         return checkpoint
     }
@@ -79,31 +74,8 @@ extension ClassifierTrainer {
         }
         self.init(configuration: configuration, inputSize: inputSize, classCount: classCount)
         try checkpoint.apply(to: &model)
-        var state = OptimizerState<Scalar>(step: step)
-        let names = model.parameterNames
-        let shapes = model.parameters.map(\.shape)
-        let stored = checkpoint.tensors(withPrefix: "optimizer.", as: Scalar.self)
-        var slotNames = Set<String>()
-        for key in stored.keys {
-            let rest = key.dropFirst("optimizer.".count)
-            if let dot = rest.firstIndex(of: "."), names.contains(String(rest[rest.index(after: dot)...])) {
-                slotNames.insert(String(rest[..<dot]))
-            }
-        }
-        for slot in slotNames {
-            var buffers: [Tensor<Scalar>] = []
-            for (name, shape) in zip(names, shapes) {
-                guard let buffer = stored["optimizer.\(slot).\(name)"], buffer.shape == shape else {
-                    throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) is missing or not of shape \(shape)")
-                }
-                guard allFinite([buffer]) else {
-                    throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) holds a value that is not finite as \(scalarName(Scalar.self))")
-                }
-                buffers.append(buffer)
-            }
-            state.slots[slot] = buffers
-        }
-        optimizer.state = state
+        optimizer.state = try checkpoint.optimizerState(
+            step: step, parameterNames: model.parameterNames, shapes: model.parameters.map(\.shape), as: Scalar.self)
         let historyText = metadata["history"] ?? ""
         history = try historyText.isEmpty ? [] : historyText.split(separator: ";").map { try Self.decode(String($0)) }
         for (index, record) in history.enumerated() where record.epoch != index + 1 {

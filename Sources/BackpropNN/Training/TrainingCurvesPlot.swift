@@ -3,18 +3,31 @@ import Foundation
 /// Renders a run's loss and accuracy per epoch as a standalone SVG image: two panels side by side,
 /// training in blue and held-out in orange, with labelled axes.
 public func trainingCurvesSVG(_ history: [EpochRecord], title: String = "Training") -> String {
+    curvesSVG(epochs: history.map { Double($0.epoch) }, panels: [
+        ("Loss", history.map(\.trainLoss), history.map(\.testLoss)),
+        ("Accuracy", history.map(\.trainAccuracy), history.map(\.testAccuracy)),
+    ], title: title)
+}
+
+/// Renders a `Trainer`'s loss and each metric per epoch as a standalone SVG image: one panel each, side by
+/// side, training in blue and held-out in orange.
+public func trainingCurvesSVG(_ history: [TrainingRecord], title: String = "Training") -> String {
+    let names = Set(history.flatMap { $0.trainMetrics.keys }).sorted()
+    return curvesSVG(epochs: history.map { Double($0.epoch) }, panels: [("Loss", history.map(\.trainLoss), history.map(\.testLoss))]
+        + names.map { name in (name, history.map { $0.trainMetrics[name] ?? .nan }, history.map { $0.testMetrics[name] }) },
+        title: title)
+}
+
+/// Draws one panel per series pair: the training values and the held-out ones (nil where none).
+private func curvesSVG(epochs: [Double], panels: [(name: String, train: [Double], test: [Double?])], title: String) -> String {
     let panelWidth = 420.0, panelHeight = 300.0, margin = (left: 56.0, right: 16.0, top: 40.0, bottom: 44.0)
+    let width = Double(panels.count) * panelWidth
     var svg = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(2 * panelWidth))" height="\(Int(panelHeight))" \
-        viewBox="0 0 \(Int(2 * panelWidth)) \(Int(panelHeight))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(panelHeight))" \
+        viewBox="0 0 \(Int(width)) \(Int(panelHeight))" font-family="Helvetica, Arial, sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
 
         """
-    let epochs = history.map { Double($0.epoch) }
-    let panels: [(name: String, train: [Double], test: [Double?], fixedRange: ClosedRange<Double>?)] = [
-        ("Loss", history.map(\.trainLoss), history.map(\.testLoss), nil),
-        ("Accuracy", history.map(\.trainAccuracy), history.map(\.testAccuracy), nil),
-    ]
     for (index, panel) in panels.enumerated() {
         let originX = Double(index) * panelWidth
         let plotLeft = originX + margin.left, plotRight = originX + panelWidth - margin.right
