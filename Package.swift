@@ -15,8 +15,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // `swift package generate-documentation` (scripts/build_documentation.sh): the DocC catalogs.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Hot kernels in C: functions carry target attributes (AVX2/FMA) and are chosen at run time,
@@ -62,3 +60,11 @@ let package = Package(
         .testTarget(name: "BackpropBenchTests", dependencies: ["backprop-bench", "BackpropCommandLine"]),
     ]
 )
+
+// The DocC catalogs are built with swift-docc-plugin (scripts/build_documentation.sh sets
+// BACKPROP_DOCUMENTATION=1). SwiftPM compiles every plugin in the package graph at the start of a build, which
+// cost about 10 CPU-seconds of every fresh build here and of every package depending on this one, so the
+// plugin is a dependency only when the documentation is being built.
+if Context.environment["BACKPROP_DOCUMENTATION"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

@@ -5,6 +5,8 @@
 # generate-documentation call, e.g. --warnings-as-errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Package.swift adds swift-docc-plugin only when this is set (see the note at its end).
+export BACKPROP_DOCUMENTATION=1
 mkdir -p .build/documentation
 for module in Backprop BackpropNN BackpropTeaching BackpropCommandLine; do
     output=".build/documentation/$(echo "$module" | tr '[:upper:]' '[:lower:]')"

@@ -71,6 +71,9 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Layer {
     /// Attention of `query` (`[N, L, E]`) to `key` and `value` (`[N, S, E]`): the output, `[N, L, E]`.
     ///
     /// - Parameters:
+    ///   - query: the sequences that attend, `[N, L, E]`.
+    ///   - key: the sequences attended to, `[N, S, E]`.
+    ///   - value: what each key position contributes, `[N, S, E]`.
     ///   - keyPaddingMask: for each of the N sequences, S flags, `true` where the key is padding to ignore.
     ///   - attentionMask: an additive mask `[L, S]` (0 to keep, a large negative number to hide).
     ///   - isCausal: whether query i sees only keys up to i (needs L = S).
