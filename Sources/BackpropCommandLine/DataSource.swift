@@ -156,6 +156,17 @@ public enum DataSource {
         }
     }
 
+    /// The factor the loader multiplies the file's values by: 1/16 for the bundled digits (pixels 0…16),
+    /// 1/255 for MNIST (bytes), 1 for a CSV file. Checkpoints record it (`InputPreprocessing.scale`), so
+    /// raw rows given to `predict` or `evaluate` are scaled as training's were.
+    public var inputScale: Double {
+        switch self {
+        case .bundledDigits: return Dataset<Float>.digitsScale
+        case .csv: return 1
+        case .mnist: return 1.0 / 255
+        }
+    }
+
     /// Whether the source comes with its own test part (MNIST's t10k files).
     public var hasSeparateTestPart: Bool {
         if case .mnist = self { return true }

@@ -263,7 +263,9 @@ extension TrainOptions {
     }
 
     /// The trainer's checkpoint plus what `evaluate` and `predict` need to know about the data: where it
-    /// came from, the held-out fraction, and the original label values when labels were renumbered.
+    /// came from, the held-out fraction, the original label values when labels were renumbered, and the
+    /// input preprocessing (the source's scaling, the standardisation, the example shape, the class names),
+    /// so that raw rows get the training-time answers.
     func runCheckpoint(
         _ trainer: ClassifierTrainer<Float>, _ normalization: Normalization<Float>?, _ source: DataSource,
         _ train: Dataset<Float>, _ testFraction: Double
@@ -271,7 +273,11 @@ extension TrainOptions {
         var checkpoint = trainer.checkpoint(normalization: normalization)
         checkpoint.metadata["data_source"] = source.identity
         checkpoint.metadata["test_fraction"] = "\(testFraction)"
-        if let values = train.labelValues { checkpoint.metadata["label_values"] = values.map { "\($0)" }.joined(separator: ",") }
+        let labelValues = train.labelValues?.map { "\($0)" }
+        if let labelValues { checkpoint.metadata["label_values"] = labelValues.joined(separator: ",") }
+        let exampleShape = trainer.configuration.exampleShape ?? (try? source.imageShape()) ?? nil
+        InputPreprocessing(scale: source.inputScale, normalization: normalization, exampleShape: exampleShape, classNames: labelValues)
+            .store(in: &checkpoint)
         return checkpoint
     }
 

@@ -54,11 +54,13 @@ struct EvaluateCommand: ParsableCommand {
         }
         guard examples.count > 0 else { throw UserError("--data: no examples to evaluate") }
         try checkDataFits(examples, named: "evaluation", trainer)
-        if let normalization = try checkpointNormalization(checkpoint, path: model, flag: "--model") {
-            guard normalization.featureCount == trainer.inputSize else {
+        // The checkpoint's preprocessing on the rows as the source loaded them (already scaled by its own
+        // factor: the bundled digits by 1/16), so a CSV of the raw digits gets the bundled set's answers.
+        if let preprocessing = trainer.inputPreprocessing {
+            if let normalization = preprocessing.normalization, normalization.featureCount != trainer.inputSize {
                 throw UserError("--model \(model): its normalization has \(normalization.featureCount) features, the model \(trainer.inputSize)")
             }
-            examples = normalization.apply(examples)
+            examples.features = preprocessing.apply(toRaw: examples.features, sourceScale: source.inputScale)
         }
         let evaluation = trainer.evaluate(on: examples)
         let matrix = ConfusionMatrix(predictions: evaluation.predictions, labels: examples.labels, classCount: trainer.classCount)

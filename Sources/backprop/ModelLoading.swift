@@ -13,7 +13,11 @@ func loadClassifier(_ path: String, activation: String, budget: MemoryBudget, ot
     try checkCheckpointMemory(path, flag: "--model", budget: budget, otherBytes: otherBytes)
     let checkpoint = try loadCheckpoint(path)
     if checkpoint.metadata["format"] != nil {
-        do { return (try ClassifierTrainer<Float>(resumingFrom: checkpoint), checkpoint) } catch let error as CheckpointError {
+        do {
+            let trainer = try ClassifierTrainer<Float>(resumingFrom: checkpoint)
+            if let assumption = trainer.preprocessingAssumption { printWarning("--model \(path): \(assumption)") }
+            return (trainer, checkpoint)
+        } catch let error as CheckpointError {
             throw UserError("--model \(path): \(error.description)")
         }
     }
@@ -44,8 +48,17 @@ func loadClassifier(_ path: String, activation: String, budget: MemoryBudget, ot
         throw UserError("--model \(path): the Linear layers' shapes (widths \(widths.map(String.init).joined(separator: "-"))) make no usable MLP: \(error.setting) \(error.problem)")
     }
     var trainer = ClassifierTrainer<Float>(configuration: configuration, inputSize: widths[0], classCount: widths.last!)
-    do { try checkpoint.apply(to: &trainer.model) } catch let error as CheckpointError {
+    do {
+        try checkpoint.apply(to: &trainer.model)
+        // A state dict takes its inputs as they are, unless it carries a normalization or preprocessing.
+        trainer.inputPreprocessing = try InputPreprocessing<Float>.recorded(in: checkpoint).preprocessing
+    } catch let error as CheckpointError {
         throw UserError("--model \(path): \(error.description)")
     }
     return (trainer, checkpoint)
+}
+
+/// Prints `message` to standard error as a warning: something assumed that the user should know.
+func printWarning(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }

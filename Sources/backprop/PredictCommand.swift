@@ -38,7 +38,7 @@ struct PredictCommand: ParsableCommand {
             inputBytes = saturating([size, 9], multiply: true)
             try budget.check(inputBytes, for: "--input \(input): reading it", advice: "split the file")
         }
-        let (trainer, checkpoint) = try loadClassifier(model, activation: activation, budget: budget, otherBytes: inputBytes)
+        let (trainer, _) = try loadClassifier(model, activation: activation, budget: budget, otherBytes: inputBytes)
         var features = try readFeatures()
         guard features.rank == 2, features.shape[0] > 0 else {
             throw UserError("--input \(input): expected a matrix of examples [n, \(trainer.inputSize)], got shape \(features.shape)")
@@ -48,12 +48,13 @@ struct PredictCommand: ParsableCommand {
             throw UserError("--input \(input): \(features.shape[1]) values per example, the model expects \(trainer.inputSize)\(hint)")
         }
         try checkFinite(features, what: "--input \(input)")
-        if let normalization = try checkpointNormalization(checkpoint, path: model, flag: "--model") {
-            guard normalization.featureCount == trainer.inputSize else {
+        // Raw rows: the checkpoint's preprocessing (its scaling, then its standardisation) is applied here.
+        if let preprocessing = trainer.inputPreprocessing {
+            if let normalization = preprocessing.normalization, normalization.featureCount != trainer.inputSize {
                 throw UserError("--model \(model): its normalization has \(normalization.featureCount) features, the model \(trainer.inputSize)")
             }
-            features = normalization.apply(features)
-            try checkFinite(features, what: "--input \(input), rescaled by the checkpoint's normalization,")
+            features = preprocessing.apply(toRaw: features)
+            try checkFinite(features, what: "--input \(input), rescaled by the checkpoint's preprocessing,")
         }
         let probabilities = trainer.logits(features).softmax(alongAxis: 1)
         if let row = firstNonFiniteRow(probabilities) {
@@ -61,11 +62,7 @@ struct PredictCommand: ParsableCommand {
         }
         let classes = predictedClasses(probabilities)
         let values = probabilities.scalars
-        let labelValues = checkpoint.metadata["label_values"].map { $0.split(separator: ",").map(String.init) }
-        func name(_ index: Int) -> String {
-            if let labelValues, index < labelValues.count { return labelValues[index] }
-            return "\(index)"
-        }
+        func name(_ index: Int) -> String { trainer.inputPreprocessing?.className(index) ?? "\(index)" }
         let width = trainer.classCount
         if json {
             print(try jsonLine([

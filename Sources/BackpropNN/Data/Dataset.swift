@@ -85,7 +85,12 @@ public struct Dataset<Scalar: TensorScalar>: Sendable {
             throw DataError(.fileNotFound, "the bundled resource digits.csv is missing", file: "digits.csv")
         }
         var dataset = try Dataset(csvAt: url, hasHeader: false)
-        dataset.features = Tensor(shape: dataset.features.shape, scalars: dataset.features.scalars.map { $0 / 16 })
+        let scale = Scalar(digitsScale)
+        dataset.features = Tensor(shape: dataset.features.shape, scalars: dataset.features.scalars.map { $0 * scale })
         return dataset
     }
+
+    /// The factor `digits()` multiplies the file's pixel values (0…16) by: 1/16. A model trained on them
+    /// takes raw rows scaled by it (see `InputPreprocessing`).
+    public static var digitsScale: Double { 1.0 / 16 }
 }

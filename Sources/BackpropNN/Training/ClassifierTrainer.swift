@@ -25,6 +25,12 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     public let inputSize: Int
     /// The number of classes (outputs of the network).
     public let classCount: Int
+    /// What raw input rows go through before the network sees them, when known: stored by `checkpoint`,
+    /// read by `init(resumingFrom:)`, applied by `probabilities(forRawFeatures:)`.
+    public var inputPreprocessing: InputPreprocessing<Scalar>? = nil
+    /// For a checkpoint written before checkpoints recorded their preprocessing: what
+    /// `init(resumingFrom:)` assumed, as a sentence to show as a warning (nil otherwise).
+    public var preprocessingAssumption: String? = nil
 
     /// Creates a trainer with a freshly initialised model.
     ///
@@ -145,6 +151,16 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
         return ClassifierEvaluation(
             loss: Double(loss.scalar), accuracy: accuracy(predictions: predictions, labels: data.labels),
             predictions: predictions)
+    }
+
+    /// The class probabilities `[n, classCount]` of raw input rows `[n, inputSize]`: `inputPreprocessing`
+    /// applied first (the rows are taken as the network's inputs when there is none).
+    public func probabilities(forRawFeatures features: Tensor<Scalar>) -> Tensor<Scalar> {
+        precondition(
+            features.rank == 2 && features.shape[1] == inputSize,
+            "ClassifierTrainer.probabilities(forRawFeatures:): expected rows of shape [n, \(inputSize)], got \(features.shape)")
+        let inputs = inputPreprocessing.map { $0.apply(toRaw: features) } ?? features
+        return withoutRecording { logits(inputs).softmax(alongAxis: 1) }
     }
 
     /// The network's outputs for a batch of features, in evaluation mode.

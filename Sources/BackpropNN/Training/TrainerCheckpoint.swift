@@ -7,7 +7,8 @@ extension ClassifierTrainer {
     static var formatName: String { "backprop.mlp-classifier.v1" }
 
     /// A checkpoint of the run as it stands: parameters, optimizer state, configuration and history,
-    /// plus the input `normalization` when the features were normalised before training.
+    /// plus the input `normalization` when the features were normalised before training, and
+    /// `inputPreprocessing` when set.
     public func checkpoint(normalization: Normalization<Scalar>? = nil) -> Checkpoint {
         var metadata = configuration.metadata
         metadata["format"] = Self.formatName
@@ -19,6 +20,7 @@ extension ClassifierTrainer {
         var checkpoint = Checkpoint(model: model, metadata: metadata)
         checkpoint.setOptimizerState(optimizer.state, parameterNames: model.parameterNames)
         if let normalization { try? checkpoint.setNormalization(normalization) }
+        inputPreprocessing?.store(in: &checkpoint)
         return checkpoint
     }
 
@@ -81,6 +83,7 @@ extension ClassifierTrainer {
         for (index, record) in history.enumerated() where record.epoch != index + 1 {
             throw CheckpointError("checkpoint's training history lists epoch \(record.epoch) in place \(index + 1)")
         }
+        (inputPreprocessing, preprocessingAssumption) = try InputPreprocessing<Scalar>.recorded(in: checkpoint)
         if let last = history.last {
             optimizer.learningRate = configuration.schedule.learningRate(base: configuration.learningRate, epoch: last.epoch)
         }
