@@ -24,8 +24,35 @@ struct LSTMProblem {
         sequence = grid(steps, b) { t, j in 0.8 * sin(0.05 * t + 0.29 * j) }
     }
 
-    /// The average negative log-likelihood of the sequence under the LSTM (GradBench's `lstm_objective`).
+    /// The average negative log-likelihood of the sequence under the LSTM (GradBench's `lstm_objective`), as a
+    /// `scan` over the time steps (as GradBench's JAX tool writes it with `lax.scan`).
     func objective(_ main: Tensor<Double>, _ extra: Tensor<Double>) -> Tensor<Double> {
+        let b = width, l = layers
+        let initial = (0..<l).map { state[2 * $0] } + (0..<l).map { state[2 * $0 + 1] } + [Tensor<Double>(0)]
+        let inputs = [sequence.slicing(0..<(steps - 1)), sequence.slicing(1..<steps)]
+        let (carry, _) = scan(initial: initial, over: inputs, parameters: [main, extra]) { c, x, p in
+            var hidden = Array(c[0..<l]), cell = Array(c[l..<(2 * l)])
+            var input = x[0] * p[1][0]
+            for i in 0..<l {
+                let w = p[0][2 * i], bias = p[0][2 * i + 1]
+                func gate(_ k: Int, _ v: Tensor<Double>) -> Tensor<Double> {
+                    v * w.slicing((k * b)..<((k + 1) * b)) + bias.slicing((k * b)..<((k + 1) * b))
+                }
+                let forget = sigmoid(gate(0, input)), ingate = sigmoid(gate(1, hidden[i]))
+                let outgate = sigmoid(gate(2, input)), change = tanh(gate(3, hidden[i]))
+                cell[i] = cell[i] * forget + ingate * change
+                hidden[i] = outgate * tanh(cell[i])
+                input = hidden[i]
+            }
+            let prediction = input * p[1][1] + p[1][2]
+            let normalized = prediction - log(exp(prediction).sum() + 2)
+            return (hidden + cell + [c[2 * l] + (x[1] * normalized).sum()], [])
+        }
+        return -carry[2 * l] / Double((steps - 1) * b)
+    }
+
+    /// The same objective as a Swift loop over the time steps (each step traced anew by `compiled`).
+    func unrolledObjective(_ main: Tensor<Double>, _ extra: Tensor<Double>) -> Tensor<Double> {
         let b = width
         var hidden = (0..<layers).map { state[2 * $0] }, cell = (0..<layers).map { state[2 * $0 + 1] }
         let weights = (0..<layers).map { main[2 * $0] }, biases = (0..<layers).map { main[2 * $0 + 1] }
@@ -128,8 +155,9 @@ func gradBenchWorkloads() -> [String: BenchWorkload] {
         "lstm-grad-large": [-0.006064471054510182, -0.00012134200445378007, 0.0009155192591368425],
     ]
     for (name, layers, steps) in [("lstm-grad", 2, 1024), ("lstm-grad-large", 4, 4096)] {
-        for isCompiled in [false, true] {
-            let workload = isCompiled ? name + "-compiled" : name
+        for (isCompiled, isUnrolled) in [(false, false), (true, false), (true, true)] {
+            if isUnrolled && name == "lstm-grad-large" { continue }
+            let workload = name + (isUnrolled ? "-unrolled" : "") + (isCompiled ? "-compiled" : "")
             var result: [Double] = []
             var compileMilliseconds = 0.0
             all[workload] = BenchWorkload(
@@ -137,7 +165,9 @@ func gradBenchWorkloads() -> [String: BenchWorkload] {
                 prepare: {
                     let problem = LSTMProblem(layers: layers, steps: steps)
                     let eager: ([Tensor<Double>]) -> [Tensor<Double>] = { p in
-                        let (value, g) = valueWithGradient(at: p[0], p[1]) { problem.objective($0, $1) }
+                        let (value, g) = valueWithGradient(at: p[0], p[1]) {
+                            isUnrolled ? problem.unrolledObjective($0, $1) : problem.objective($0, $1)
+                        }
                         return [value, g.0, g.1]
                     }
                     let step = isCompiled ? compiled(eager) : eager

@@ -319,33 +319,101 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                     table[k] = UnsafeMutablePointer(mutating: argumentArrays[k].withUnsafeBufferPointer { $0.baseAddress! })
                 }
             }
-            for step in steps {
-                switch step {
-                case .sequence(let kernels, _):
-                    runSequence(kernels, table: table, scratch: arena.scratch)
-                case .parallel(let k):
-                    runParallel(k, table: table, scratch: arena.scratch)
-                case .matmul(let m):
-                    runMatmul(m, a: table[tableIndex(m.a.buffer)]! + m.a.offset, b: table[tableIndex(m.b.buffer)]! + m.b.offset,
-                              c: table[tableIndex(m.output.buffer)]! + m.output.offset)
-                case .opaque(let o):
-                    let inputs = zip(o.inputs, o.inputShapes).map { access, shape in
-                        tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
-                    }
-                    let result = withoutRecording { o.replay(inputs) }.detached()
-                    slots[o.slot] = result
-                    let entry = tableIndex(.slot(o.slot))
-                    if result.shape.isEmpty {
-                        arena.cells[arguments.count + o.slot] = result.scalarValue
-                        table[entry] = arena.cells + arguments.count + o.slot
-                    } else {
-                        table[entry] = UnsafeMutablePointer(mutating: result.storage.withUnsafeBufferPointer { $0.baseAddress! })
-                    }
-                }
-            }
+            execute(arena: arena, slots: &slots, arguments: arguments)
             return zip(outputs, outputShapes).map { access, shape in
                 tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
             }
+        }
+    }
+
+
+    /// Runs the steps with the arguments' entries of the arena's table already set.
+    private func execute(arena: Arena<Scalar>, slots: inout [Tensor<Scalar>?], arguments: [Tensor<Scalar>]) {
+        let table = arena.table
+        for step in steps {
+            switch step {
+            case .sequence(let kernels, _):
+                runSequence(kernels, table: table, scratch: arena.scratch)
+            case .parallel(let k):
+                runParallel(k, table: table, scratch: arena.scratch)
+            case .matmul(let m):
+                runMatmul(m, a: table[tableIndex(m.a.buffer)]! + m.a.offset, b: table[tableIndex(m.b.buffer)]! + m.b.offset,
+                          c: table[tableIndex(m.output.buffer)]! + m.output.offset)
+            case .opaque(let o):
+                let inputs = zip(o.inputs, o.inputShapes).map { access, shape in
+                    tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
+                }
+                let result = withoutRecording { o.replay(inputs) }.detached()
+                slots[o.slot] = result
+                let entry = tableIndex(.slot(o.slot))
+                if result.shape.isEmpty {
+                    arena.cells[argumentCount + o.slot] = result.scalarValue
+                    table[entry] = arena.cells + argumentCount + o.slot
+                } else {
+                    table[entry] = UnsafeMutablePointer(mutating: result.storage.withUnsafeBufferPointer { $0.baseAddress! })
+                }
+            }
+        }
+    }
+
+    /// Runs the program `steps` times as a scan's body: arguments (carry, one step of each x, the rest), outputs
+    /// (next carry, the step's outputs). The carry moves between two buffers and each step's x is read in place,
+    /// so a step allocates nothing; returns the final carry and the outputs stacked over the steps.
+    func loop(
+        steps count: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>]
+    ) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>]) {
+        let carryCount = initial.count
+        let carryShapes = initial.map(\.shape), yShapes = Array(outputShapes[carryCount...])
+        let carrySizes = carryShapes.map { $0.reduce(1, *) }, ySizes = yShapes.map { $0.reduce(1, *) }
+        let xSizes = xs.map { Array($0.shape.dropFirst()).reduce(1, *) }
+        let arena = arenaLock.withLock { idleArenas.popLast() } ?? makeArena()
+        defer { arenaLock.withLock { idleArenas.append(arena) } }
+        // Two buffers per carry tensor, swapped after each step, and the stacked outputs.
+        let carryBuffers = (0..<2).map { _ in carrySizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0, 1)) } }
+        defer { carryBuffers.joined().forEach { $0.deallocate() } }
+        for (i, value) in initial.enumerated() {
+            value.withScalarBuffer { carryBuffers[0][i].update(from: $0.baseAddress!, count: carrySizes[i]) }
+        }
+        var stacked = ySizes.map { [Scalar](repeating: 0, count: $0 * count) }
+        let xArrays = xs.map { $0.storage }, restArrays = rest.map { $0.shape.isEmpty ? [$0.scalarValue] : $0.storage }
+        let table = arena.table
+        var slots = [Tensor<Scalar>?](repeating: nil, count: slotCount)
+        withExtendedLifetime((xArrays, restArrays)) {
+            let xBases = xArrays.map { UnsafeMutablePointer(mutating: $0.withUnsafeBufferPointer { $0.baseAddress! }) }
+            for (k, array) in restArrays.enumerated() {
+                table[carryCount + xs.count + k] = UnsafeMutablePointer(mutating: array.withUnsafeBufferPointer { $0.baseAddress! })
+            }
+            for t in 0..<count {
+                let current = carryBuffers[t % 2], next = carryBuffers[(t + 1) % 2]
+                for i in 0..<carryCount { table[i] = current[i] }
+                for (j, base) in xBases.enumerated() { table[carryCount + j] = base + t * xSizes[j] }
+                execute(arena: arena, slots: &slots, arguments: [])
+                for i in 0..<carryCount {
+                    copy(outputs[i], shape: carryShapes[i], table: table, into: next[i])
+                }
+                for j in yShapes.indices {
+                    stacked[j].withUnsafeMutableBufferPointer { out in
+                        copy(outputs[carryCount + j], shape: yShapes[j], table: table, into: out.baseAddress! + t * ySizes[j])
+                    }
+                }
+            }
+        }
+        let final = carryBuffers[count % 2]
+        let carry = carryShapes.indices.map { i in
+            Tensor<Scalar>(shape: carryShapes[i], buffer: Array(UnsafeBufferPointer(start: final[i], count: carrySizes[i])))
+        }
+        let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: stacked[j]) }
+        return (carry, ys)
+    }
+
+    /// Copies the value of `shape` read through `access` into contiguous memory.
+    private func copy(_ access: Access, shape: [Int], table: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>, into target: UnsafeMutablePointer<Scalar>) {
+        let base = table[tableIndex(access.buffer)]! + access.offset
+        let count = shape.reduce(1, *)
+        if access.isContiguous(shape: shape) {
+            target.update(from: base, count: count)
+        } else {
+            forEachStridedOffset(shape, access.strides) { i, offset in target[i] = base[offset] }
         }
     }
 
@@ -356,7 +424,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         slots: [Tensor<Scalar>?], arguments: [Tensor<Scalar>]
     ) -> Tensor<Scalar> {
         let whole = access.offset == 0 && access.isContiguous(shape: shape)
-        if whole, case .argument(let k) = access.buffer, arguments[k].shape.reduce(1, *) == shape.reduce(1, *) {
+        if whole, case .argument(let k) = access.buffer, k < arguments.count, arguments[k].shape.reduce(1, *) == shape.reduce(1, *) {
             return withoutRecording { arguments[k].reshaped(to: shape) }
         }
         if whole, case .slot(let s) = access.buffer, let value = slots[s], value.scalarCount == shape.reduce(1, *) {

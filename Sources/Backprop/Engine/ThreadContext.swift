@@ -126,6 +126,17 @@ func innermostTransformTape<Scalar: TensorScalar>(_: Scalar.Type) -> Tape<Scalar
     return nil
 }
 
+/// Runs `body` as if no transform were open on the calling thread: transforms inside it start tapes of their
+/// own instead of nesting in an enclosing one (a primitive's value computed from untracked inputs, such as a
+/// scan's body, must not record on the tape of the transform that differentiates the primitive).
+func outsideEnclosingTransforms<R>(_ body: () throws -> R) rethrows -> R {
+    let context = ThreadContext.current
+    let saved = context.scopedTapes
+    context.scopedTapes = []
+    defer { context.scopedTapes = saved }
+    return try body()
+}
+
 /// Runs `body` with `tape` as the calling thread's current tape.
 func withCurrentTape<Scalar: TensorScalar, R>(_ tape: Tape<Scalar>, _ body: () throws -> R) rethrows -> R {
     let context = ThreadContext.current

@@ -45,10 +45,21 @@ final class Trace<Scalar: TensorScalar>: @unchecked Sendable {
     /// Constants already in the trace, by the identity of their storage (a weight used at every step of a
     /// loop is one node).
     private var constantNodes: [ConstantKey: Int32] = [:]
+    /// The trace this one is nested in (a loop body traced inside a function), whose traced values this one
+    /// may read: each becomes an argument of this trace after its own (closure conversion).
+    let parent: Trace?
+    /// How many arguments the traced function takes, before the captured ones.
+    private(set) var argumentCount = 0
+    /// Values of enclosing traces this trace read, in the order of their arguments.
+    private(set) var captured: [Tensor<Scalar>] = []
+    private var capturedNodes: [ObjectIdentifier: [Int32: Int32]] = [:]
+
+    init(parent: Trace? = nil) { self.parent = parent }
 
     /// Appends the arguments' nodes and returns the traced arguments (their values unchanged).
     func arguments(_ values: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        values.enumerated().map { i, value in
+        argumentCount = values.count
+        return values.enumerated().map { i, value in
             nodes.append(TraceNode(kind: .argument(i), inputs: [], shape: value.shape))
             return marked(value.untraced(), node: Int32(nodes.count - 1))
         }
@@ -57,9 +68,28 @@ final class Trace<Scalar: TensorScalar>: @unchecked Sendable {
     /// Ends the trace.
     func finish() { isFinished = true }
 
+    /// Whether `outer` encloses this trace.
+    private func isNested(in outer: Trace) -> Bool {
+        var t = parent
+        while let trace = t {
+            if trace === outer { return true }
+            t = trace.parent
+        }
+        return false
+    }
+
     /// The node of `value` in this trace: its own for a traced value, a constant node otherwise.
     func node(of value: Tensor<Scalar>) -> Int32 {
         if let marker = value.traceMarker {
+            if marker.trace !== self, !marker.trace.isFinished, isNested(in: marker.trace) {
+                // A value of an enclosing trace: an argument of this one.
+                let outer = ObjectIdentifier(marker.trace)
+                if let existing = capturedNodes[outer]?[marker.node] { return existing }
+                nodes.append(TraceNode(kind: .argument(argumentCount + captured.count), inputs: [], shape: value.shape))
+                captured.append(value)
+                capturedNodes[outer, default: [:]][marker.node] = Int32(nodes.count - 1)
+                return Int32(nodes.count - 1)
+            }
             precondition(
                 marker.trace === self && !isFinished,
                 "compiled: a tensor traced by one compiled function was used outside its trace "
@@ -127,7 +157,11 @@ extension Tensor {
     /// marked when one of them is traced (the caller checks that first, so that eager code never builds the
     /// closure). `replay` recomputes the value from new, untraced inputs.
     func traced(_ kind: OpKind, _ inputs: [Tensor], replay: (([Tensor]) -> Tensor)?) -> Tensor {
-        guard let trace = inputs.lazy.compactMap({ $0.traceMarker?.trace }).first else { return self }
+        // The innermost trace of the thread (a loop body inside a function reads the function's values), else
+        // the inputs' own (which then reports a value used after its trace ended).
+        guard let trace = Trace<Scalar>.current ?? inputs.lazy.compactMap({ $0.traceMarker?.trace }).first else {
+            return self
+        }
         return trace.append(kind, inputs: inputs, output: untraced(), replay: replay)
     }
 

@@ -118,6 +118,14 @@ let primitiveCases: [PrimitiveCase] = {
         .init(name: "scalar with constants", inputs: [p]) { x in 2 / x[0] + pow(x[0], 2.5) - 3 * x[0] + pow(1.5, x[0]) },
         .init(name: "scalar and tensor mixed", inputs: [q, row]) { x in (x[0] * x[1]).sum() * x[0] },
     ]
+    cases.append(.init(name: "scan recurrence", inputs: [uniform([3], -1, 1, seed: 60), uniform([4, 3], -1, 1, seed: 61), uniform([3, 3], -0.5, 0.5, seed: 62)]) { v in
+        // h ← tanh(W h + x_t), with the running sum of h as a second carry and h · x_t as each step's output.
+        let (carry, ys) = scan(initial: [v[0], Tensor.zeros(shape: [3])], over: [v[1]], parameters: [v[2]]) { c, x, p in
+            let h = tanh(matmul(p[0], c[0].reshaped(to: [3, 1])).reshaped(to: [3]) + x[0])
+            return ([h, c[1] + h], [(h * x[0]).sum()])
+        }
+        return carry[1] * ys[0].sum() + carry[0]
+    })
     cases.append(.init(name: "lecture 004", inputs: [Tensor(2), Tensor(-1), Tensor(0)]) { v in
         v[2] + sin(v[0] * v[0] + v[1] * exp(v[2]))
     })

@@ -1,0 +1,256 @@
+// A loop as one primitive: `scan` carries a state through a sequence, as JAX's `lax.scan` does. Eagerly it is a
+// loop; recorded, it is one node whose derivatives are scans too (so every transform and every order works);
+// traced by `compiled`, its body is traced once and compiled into a program the loop replays, so a recurrence
+// over thousands of steps costs one step's trace and compile.
+
+/// Carries `initial` through the steps of `xs`: at step t, `body(carry, x_t, parameters)` returns the next
+/// carry and the step's outputs. Returns the final carry and each output stacked along a new leading axis.
+///
+/// Every tensor of `xs` has the number of steps as its leading axis; `x_t` holds each one's slice at t. The
+/// carry keeps its shapes from step to step. `parameters` are the same at every step (weights). The body must
+/// receive every tensor it differentiates through in `initial`, `xs` or `parameters`; using a captured tracked
+/// tensor instead stops with a message. Inside `compiled`, the body is traced once, whatever the number of
+/// steps.
+///
+/// ```swift
+/// // A running sum and its prefix sums.
+/// let (total, prefix) = scan(initial: [Tensor<Double>(0)], over: [Tensor([1, 2, 3])]) { carry, x, _ in
+///     let next = carry[0] + x[0]
+///     return ([next], [next])
+/// }
+/// // total[0] == 6, prefix[0] == [1, 3, 6]
+/// ```
+///
+/// - Parameters:
+///   - length: the number of steps, needed only when `xs` is empty.
+public func scan<Scalar: TensorScalar>(
+    initial: [Tensor<Scalar>], over xs: [Tensor<Scalar>], parameters: [Tensor<Scalar>] = [], length: Int? = nil,
+    _ body: @escaping (_ carry: [Tensor<Scalar>], _ x: [Tensor<Scalar>], _ parameters: [Tensor<Scalar>])
+        -> (carry: [Tensor<Scalar>], y: [Tensor<Scalar>])
+) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>]) {
+    for x in xs { precondition(x.rank >= 1, "scan: every tensor of xs needs a leading axis of steps, got shape \(x.shape)") }
+    let steps = xs.first?.shape[0] ?? length ?? -1
+    precondition(steps >= 0, "scan: with no xs, give the number of steps as length")
+    for x in xs {
+        precondition(x.shape[0] == steps, "scan: xs have \(steps) and \(x.shape[0]) steps (shapes \(xs.map(\.shape)))")
+    }
+    if let length { precondition(length == steps, "scan: length \(length) but xs have \(steps) steps") }
+    let loop = ScanLoop(body: body, carryShapes: initial.map(\.shape), xShapes: xs.map { Array($0.shape.dropFirst()) },
+                        parameterShapes: parameters.map(\.shape), steps: steps)
+    return loop.apply(initial: initial, xs: xs, parameters: parameters)
+}
+
+/// One scan: its body and the shapes that stay the same at every step.
+struct ScanLoop<Scalar: TensorScalar> {
+    let body: ([Tensor<Scalar>], [Tensor<Scalar>], [Tensor<Scalar>]) -> (carry: [Tensor<Scalar>], y: [Tensor<Scalar>])
+    let carryShapes: [[Int]]
+    let xShapes: [[Int]]
+    let parameterShapes: [[Int]]
+    let steps: Int
+
+    var carryCount: Int { carryShapes.count }
+    var xCount: Int { xShapes.count }
+
+    /// The scan of the given values: one recorded node (when an input is tracked) whose value packs the final
+    /// carry and the stacked outputs, unpacked by recorded slices.
+    func apply(initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], parameters: [Tensor<Scalar>]) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>]) {
+        let inputs = initial + xs + parameters
+        let tracked = inputs.contains(where: \.isTracked) && recordingEnabled()
+        // Whenever a tape might be recording, the first step checks that the body captures nothing tracked.
+        let (packed, yShapes) = packedValue(inputs, checkingCaptures: recordingEnabled())
+        let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
+        guard tracked else { return layout.unpackFinal(packed) }
+        let recorded = packed.recorded(
+            "scan", inputs: inputs, saving: inputs,
+            vjp: { g, saved in self.pullback(g, saved, layout).map { Optional($0) } },
+            jvp: { tangents, saved in
+                let filled = zip(tangents, saved).map { t, x in t ?? Tensor.zeros(shape: x.shape) }
+                return self.tangent(filled, saved, layout)
+            })
+        return layout.unpackFinal(recorded)
+    }
+
+    /// The packed value (final carry, then each output stacked) and the outputs' shapes at one step: by a loop
+    /// on untracked values, or, while tracing, by a program compiled from one trace of the body.
+    private func packedValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool) -> (Tensor<Scalar>, [[Int]]) {
+        if let outer = Trace<Scalar>.current { return outsideEnclosingTransforms { tracedValue(inputs, outer: outer) } }
+        return outsideEnclosingTransforms { loopValue(inputs, checkingCaptures: checkingCaptures) }
+    }
+
+    /// The packed value by a loop over untracked values.
+    private func loopValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool) -> (Tensor<Scalar>, [[Int]]) {
+        let detached = inputs.map { $0.detached() }
+        var carry = Array(detached[0..<carryCount])
+        let xs = Array(detached[carryCount..<(carryCount + xCount)]), parameters = Array(detached[(carryCount + xCount)...])
+        var ys: [[Tensor<Scalar>]] = []
+        for t in 0..<steps {
+            let x = xs.map { $0[t] }
+            let (next, y): ([Tensor<Scalar>], [Tensor<Scalar>])
+            if t == 0 && checkingCaptures {
+                // Recording stays on for the first step: nothing is recorded unless the body uses a tracked
+                // tensor it was not given.
+                (next, y) = withRecordingEnabled { body(carry, x, parameters) }
+                precondition(
+                    !(next + y).contains(where: \.isTracked),
+                    "scan: the body uses a tracked tensor that is not among its inputs; pass it in `parameters`")
+            } else {
+                (next, y) = withoutRecording { body(carry, x, parameters) }
+            }
+            checkCarry(next)
+            carry = next.map { $0.detached() }
+            ys.append(y.map { $0.detached() })
+        }
+        let yShapes = ys.first.map { $0.map(\.shape) } ?? firstStepShapes(carry: carry, xs: xs, parameters: parameters)
+        let stacked = yShapes.indices.map { j in
+            steps == 0 ? Tensor<Scalar>.zeros(shape: [0] + yShapes[j]) : withoutRecording { Tensor(stacking: ys.map { $0[j] }) }
+        }
+        return (withoutRecording { pack(carry + stacked) }, yShapes)
+    }
+
+    /// The outputs' shapes of a scan of no steps: the body is evaluated once on zeros (nothing is returned from it).
+    private func firstStepShapes(carry: [Tensor<Scalar>], xs: [Tensor<Scalar>], parameters: [Tensor<Scalar>]) -> [[Int]] {
+        let x = xShapes.map { Tensor<Scalar>.zeros(shape: $0) }
+        return withoutRecording { body(carry, x, parameters).y.map(\.shape) }
+    }
+
+    private func checkCarry(_ carry: [Tensor<Scalar>]) {
+        precondition(
+            carry.map(\.shape) == carryShapes,
+            "scan: the body returned a carry of shapes \(carry.map(\.shape)) for one of shapes \(carryShapes)")
+    }
+
+    /// While tracing: the body traced once (its arguments a carry, one step of each x and the parameters; the
+    /// enclosing trace's values it reads become arguments too), compiled, and the loop one node of the
+    /// enclosing trace that replays the program at every step.
+    private func tracedValue(_ inputs: [Tensor<Scalar>], outer: Trace<Scalar>) -> (Tensor<Scalar>, [[Int]]) {
+        let (carryCount, xCount, steps) = (self.carryCount, self.xCount, self.steps)
+        let sub = Trace<Scalar>(parent: outer)
+        let first = inputs[0..<carryCount].map { $0.untraced().detached() }
+            + inputs[carryCount..<(carryCount + xCount)].map { steps > 0 ? $0.untraced().detached()[0] : Tensor.zeros(shape: Array($0.shape.dropFirst())) }
+            + inputs[(carryCount + xCount)...].map { $0.untraced().detached() }
+        let arguments = sub.arguments(first)
+        let (next, y) = withTracing(sub) {
+            body(Array(arguments[0..<carryCount]), Array(arguments[carryCount..<(carryCount + xCount)]),
+                 Array(arguments[(carryCount + xCount)...]))
+        }
+        checkCarry(next)
+        let outputs = (next + y).map { sub.node(of: $0) }
+        sub.finish()
+        let yShapes = y.map(\.shape)
+        let program = Program(graph: optimized(Graph(sub, outputs: outputs, argumentCount: sub.argumentCount + sub.captured.count)))
+        let captured = sub.captured
+        let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
+        let replay: ([Tensor<Scalar>]) -> Tensor<Scalar> = { all in
+            let (carry, ys) = program.loop(
+                steps: steps, initial: Array(all[0..<carryCount]), xs: Array(all[carryCount..<(carryCount + xCount)]),
+                rest: Array(all[(carryCount + xCount)...]))
+            return withoutRecording { layout.packFinal(carry + ys) }
+        }
+        let operands = inputs + captured
+        let value = replay(operands.map { $0.untraced().detached() })
+        return (value.traced(.opaque("scan"), operands, replay: replay), yShapes)
+    }
+
+    /// The cotangents of the inputs (initial carry, xs, parameters) for the packed output's cotangent `g`: the
+    /// carries before each step by a forward scan, then a reverse scan of the body's pullbacks, accumulating the
+    /// parameters' cotangents in its carry.
+    private func pullback(_ g: Tensor<Scalar>, _ saved: [Tensor<Scalar>], _ layout: ScanLayout) -> [Tensor<Scalar>] {
+        let (nc, nx) = (carryCount, xCount)
+        let initial = Array(saved[0..<nc]), xs = Array(saved[nc..<(nc + nx)]), parameters = Array(saved[(nc + nx)...])
+        let unpacked = layout.unpackFinal(g)
+        let body = self.body
+        let history = scan(initial: initial, over: xs, parameters: parameters, length: steps) { c, x, p in
+            (body(c, x, p).carry, c)
+        }.ys
+        let reversed = Array((0..<steps).reversed())
+        func reverse(_ t: Tensor<Scalar>) -> Tensor<Scalar> { steps <= 1 ? t : t.gathering(atIndices: reversed, alongAxis: 0) }
+        let stepLayout = layout.step
+        let zeros = parameters.map { Tensor<Scalar>.zeros(shape: $0.shape) }
+        let (accumulated, xCotangents) = scan(
+            initial: unpacked.carry + zeros, over: (history + xs + unpacked.ys).map(reverse), parameters: parameters,
+            length: steps
+        ) { acc, step, p in
+            let gc = Array(acc[0..<nc]), gp = Array(acc[nc...])
+            let c = Array(step[0..<nc]), x = Array(step[nc..<(nc + nx)]), gy = Array(step[(nc + nx)...])
+            let (_, pull) = valueWithPullback(at: c + x + p) { a in
+                let (next, y) = body(Array(a[0..<nc]), Array(a[nc..<(nc + nx)]), Array(a[(nc + nx)...]))
+                return stepLayout.pack(next + y)
+            }
+            let grads = pull(stepLayout.pack(gc + gy))
+            return (Array(grads[0..<nc]) + zip(gp, grads[(nc + nx)...]).map { $0 + $1 }, Array(grads[nc..<(nc + nx)]))
+        }
+        return Array(accumulated[0..<nc]) + xCotangents.map(reverse) + Array(accumulated[nc...])
+    }
+
+    /// The packed output's tangent for tangents of the inputs: a scan carrying the carry and its tangent.
+    private func tangent(_ tangents: [Tensor<Scalar>], _ saved: [Tensor<Scalar>], _ layout: ScanLayout) -> Tensor<Scalar> {
+        let (nc, nx) = (carryCount, xCount)
+        let np = saved.count - nc - nx
+        let body = self.body
+        let stepLayout = layout.step
+        let (carry, ys) = scan(
+            initial: Array(saved[0..<nc]) + Array(tangents[0..<nc]),
+            over: Array(saved[nc..<(nc + nx)]) + Array(tangents[nc..<(nc + nx)]),
+            parameters: Array(saved[(nc + nx)...]) + Array(tangents[(nc + nx)...]), length: steps
+        ) { ct, xt, pt in
+            let at = Array(ct[0..<nc]) + Array(xt[0..<nx]) + Array(pt[0..<np])
+            let along = Array(ct[nc...]) + Array(xt[nx...]) + Array(pt[np...])
+            let (value, tangent) = valueWithJVP(at: at, along: along) { a in
+                let (next, y) = body(Array(a[0..<nc]), Array(a[nc..<(nc + nx)]), Array(a[(nc + nx)...]))
+                return stepLayout.pack(next + y)
+            }
+            let (v, dv) = (stepLayout.unpack(value), stepLayout.unpack(tangent))
+            return (Array(v[0..<nc]) + Array(dv[0..<nc]), Array(v[nc...]) + Array(dv[nc...]))
+        }
+        let ny = layout.yShapes.count
+        return layout.packFinal(Array(carry[nc...]) + Array(ys[ny...]))
+    }
+}
+
+/// How a scan's results are packed into one tensor: the final carry's tensors, then each output stacked over
+/// the steps, each flattened, one after another.
+struct ScanLayout {
+    let carryShapes: [[Int]]
+    let yShapes: [[Int]]
+    let steps: Int
+
+    /// The shapes of the packed parts.
+    var finalShapes: [[Int]] { carryShapes + yShapes.map { [steps] + $0 } }
+
+    /// The layout of one step's results (carry and outputs, unstacked).
+    var step: ShapesLayout { ShapesLayout(shapes: carryShapes + yShapes) }
+
+    func packFinal<Scalar>(_ parts: [Tensor<Scalar>]) -> Tensor<Scalar> { ShapesLayout(shapes: finalShapes).pack(parts) }
+
+    func unpackFinal<Scalar>(_ packed: Tensor<Scalar>) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>]) {
+        let parts = ShapesLayout(shapes: finalShapes).unpack(packed)
+        return (Array(parts[0..<carryShapes.count]), Array(parts[carryShapes.count...]))
+    }
+}
+
+/// Tensors of given shapes packed into one vector, and back, by differentiable reshapes, concatenation and
+/// slices.
+struct ShapesLayout {
+    let shapes: [[Int]]
+
+    func pack<Scalar>(_ parts: [Tensor<Scalar>]) -> Tensor<Scalar> {
+        let flat = parts.map { $0.reshaped(to: [$0.scalarCount]) }
+        if flat.isEmpty { return Tensor.zeros(shape: [0]) }
+        return flat.count == 1 ? flat[0] : Tensor(concatenating: flat)
+    }
+
+    func unpack<Scalar>(_ packed: Tensor<Scalar>) -> [Tensor<Scalar>] {
+        var offset = 0
+        return shapes.map { shape in
+            let count = shape.reduce(1, *)
+            defer { offset += count }
+            let part = shapes.count == 1 ? packed : packed.slicing(offset..<(offset + count))
+            return part.reshaped(to: shape)
+        }
+    }
+}
+
+/// Packs tensors into one flat vector (the layout `ShapesLayout` reads back).
+func pack<Scalar>(_ parts: [Tensor<Scalar>]) -> Tensor<Scalar> {
+    ShapesLayout(shapes: parts.map(\.shape)).pack(parts)
+}
