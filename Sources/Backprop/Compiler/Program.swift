@@ -328,6 +328,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
 
 
     /// Runs the steps with the arguments' entries of the arena's table already set.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     private func execute(arena: Arena<Scalar>, slots: inout [Tensor<Scalar>?], arguments: [Tensor<Scalar>]) {
         let table = arena.table
         for step in steps {
@@ -359,9 +360,10 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     /// Runs the program `steps` times as a scan's body: arguments (carry, one step of each x, the rest), outputs
     /// (next carry, the step's outputs). The carry moves between two buffers and each step's x is read in place,
     /// so a step allocates nothing; returns the final carry and the outputs stacked over the steps.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func loop(
         steps count: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>]
-    ) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>]) {
+    ) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>], history: [Tensor<Scalar>]) {
         let carryCount = initial.count
         let carryShapes = initial.map(\.shape), yShapes = Array(outputShapes[carryCount...])
         let carrySizes = carryShapes.map { $0.reduce(1, *) }, ySizes = yShapes.map { $0.reduce(1, *) }
@@ -375,6 +377,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
             value.withScalarBuffer { carryBuffers[0][i].update(from: $0.baseAddress!, count: carrySizes[i]) }
         }
         var stacked = ySizes.map { [Scalar](repeating: 0, count: $0 * count) }
+        var history = carrySizes.map { [Scalar](repeating: 0, count: $0 * count) }
         let xArrays = xs.map { $0.storage }, restArrays = rest.map { $0.shape.isEmpty ? [$0.scalarValue] : $0.storage }
         let table = arena.table
         var slots = [Tensor<Scalar>?](repeating: nil, count: slotCount)
@@ -385,7 +388,10 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
             }
             for t in 0..<count {
                 let current = carryBuffers[t % 2], next = carryBuffers[(t + 1) % 2]
-                for i in 0..<carryCount { table[i] = current[i] }
+                for i in 0..<carryCount {
+                    table[i] = current[i]
+                    history[i].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: t * carrySizes[i]).update(from: current[i], count: carrySizes[i]) }
+                }
                 for (j, base) in xBases.enumerated() { table[carryCount + j] = base + t * xSizes[j] }
                 execute(arena: arena, slots: &slots, arguments: [])
                 for i in 0..<carryCount {
@@ -403,7 +409,8 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
             Tensor<Scalar>(shape: carryShapes[i], buffer: Array(UnsafeBufferPointer(start: final[i], count: carrySizes[i])))
         }
         let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: stacked[j]) }
-        return (carry, ys)
+        let carries = carryShapes.indices.map { i in Tensor<Scalar>(shape: [count] + carryShapes[i], buffer: history[i]) }
+        return (carry, ys, carries)
     }
 
     /// Copies the value of `shape` read through `access` into contiguous memory.

@@ -1,3 +1,4 @@
+import Foundation
 // A loop as one primitive: `scan` carries a state through a sequence, as JAX's `lax.scan` does. Eagerly it is a
 // loop; recorded, it is one node whose derivatives are scans too (so every transform and every order works);
 // traced by `compiled`, its body is traced once and compiled into a program the loop replays, so a recurrence
@@ -59,15 +60,21 @@ struct ScanLoop<Scalar: TensorScalar> {
         // Whenever a tape might be recording, the first step checks that the body captures nothing tracked.
         let (packed, yShapes) = packedValue(inputs, checkingCaptures: recordingEnabled())
         let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
-        guard tracked else { return layout.unpackFinal(packed) }
+        guard tracked else {
+            let (carry, ys, _) = layout.unpackFinal(packed)
+            return (carry, ys)
+        }
+        // The packed value also holds the carry before every step (its history), which the pullback reads
+        // instead of running the loop again.
         let recorded = packed.recorded(
-            "scan", inputs: inputs, saving: inputs,
+            "scan", inputs: inputs, saving: inputs, savingOutput: true,
             vjp: { g, saved in self.pullback(g, saved, layout).map { Optional($0) } },
             jvp: { tangents, saved in
                 let filled = zip(tangents, saved).map { t, x in t ?? Tensor.zeros(shape: x.shape) }
-                return self.tangent(filled, saved, layout)
+                return self.tangent(filled, Array(saved.dropLast()), layout)
             })
-        return layout.unpackFinal(recorded)
+        let (carry, ys, _) = layout.unpackFinal(recorded)
+        return (carry, ys)
     }
 
     /// The packed value (final carry, then each output stacked) and the outputs' shapes at one step: by a loop
@@ -83,7 +90,9 @@ struct ScanLoop<Scalar: TensorScalar> {
         var carry = Array(detached[0..<carryCount])
         let xs = Array(detached[carryCount..<(carryCount + xCount)]), parameters = Array(detached[(carryCount + xCount)...])
         var ys: [[Tensor<Scalar>]] = []
+        var history: [[Tensor<Scalar>]] = []
         for t in 0..<steps {
+            history.append(carry)
             let x = xs.map { $0[t] }
             let (next, y): ([Tensor<Scalar>], [Tensor<Scalar>])
             if t == 0 && checkingCaptures {
@@ -104,7 +113,10 @@ struct ScanLoop<Scalar: TensorScalar> {
         let stacked = yShapes.indices.map { j in
             steps == 0 ? Tensor<Scalar>.zeros(shape: [0] + yShapes[j]) : withoutRecording { Tensor(stacking: ys.map { $0[j] }) }
         }
-        return (withoutRecording { pack(carry + stacked) }, yShapes)
+        let carries = carryShapes.indices.map { i in
+            steps == 0 ? Tensor<Scalar>.zeros(shape: [0] + carryShapes[i]) : withoutRecording { Tensor(stacking: history.map { $0[i] }) }
+        }
+        return (withoutRecording { pack(carry + stacked + carries) }, yShapes)
     }
 
     /// The outputs' shapes of a scan of no steps: the body is evaluated once on zeros (nothing is returned from it).
@@ -137,47 +149,53 @@ struct ScanLoop<Scalar: TensorScalar> {
         let outputs = (next + y).map { sub.node(of: $0) }
         sub.finish()
         let yShapes = y.map(\.shape)
-        let program = Program(graph: optimized(Graph(sub, outputs: outputs, argumentCount: sub.argumentCount + sub.captured.count)))
+        let graph = optimized(Graph(sub, outputs: outputs, argumentCount: sub.argumentCount + sub.captured.count))
+        let program = Program(graph: graph)
+        if getenv("BACKPROP_DEBUG_COMPILE") != nil {
+            print("scan body: trace \(sub.nodes.count) nodes, optimized \(graph.nodes.count), kernels \(program.kernelCount), instructions \(program.instructionCount), steps \(program.steps.count)")
+        }
         let captured = sub.captured
         let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
         let replay: ([Tensor<Scalar>]) -> Tensor<Scalar> = { all in
-            let (carry, ys) = program.loop(
+            let (carry, ys, history) = program.loop(
                 steps: steps, initial: Array(all[0..<carryCount]), xs: Array(all[carryCount..<(carryCount + xCount)]),
                 rest: Array(all[(carryCount + xCount)...]))
-            return withoutRecording { layout.packFinal(carry + ys) }
+            return withoutRecording { layout.packFinal(carry + ys + history) }
         }
         let operands = inputs + captured
         let value = replay(operands.map { $0.untraced().detached() })
         return (value.traced(.opaque("scan"), operands, replay: replay), yShapes)
     }
 
-    /// The cotangents of the inputs (initial carry, xs, parameters) for the packed output's cotangent `g`: the
-    /// carries before each step by a forward scan, then a reverse scan of the body's pullbacks, accumulating the
-    /// parameters' cotangents in its carry.
+    /// The cotangents of the inputs (initial carry, xs, parameters) for the packed output's cotangent `g`: a
+    /// reverse scan of the body's pullbacks at the carries the forward loop saved (the packed output's history),
+    /// accumulating the parameters' cotangents in its carry.
     private func pullback(_ g: Tensor<Scalar>, _ saved: [Tensor<Scalar>], _ layout: ScanLayout) -> [Tensor<Scalar>] {
         let (nc, nx) = (carryCount, xCount)
-        let initial = Array(saved[0..<nc]), xs = Array(saved[nc..<(nc + nx)]), parameters = Array(saved[(nc + nx)...])
+        let xs = Array(saved[nc..<(nc + nx)]), parameters = Array(saved[(nc + nx)..<(saved.count - 1)])
+        let history = layout.unpackFinal(saved[saved.count - 1]).history
         let unpacked = layout.unpackFinal(g)
         let body = self.body
-        let history = scan(initial: initial, over: xs, parameters: parameters, length: steps) { c, x, p in
-            (body(c, x, p).carry, c)
-        }.ys
         let reversed = Array((0..<steps).reversed())
         func reverse(_ t: Tensor<Scalar>) -> Tensor<Scalar> { steps <= 1 ? t : t.gathering(atIndices: reversed, alongAxis: 0) }
         let stepLayout = layout.step
+        let ny = layout.yShapes.count
         let zeros = parameters.map { Tensor<Scalar>.zeros(shape: $0.shape) }
         let (accumulated, xCotangents) = scan(
-            initial: unpacked.carry + zeros, over: (history + xs + unpacked.ys).map(reverse), parameters: parameters,
-            length: steps
+            initial: unpacked.carry + zeros, over: (history + xs + unpacked.ys + unpacked.history).map(reverse),
+            parameters: parameters, length: steps
         ) { acc, step, p in
             let gc = Array(acc[0..<nc]), gp = Array(acc[nc...])
-            let c = Array(step[0..<nc]), x = Array(step[nc..<(nc + nx)]), gy = Array(step[(nc + nx)...])
+            let c = Array(step[0..<nc]), x = Array(step[nc..<(nc + nx)])
+            let gy = Array(step[(nc + nx)..<(nc + nx + ny)]), gHistory = Array(step[(nc + nx + ny)...])
             let (_, pull) = valueWithPullback(at: c + x + p) { a in
                 let (next, y) = body(Array(a[0..<nc]), Array(a[nc..<(nc + nx)]), Array(a[(nc + nx)...]))
                 return stepLayout.pack(next + y)
             }
             let grads = pull(stepLayout.pack(gc + gy))
-            return (Array(grads[0..<nc]) + zip(gp, grads[(nc + nx)...]).map { $0 + $1 }, Array(grads[nc..<(nc + nx)]))
+            // The carry before this step was also an output (the history): its cotangent adds in.
+            let carry = zip(grads[0..<nc], gHistory).map { $0 + $1 }
+            return (carry + zip(gp, grads[(nc + nx)...]).map { $0 + $1 }, Array(grads[nc..<(nc + nx)]))
         }
         return Array(accumulated[0..<nc]) + xCotangents.map(reverse) + Array(accumulated[nc...])
     }
@@ -200,10 +218,11 @@ struct ScanLoop<Scalar: TensorScalar> {
                 return stepLayout.pack(next + y)
             }
             let (v, dv) = (stepLayout.unpack(value), stepLayout.unpack(tangent))
-            return (Array(v[0..<nc]) + Array(dv[0..<nc]), Array(v[nc...]) + Array(dv[nc...]))
+            // The outputs: the step's outputs, their tangents, and the tangent of the carry before the step.
+            return (Array(v[0..<nc]) + Array(dv[0..<nc]), Array(v[nc...]) + Array(dv[nc...]) + Array(ct[nc...]))
         }
         let ny = layout.yShapes.count
-        return layout.packFinal(Array(carry[nc...]) + Array(ys[ny...]))
+        return layout.packFinal(Array(carry[nc...]) + Array(ys[ny..<(2 * ny)]) + Array(ys[(2 * ny)...]))
     }
 }
 
@@ -214,17 +233,18 @@ struct ScanLayout {
     let yShapes: [[Int]]
     let steps: Int
 
-    /// The shapes of the packed parts.
-    var finalShapes: [[Int]] { carryShapes + yShapes.map { [steps] + $0 } }
+    /// The shapes of the packed parts: the final carry, the outputs stacked, the carries before each step.
+    var finalShapes: [[Int]] { carryShapes + yShapes.map { [steps] + $0 } + carryShapes.map { [steps] + $0 } }
 
     /// The layout of one step's results (carry and outputs, unstacked).
     var step: ShapesLayout { ShapesLayout(shapes: carryShapes + yShapes) }
 
     func packFinal<Scalar>(_ parts: [Tensor<Scalar>]) -> Tensor<Scalar> { ShapesLayout(shapes: finalShapes).pack(parts) }
 
-    func unpackFinal<Scalar>(_ packed: Tensor<Scalar>) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>]) {
+    func unpackFinal<Scalar>(_ packed: Tensor<Scalar>) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>], history: [Tensor<Scalar>]) {
         let parts = ShapesLayout(shapes: finalShapes).unpack(packed)
-        return (Array(parts[0..<carryShapes.count]), Array(parts[carryShapes.count...]))
+        let (nc, ny) = (carryShapes.count, yShapes.count)
+        return (Array(parts[0..<nc]), Array(parts[nc..<(nc + ny)]), Array(parts[(nc + ny)...]))
     }
 }
 
