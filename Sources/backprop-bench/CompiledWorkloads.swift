@@ -48,6 +48,60 @@ func compiledWorkloads() -> [String: BenchWorkload] {
             }
         },
         check: { last in (last.isFinite, "mean output \(last); trace and compile \(compileMilliseconds) ms") })
+    all["mlp-step-compiled"] = BenchWorkload(
+        name: "mlp-step-compiled", runs: 40, warmUp: 5,
+        prepare: {
+            let mlp = BenchMLP()
+            // The whole step compiled: forward, backward and the SGD update (lr 0.01).
+            let step = compiled { (p: [Tensor<Float>]) -> [Tensor<Float>] in
+                let (value, g) = valueWithGradient(at: p) { mlp.loss($0) }
+                return [value] + zip(p, g).map { $0 - 0.01 * $1 }
+            }
+            compileMilliseconds = milliseconds { _ = step(mlp.parameters) }
+            return {
+                let out = step(mlp.parameters)
+                mlp.parameters = Array(out.dropFirst())
+                return Double(out[0].scalar)
+            }
+        },
+        check: { last in (last < 2.3, "loss after 45 SGD steps \(last); trace and compile \(compileMilliseconds) ms") })
+    all["cnn-step-compiled"] = BenchWorkload(
+        name: "cnn-step-compiled", runs: 40, warmUp: 5,
+        prepare: {
+            let cnn = BenchCNN()
+            let step = compiled { (p: [Tensor<Float>]) -> [Tensor<Float>] in
+                let (value, g) = valueWithGradient(at: p) { cnn.loss($0) }
+                return [value] + zip(p, g).map { $0 - 0.01 * $1 }
+            }
+            compileMilliseconds = milliseconds { _ = step(cnn.parameters) }
+            return {
+                let out = step(cnn.parameters)
+                cnn.parameters = Array(out.dropFirst())
+                return Double(out[0].scalar)
+            }
+        },
+        check: { last in (last.isFinite && last < 2.35, "loss after 45 SGD steps \(last); trace and compile \(compileMilliseconds) ms") })
+    all["hvp-mlp-compiled"] = BenchWorkload(
+        name: "hvp-mlp-compiled", runs: 20, warmUp: 3,
+        prepare: {
+            let mlp = BenchMLP()
+            var generator = SeededGenerator(seed: 7)
+            let v = mlp.parameters.map { Tensor<Float>.randomNormal(shape: $0.shape, using: &generator) }
+            let count = v.count
+            let product = compiled { (a: [Tensor<Float>]) -> [Tensor<Float>] in
+                hessianVectorProduct(at: Array(a[0..<count]), along: Array(a[count...])) { mlp.loss($0) }
+            }
+            compileMilliseconds = milliseconds { _ = product(mlp.parameters + v) }
+            return { Double(product(mlp.parameters + v)[2][index: 0, 0]) }
+        },
+        check: { last in
+            let mlp = BenchMLP()
+            var generator = SeededGenerator(seed: 7)
+            let v = mlp.parameters.map { Tensor<Float>.randomNormal(shape: $0.shape, using: &generator) }
+            let eager = Double(mlp.hessianVectorProduct(along: v)[2][index: 0, 0])
+            let agrees = Swift.abs(eager - last) <= 1e-3 * Swift.max(1, Swift.abs(eager))
+            return (agrees, "Hv[2][0,0] = \(last), eager \(eager); trace and compile \(compileMilliseconds) ms")
+        })
     return all
 }
 

@@ -23,10 +23,9 @@ final class Cluster {
     var externalInputs: Set<Int32> = []
     /// The cluster's index among the lowering's clusters.
     let index: Int
-    /// Further outputs: a member's value stored or accumulated into part of another buffer (a padded value, a
-    /// gradient accumulated into a slice of a larger one), with the fills that must precede them.
-    var extraOutputs: [(member: Int32, access: Access, mode: Int32)] = []
-    var extraFills: [KernelSpec.Fill] = []
+    /// Pads the kernel writes, and sums it accumulates into another term's buffer (nodes outside the
+    /// members whose memory the kernel writes).
+    var writes: [Int32] = []
 
     init(shape: [Int], index: Int) {
         self.shape = shape

@@ -66,7 +66,15 @@ enum StepSpec<Scalar: TensorScalar> {
     case opaque(OpaqueSpec<Scalar>)
 }
 
-/// The lowering of one graph: visits the nodes in order, grows clusters, and emits steps.
+/// The lowering of one graph.
+///
+/// Fusion by stages: every node gets a *stage*, the number of kernel boundaries on its longest path from the
+/// arguments. An elementwise node (or a reduction) shares the stage of an input it can fuse with (same
+/// iteration shape) and comes after the stage where any other input is ready; all elementwise nodes of one
+/// iteration shape and one stage form one kernel (with as many outputs as other stages read). No path between
+/// two nodes of a kernel leaves the kernel, so the program runs stage by stage, kernels and other steps in
+/// node order within a stage. A pad of a kernel's value is another output of that kernel (written into a zero
+/// buffer), and a sum with such a pad read nowhere else accumulates into the other term's buffer.
 struct Lowering<Scalar: TensorScalar> {
     let graph: Graph<Scalar>
     /// Where each node's value can be read, once it is in memory (or a view of memory).
@@ -74,58 +82,218 @@ struct Lowering<Scalar: TensorScalar> {
     /// Each node's cluster, or -1.
     private var clusterOf: [Int]
     private var clusters: [Cluster] = []
-    /// Steps in order; a cluster's step is a placeholder until the kernels are built.
-    private var order: [PlannedStep] = []
+    private var clusterKeys: [ClusterKey: Int] = [:]
+    /// Each node's stage, and the stage from which its value can be read by a node that does not fuse with it.
+    private var stage: [Int]
+    private var ready: [Int]
+    /// How many nodes (and outputs) read each node, and which nodes do.
+    private let uses: [Int]
+    private let consumers: [[Int32]]
+    private let isOutput: [Bool]
+    /// Pads written by a kernel: the member whose value they hold, through a reshape when there is one.
+    private var padWriters: [Int32: (member: Int32, reshape: Int32?)] = [:]
+    /// Sums lowered as an accumulation into another term's buffer: the pad and the other term.
+    private var accumulations: [Int32: (pad: Int32, other: Int32)] = [:]
+    /// The steps in order.
+    private var order: [StepSpec<Scalar>] = []
     /// The sizes (in scalars) of the arena allocations.
     private(set) var allocationSizes: [Int] = []
     /// The program's constants (by buffer index).
     private(set) var constants: [Tensor<Scalar>] = []
     private var constantBuffer: [Int32: Int] = [:]
     private(set) var slotCount = 0
-    /// How many nodes (and outputs) read each node, and the one node that does when only one does.
-    private let uses: [Int]
-    private var soleConsumer: [Int32]
-    /// Nodes whose value in memory is complete only once this cluster's kernel has run (it writes part of it).
-    private var pendingCluster: [Int32: Int] = [:]
-    /// Pads whose only reader adds them to something: lowered there, as an accumulation into a slice.
-    private var deferredPads: Set<Int32> = []
 
-    private enum PlannedStep {
-        case cluster(Int)
-        case step(StepSpec<Scalar>)
+    private struct ClusterKey: Hashable {
+        let shape: [Int]
+        let stage: Int
     }
 
     init(_ graph: Graph<Scalar>) {
         self.graph = graph
-        access = [Access?](repeating: nil, count: graph.nodes.count)
-        clusterOf = [Int](repeating: -1, count: graph.nodes.count)
+        let n = graph.nodes.count
+        access = [Access?](repeating: nil, count: n)
+        clusterOf = [Int](repeating: -1, count: n)
+        stage = [Int](repeating: 0, count: n)
+        ready = [Int](repeating: 0, count: n)
         uses = graph.useCounts()
-        soleConsumer = [Int32](repeating: -1, count: graph.nodes.count)
-        for (i, node) in graph.nodes.enumerated() {
-            for input in node.inputs where uses[Int(input)] == 1 { soleConsumer[Int(input)] = Int32(i) }
-        }
-        for output in graph.outputs { soleConsumer[Int(output)] = -1 }
+        var consumers = [[Int32]](repeating: [], count: n)
+        for (i, node) in graph.nodes.enumerated() { for input in node.inputs { consumers[Int(input)].append(Int32(i)) } }
+        self.consumers = consumers
+        var isOutput = [Bool](repeating: false, count: n)
+        for output in graph.outputs { isOutput[Int(output)] = true }
+        self.isOutput = isOutput
     }
 
     /// Lowers the whole graph; returns the steps in order and the accesses of the outputs.
     mutating func lower() -> (steps: [StepSpec<Scalar>], outputs: [Access]) {
-        for i in graph.nodes.indices { visit(Int32(i)) }
-        let outputs = graph.outputs.map { materialised($0) }
-        // Clusters that nothing outside read run in the order they were opened, after everything they read.
-        for (index, cluster) in clusters.enumerated() where !cluster.isSealed {
-            cluster.isSealed = true
-            order.append(.cluster(index))
-        }
-        let steps = order.map { planned -> StepSpec<Scalar> in
-            switch planned {
-            case .cluster(let index): .kernel(kernel(for: clusters[index]))
-            case .step(let step): step
+        for i in graph.nodes.indices { assignStage(Int32(i)) }
+        allocateClusterValues()
+        let schedule = graph.nodes.indices.sorted { stage[$0] != stage[$1] ? stage[$0] < stage[$1] : $0 < $1 }
+        var remaining = clusters.map(\.members.count)
+        for i in schedule {
+            let id = Int32(i)
+            if clusterOf[i] >= 0 {
+                let c = clusterOf[i]
+                remaining[c] -= 1
+                if remaining[c] == 0 { order.append(.kernel(kernel(for: clusters[c]))) }
+            } else {
+                visit(id)
             }
         }
-        return (steps, outputs)
+        let outputs = graph.outputs.map { materialised($0) }
+        return (order, outputs)
     }
 
-    // MARK: Visiting nodes
+    // MARK: Stages and clusters
+
+    private mutating func assignStage(_ id: Int32) {
+        let i = Int(id)
+        let node = graph.nodes[i]
+        switch node.kind {
+        case .argument, .constant:
+            stage[i] = 0
+            ready[i] = 0
+        case .unary, .binary, .compare, .reluBackward:
+            if case .binary(.add) = node.kind, accumulates(id) { return }
+            var s = 0
+            for input in node.inputs where !isScalarConstant(input) {
+                s = Swift.max(s, fusable(input, into: node.shape) ? stage[Int(input)] : ready[Int(input)])
+            }
+            join(id, shape: node.shape, stage: s)
+        case .sum, .max:
+            let x = node.inputs[0], shape = graph.nodes[Int(x)].shape
+            let s = fusable(x, into: shape) ? stage[Int(x)] : ready[Int(x)]
+            join(id, shape: shape, stage: s)
+            clusters[clusterOf[i]].reductions.insert(id)
+        case .reshape, .broadcast, .transpose, .slice:
+            stage[i] = ready[Int(node.inputs[0])]
+            ready[i] = stage[i]
+        case .pad:
+            let (member, reshape) = padSource(node.inputs[0])
+            if let member, fusable(member, into: graph.nodes[Int(member)].shape) {
+                padWriters[id] = (member, reshape)
+                stage[i] = stage[Int(member)]
+                ready[i] = stage[i] + 1
+                clusters[clusterOf[Int(member)]].writes.append(id)
+            } else {
+                stage[i] = ready[Int(node.inputs[0])]
+                ready[i] = stage[i] + 1
+            }
+        case .concat, .matmul, .opaque:
+            stage[i] = node.inputs.map { ready[Int($0)] }.max() ?? 0
+            ready[i] = stage[i] + 1
+        }
+    }
+
+    /// Whether `input` can be computed inside a kernel iterating over `shape`: an elementwise node of that shape.
+    private func fusable(_ input: Int32, into shape: [Int]) -> Bool {
+        let c = clusterOf[Int(input)]
+        return c >= 0 && !clusters[c].reductions.contains(input) && graph.nodes[Int(input)].shape == shape
+    }
+
+    /// Adds a node to the cluster of its iteration shape and stage (a new part when the last one is full).
+    private mutating func join(_ id: Int32, shape: [Int], stage s: Int) {
+        stage[Int(id)] = s
+        ready[Int(id)] = s + 1
+        let key = ClusterKey(shape: shape, stage: s)
+        let external = graph.nodes[Int(id)].inputs.filter { clusterOf[Int($0)] < 0 || clusterOf[Int($0)] != clusterKeys[key] }
+        if let c = clusterKeys[key], clusters[c].members.count < clusterMemberLimit,
+           clusters[c].externalInputs.union(external).count <= clusterInputLimit
+        {
+            clusters[c].members.append(id)
+            clusters[c].externalInputs.formUnion(external.filter { !isScalarConstant($0) })
+            clusterOf[Int(id)] = c
+            return
+        }
+        let c = clusters.count
+        let cluster = Cluster(shape: shape, index: c)
+        cluster.members.append(id)
+        cluster.externalInputs.formUnion(external.filter { !isScalarConstant($0) })
+        clusters.append(cluster)
+        clusterKeys[key] = c
+        clusterOf[Int(id)] = c
+    }
+
+    /// The elementwise member a pad's input is, directly or through a reshape that only the pad reads.
+    private func padSource(_ input: Int32) -> (member: Int32?, reshape: Int32?) {
+        if clusterOf[Int(input)] >= 0 { return (input, nil) }
+        let node = graph.nodes[Int(input)]
+        if case .reshape = node.kind, uses[Int(input)] == 1, clusterOf[Int(node.inputs[0])] >= 0 {
+            return (node.inputs[0], input)
+        }
+        return (nil, nil)
+    }
+
+    /// A sum `a + pad(g)` whose pad is written by `g`'s kernel and read only here: lowered as an accumulation
+    /// of `g` into `a`'s buffer by that kernel, when `a` is ready before the kernel runs (or the kernel writes it
+    /// too) and nothing else reads `a`.
+    private mutating func accumulates(_ id: Int32) -> Bool {
+        let node = graph.nodes[Int(id)]
+        guard node.inputs.count == 2, node.inputs[0] != node.inputs[1] else { return false }
+        for (p, o) in [(0, 1), (1, 0)] {
+            let pad = node.inputs[p], other = node.inputs[o]
+            guard let writer = padWriters[pad], uses[Int(pad)] == 1,
+                  graph.nodes[Int(other)].shape == node.shape, graph.nodes[Int(pad)].shape == node.shape,
+                  uses[Int(other)] == 1, !isOutput[Int(other)]
+            else { continue }
+            let c = clusterOf[Int(writer.member)]
+            let writtenHere = clusters[c].writes.contains(other)
+            guard writtenHere || (isDonatable(other) && ready[Int(other)] <= stage[Int(writer.member)]) else { continue }
+            accumulations[id] = (pad, other)
+            stage[Int(id)] = stage[Int(writer.member)]
+            ready[Int(id)] = stage[Int(id)] + 1
+            clusters[c].writes.append(id)
+            return true
+        }
+        return false
+    }
+
+    /// Whether a node's value lives in an arena allocation of its own (so its buffer can become another's).
+    private func isDonatable(_ id: Int32) -> Bool {
+        switch graph.nodes[Int(id)].kind {
+        case .unary, .binary, .compare, .reluBackward, .sum, .max, .pad, .concat, .matmul: true
+        default: false
+        }
+    }
+
+    /// Whether the node is a one-element constant, which kernels take as an immediate.
+    private func isScalarConstant(_ id: Int32) -> Bool {
+        let node = graph.nodes[Int(id)]
+        if case .constant = node.kind { return node.shape.reduce(1, *) == 1 }
+        return false
+    }
+
+    /// Allocations for what kernels store: members read outside their kernel, reductions, written pads.
+    private mutating func allocateClusterValues() {
+        for cluster in clusters {
+            for member in cluster.members {
+                let needed = isOutput[Int(member)] || cluster.reductions.contains(member)
+                    || consumers[Int(member)].contains { !isInternal($0, of: member, cluster: cluster) }
+                if needed {
+                    cluster.materialised.insert(member)
+                    access[Int(member)] = allocate(graph.nodes[Int(member)].shape)
+                }
+            }
+            for write in cluster.writes where padWriters[write] != nil {
+                access[Int(write)] = allocate(graph.nodes[Int(write)].shape)
+            }
+        }
+    }
+
+    /// Whether `consumer` reads `member` without needing it in memory: inside the kernel, or as the pad (or
+    /// the reshape of the pad) the kernel writes from it.
+    private func isInternal(_ consumer: Int32, of member: Int32, cluster: Cluster) -> Bool {
+        if clusterOf[Int(consumer)] == cluster.index { return true }
+        if let writer = padWriters[consumer], writer.member == member, writer.reshape == nil { return true }
+        if let pad = consumers[Int(consumer)].first, consumers[Int(consumer)].count == 1,
+           let writer = padWriters[pad], writer.reshape == consumer
+        {
+            return true
+        }
+        return false
+    }
+
+    // MARK: Steps
 
     private mutating func visit(_ id: Int32) {
         let node = graph.nodes[Int(id)]
@@ -137,13 +305,8 @@ struct Lowering<Scalar: TensorScalar> {
             constants.append(node.constant!)
             constantBuffer[id] = index
             access[Int(id)] = .contiguous(.constant(index), shape: node.shape)
-        case .binary(.add) where accumulatesAPad(id, node):
-            break
-        case .unary, .binary, .compare, .reluBackward:
-            join(id, shape: node.shape, reading: node.inputs)
-        case .sum, .max:
-            join(id, shape: graph.nodes[Int(node.inputs[0])].shape, reading: node.inputs, reduction: true)
         case .reshape:
+            if padWriters.values.contains(where: { $0.reshape == id }) { return }
             let input = node.inputs[0], from = graph.nodes[Int(input)].shape
             let base = materialised(input)
             access[Int(id)] = base.reshaped(from: from, to: node.shape)
@@ -155,22 +318,22 @@ struct Lowering<Scalar: TensorScalar> {
             access[Int(id)] = materialised(node.inputs[0]).transposed(permutation)
         case .slice(let lower, _, let axis):
             access[Int(id)] = materialised(node.inputs[0]).sliced(lower: lower, axis: axis)
-        case .pad:
-            let consumer = soleConsumer[Int(id)]
-            if consumer >= 0, case .binary(.add) = graph.nodes[Int(consumer)].kind,
-               graph.nodes[Int(consumer)].inputs.allSatisfy({ graph.nodes[Int($0)].shape == node.shape })
-            {
-                deferredPads.insert(id)
-            } else {
-                lowerPad(id)
-            }
+        case .pad(let lower, let axis):
+            if padWriters[id] != nil { return }
+            let input = node.inputs[0], inputShape = graph.nodes[Int(input)].shape
+            let source = materialised(input)
+            let allocation = allocate(node.shape)
+            var spec = copyKernel(from: source, shape: inputShape, to: allocation.sliced(lower: lower, axis: axis))
+            spec.fills.insert(.init(buffer: allocation.buffer, offset: 0, count: node.shape.reduce(1, *), value: 0), at: 0)
+            order.append(.kernel(spec))
+            access[Int(id)] = allocation
         case .concat(let axis):
             let allocation = allocate(node.shape)
             var lower = 0
             for input in node.inputs {
                 let inputShape = graph.nodes[Int(input)].shape
                 let source = materialised(input)
-                order.append(.step(.kernel(copyKernel(from: source, shape: inputShape, to: allocation.sliced(lower: lower, axis: axis)))))
+                order.append(.kernel(copyKernel(from: source, shape: inputShape, to: allocation.sliced(lower: lower, axis: axis))))
                 lower += inputShape[axis]
             }
             access[Int(id)] = allocation
@@ -180,146 +343,22 @@ struct Lowering<Scalar: TensorScalar> {
             let inputs = node.inputs.map { materialised($0) }
             let slot = slotCount
             slotCount += 1
-            order.append(.step(.opaque(OpaqueSpec(
+            order.append(.opaque(OpaqueSpec(
                 inputs: inputs, inputShapes: node.inputs.map { graph.nodes[Int($0)].shape }, replay: node.replay!,
-                slot: slot, name: name))))
+                slot: slot, name: name)))
             access[Int(id)] = .contiguous(.slot(slot), shape: node.shape)
+        case .unary, .binary, .compare, .reluBackward, .sum, .max:
+            // Members are lowered with their kernel; an accumulation's memory is set when its kernel is built.
+            break
         }
     }
 
-    /// Adds an elementwise node or a reduction to a cluster iterating over `shape`: the open cluster of one
-    /// of its inputs when there is one, else a new one. Inputs from elsewhere are materialised.
-    private mutating func join(_ id: Int32, shape: [Int], reading inputs: [Int32], reduction: Bool = false) {
-        // The latest open cluster of an input that iterates over `shape`, where the input is a value the
-        // kernel has (not a reduction, whose value exists only at the end).
-        var chosen = -1
-        for input in inputs {
-            let c = clusterOf[Int(input)]
-            guard c >= 0, c > chosen else { continue }
-            let cluster = clusters[c]
-            // No input may be one of the cluster's reductions: their values exist only once it has run.
-            if !cluster.isSealed && cluster.shape == shape && !inputs.contains(where: { cluster.reductions.contains($0) })
-                && cluster.members.count < clusterMemberLimit && cluster.externalInputs.count < clusterInputLimit
-            {
-                chosen = c
-            }
-        }
-        if chosen < 0 {
-            chosen = clusters.count
-            clusters.append(Cluster(shape: shape, index: chosen))
-        }
-        let cluster = clusters[chosen]
-        for input in inputs where clusterOf[Int(input)] != chosen {
-            if isScalarConstant(input) { continue }
-            _ = materialised(input)
-            cluster.externalInputs.insert(input)
-        }
-        cluster.members.append(id)
-        clusterOf[Int(id)] = chosen
-        if reduction {
-            cluster.reductions.insert(id)
-            cluster.materialised.insert(id)
-            access[Int(id)] = allocate(graph.nodes[Int(id)].shape)
-        }
-    }
-
-    /// Whether the node is a one-element constant, which kernels take as an immediate.
-    private func isScalarConstant(_ id: Int32) -> Bool {
-        let node = graph.nodes[Int(id)]
-        if case .constant = node.kind { return node.shape.reduce(1, *) == 1 }
-        return false
-    }
-
-    /// Where the node's value is in memory, materialising a cluster member (and closing its cluster, so the
-    /// kernel runs before the reader).
+    /// Where the node's value is in memory (a member's allocation, a view's access, a constant's buffer).
     private mutating func materialised(_ id: Int32) -> Access {
-        if deferredPads.contains(id) {
-            deferredPads.remove(id)
-            lowerPad(id)
+        guard let a = access[Int(id)] else {
+            preconditionFailure("compiled: \(graph.nodes[Int(id)].kind) read before it was computed")
         }
-        if let c = pendingCluster.removeValue(forKey: id), !clusters[c].isSealed {
-            clusters[c].isSealed = true
-            order.append(.cluster(c))
-        }
-        let c = clusterOf[Int(id)]
-        if c >= 0 {
-            let cluster = clusters[c]
-            if !cluster.materialised.contains(id) {
-                cluster.materialised.insert(id)
-                access[Int(id)] = allocate(graph.nodes[Int(id)].shape)
-            }
-            if !cluster.isSealed {
-                cluster.isSealed = true
-                order.append(.cluster(c))
-            }
-        }
-        return access[Int(id)]!
-    }
-
-    /// Lowers a pad: a zero buffer whose slice holds the input, written by the input's kernel when it can.
-    private mutating func lowerPad(_ id: Int32) {
-        let node = graph.nodes[Int(id)]
-        guard case .pad(let lower, let axis) = node.kind else { return }
-        let allocation = allocate(node.shape)
-        let fill = KernelSpec.Fill(buffer: allocation.buffer, offset: 0, count: node.shape.reduce(1, *), value: 0)
-        write(node.inputs[0], into: allocation.sliced(lower: lower, axis: axis), mode: Int32(BP_FUSED_STORE), fills: [fill], for: id)
-        access[Int(id)] = allocation
-    }
-
-    /// `a + pad(g)` where the pad is read only here: `a`'s buffer (or a copy of it) with `g` accumulated into
-    /// the pad's slice, by `g`'s kernel when it can. Returns false when the node is not of that form.
-    private mutating func accumulatesAPad(_ id: Int32, _ node: TraceNode<Scalar>) -> Bool {
-        guard let padIndex = node.inputs.firstIndex(where: { deferredPads.contains($0) }) else { return false }
-        let pad = node.inputs[padIndex], other = node.inputs[1 - padIndex]
-        guard pad != other, case .pad(let lower, let axis) = graph.nodes[Int(pad)].kind else { return false }
-        deferredPads.remove(pad)
-        let target: Access
-        if isDonatable(other) {
-            // The other term is read only here: accumulate into its own buffer.
-            target = materialised(other)
-        } else {
-            let source = materialised(other)
-            target = allocate(node.shape)
-            order.append(.step(.kernel(copyKernel(from: source, shape: node.shape, to: target))))
-        }
-        write(graph.nodes[Int(pad)].inputs[0], into: target.sliced(lower: lower, axis: axis),
-              mode: Int32(BP_FUSED_ACCUMULATE_SUM), fills: [], for: id)
-        access[Int(id)] = target
-        return true
-    }
-
-    /// Whether a node's buffer may become another node's: an arena allocation holding exactly the value, that
-    /// nothing else reads (and that is not a result of the program).
-    private mutating func isDonatable(_ id: Int32) -> Bool {
-        guard uses[Int(id)] == 1, soleConsumer[Int(id)] >= 0 else { return false }
-        if deferredPads.contains(id) { return true }
-        let shape = graph.nodes[Int(id)].shape
-        if let a = access[Int(id)] {
-            guard case .allocation = a.buffer else { return false }
-            return a.offset == 0 && a.isContiguous(shape: shape)
-        }
-        // A cluster member gets a fresh allocation when it is materialised.
-        return clusterOf[Int(id)] >= 0 && !clusters[clusterOf[Int(id)]].reductions.contains(id)
-    }
-
-    /// Writes `value` into `target` (a view with `value`'s shape) by `mode`, after `fills`, as an extra output of
-    /// `value`'s open kernel when it has one (then `node`'s memory is complete once that kernel has run), else
-    /// by a kernel of its own now.
-    private mutating func write(_ value: Int32, into target: Access, mode: Int32, fills: [KernelSpec.Fill], for node: Int32) {
-        let c = clusterOf[Int(value)]
-        if c >= 0, !clusters[c].isSealed, !clusters[c].reductions.contains(value),
-           clusters[c].shape == graph.nodes[Int(value)].shape
-        {
-            clusters[c].extraOutputs.append((value, target, mode))
-            clusters[c].extraFills += fills
-            pendingCluster[node] = c
-            return
-        }
-        let shape = graph.nodes[Int(value)].shape
-        var spec = copyKernel(from: materialised(value), shape: shape, to: target)
-        spec.outputs[0].mode = mode
-        spec.fills = fills
-        order.append(.step(.kernel(spec)))
+        return a
     }
 
     /// A new arena allocation for a value of `shape`.
@@ -331,7 +370,7 @@ struct Lowering<Scalar: TensorScalar> {
     /// The value of `shape` read through `source`, copied into a new contiguous allocation.
     private mutating func copied(_ source: Access, shape: [Int]) -> Access {
         let allocation = allocate(shape)
-        order.append(.step(.kernel(copyKernel(from: source, shape: shape, to: allocation))))
+        order.append(.kernel(copyKernel(from: source, shape: shape, to: allocation)))
         return allocation
     }
 
@@ -354,37 +393,35 @@ struct Lowering<Scalar: TensorScalar> {
         let m = node.shape[rank - 2], n = node.shape[rank - 1]
         let k = transposeA ? shapeA[shapeA.count - 2] : shapeA[shapeA.count - 1]
         let output = allocate(node.shape)
-        order.append(.step(.matmul(MatmulSpec(
+        order.append(.matmul(MatmulSpec(
             a: accessA, b: accessB, output: output, batch: node.shape.dropLast(2).reduce(1, *), m: m, n: n, k: k,
-            transposeA: transposeA, transposeB: transposeB))))
+            transposeA: transposeA, transposeB: transposeB)))
         access[Int(id)] = output
     }
 
     // MARK: Building a cluster's kernel
 
     /// The kernel of a cluster: one instruction per elementwise member, its external inputs as input
-    /// registers, its materialised members as outputs (reductions accumulate).
-    private func kernel(for cluster: Cluster) -> KernelSpec {
+    /// registers, its materialised members as outputs (reductions accumulate), then the pads it writes and the
+    /// accumulations into other buffers, in node order.
+    private mutating func kernel(for cluster: Cluster) -> KernelSpec {
         var spec = KernelSpec(shape: cluster.shape)
         var register: [Int32: Int32] = [:]
         var constantRegisters: [UInt64: Int32] = [:]
         var next: Int32 = 0
-        // Inputs first: registers 0..<inputs.
-        var external: [Int32] = []
         for member in cluster.members {
             for input in graph.nodes[Int(member)].inputs where clusterOf[Int(input)] != cluster.index {
                 if isScalarConstant(input) || register[input] != nil { continue }
                 register[input] = next
                 next += 1
-                external.append(input)
                 let inputShape = graph.nodes[Int(input)].shape
-                spec.inputs.append(access[Int(input)]!.broadcast(from: inputShape, to: cluster.shape))
+                spec.inputs.append(materialised(input).broadcast(from: inputShape, to: cluster.shape))
             }
         }
         func operand(_ input: Int32) -> Int32 {
             if let r = register[input] { return r }
             // A one-element constant: an immediate in a scalar register.
-            let value = Double(constants[constantBuffer[input]!].withScalarBuffer { $0[0] })
+            let value = Double(graph.nodes[Int(input)].constant!.withScalarBuffer { $0[0] })
             if let r = constantRegisters[value.bitPattern] { return r }
             let r = next
             next += 1
@@ -428,14 +465,39 @@ struct Lowering<Scalar: TensorScalar> {
                 spec.outputs.append(.init(access: access[Int(member)]!, register: destination, mode: Int32(BP_FUSED_STORE)))
             }
         }
-        for extra in cluster.extraOutputs {
-            spec.outputs.append(.init(access: extra.access, register: register[extra.member]!, mode: extra.mode))
+        for write in cluster.writes.sorted() {
+            if let writer = padWriters[write] {
+                // A pad: zeros, then the member stored into its slice.
+                guard case .pad(let lower, let axis) = graph.nodes[Int(write)].kind else { continue }
+                let target = access[Int(write)]!
+                spec.fills.append(.init(buffer: target.buffer, offset: target.offset, count: graph.nodes[Int(write)].shape.reduce(1, *), value: 0))
+                spec.outputs.append(.init(
+                    access: region(of: target.sliced(lower: lower, axis: axis), through: writer),
+                    register: register[writer.member]!, mode: Int32(BP_FUSED_STORE)))
+            } else if let (pad, other) = accumulations[write], let writer = padWriters[pad],
+                      case .pad(let lower, let axis) = graph.nodes[Int(pad)].kind
+            {
+                // An accumulation: the member added into the pad's slice of the other term's buffer.
+                let target = materialised(other)
+                access[Int(write)] = target
+                spec.outputs.append(.init(
+                    access: region(of: target.sliced(lower: lower, axis: axis), through: writer),
+                    register: register[writer.member]!, mode: Int32(BP_FUSED_ACCUMULATE_SUM)))
+            }
         }
-        spec.fills = cluster.extraFills + spec.fills
         spec.registerCount = next
         return spec
     }
 
+    /// The access of a pad's slice for the member that fills it (through the pad input's reshape if any).
+    private func region(of slice: Access, through writer: (member: Int32, reshape: Int32?)) -> Access {
+        guard let reshape = writer.reshape else { return slice }
+        let from = graph.nodes[Int(reshape)].shape, to = graph.nodes[Int(writer.member)].shape
+        guard let mapped = slice.reshaped(from: from, to: to) else {
+            preconditionFailure("compiled: a pad's slice cannot be read with the shape \(to)")
+        }
+        return mapped
+    }
 }
 
 extension Comparison {

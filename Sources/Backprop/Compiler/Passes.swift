@@ -33,10 +33,11 @@ extension Graph {
         var seen: [NodeKey: Int32] = [:]
         var scalarConstants: [UInt64: Int32] = [:]
 
+        /// The value of a constant whose elements are all one value (a scalar, or a broadcast one).
         func constantValue(_ node: Int32) -> Scalar? {
             let n = rebuilt[Int(node)]
-            guard case .constant = n.kind, let c = n.constant, c.scalarCount == 1 else { return nil }
-            return c.withScalarBuffer { $0[0] }
+            guard case .constant = n.kind, let c = n.constant, c.scalarCount >= 1 else { return nil }
+            return c.withScalarBuffer { values in values.allSatisfy { $0 == values[0] } ? values[0] : nil }
         }
 
         for (i, node) in nodes.enumerated() {

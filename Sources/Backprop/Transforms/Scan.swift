@@ -153,6 +153,16 @@ struct ScanLoop<Scalar: TensorScalar> {
         let program = Program(graph: graph)
         if getenv("BACKPROP_DEBUG_COMPILE") != nil {
             print("scan body: trace \(sub.nodes.count) nodes, optimized \(graph.nodes.count), kernels \(program.kernelCount), instructions \(program.instructionCount), steps \(program.steps.count)")
+            if getenv("BACKPROP_DEBUG_COMPILE").map({ String(cString: $0) }) == "2" {
+                for (i, n) in graph.nodes.enumerated() { print("  %\(i) = \(n.kind) \(n.inputs) \(n.shape)") }
+                for step in program.steps {
+                    if case .sequence(_, let kernels) = step {
+                        for k in kernels {
+                            print("  kernel \(k.spec.shape): in \(k.spec.inputs.map { "\($0.buffer)@\($0.offset)\($0.strides)" }) ops \(k.spec.instructions.map { $0.op }) out \(k.spec.outputs.map { "\($0.access.buffer)@\($0.access.offset)m\($0.mode)" })")
+                        }
+                    }
+                }
+            }
         }
         let captured = sub.captured
         let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
@@ -178,7 +188,6 @@ struct ScanLoop<Scalar: TensorScalar> {
         let body = self.body
         let reversed = Array((0..<steps).reversed())
         func reverse(_ t: Tensor<Scalar>) -> Tensor<Scalar> { steps <= 1 ? t : t.gathering(atIndices: reversed, alongAxis: 0) }
-        let stepLayout = layout.step
         let ny = layout.yShapes.count
         let zeros = parameters.map { Tensor<Scalar>.zeros(shape: $0.shape) }
         let (accumulated, xCotangents) = scan(
@@ -188,11 +197,13 @@ struct ScanLoop<Scalar: TensorScalar> {
             let gc = Array(acc[0..<nc]), gp = Array(acc[nc...])
             let c = Array(step[0..<nc]), x = Array(step[nc..<(nc + nx)])
             let gy = Array(step[(nc + nx)..<(nc + nx + ny)]), gHistory = Array(step[(nc + nx + ny)...])
-            let (_, pull) = valueWithPullback(at: c + x + p) { a in
+            // The pullback of the step at (gc, gy): the gradient of ⟨outputs, (gc, gy)⟩, which needs no packing
+            // of the outputs or the cotangents into one vector.
+            let seeds = gc + gy
+            let grads = gradient(at: c + x + p) { a in
                 let (next, y) = body(Array(a[0..<nc]), Array(a[nc..<(nc + nx)]), Array(a[(nc + nx)...]))
-                return stepLayout.pack(next + y)
+                return zip(next + y, seeds).map { ($0 * $1).sum() }.reduce(Tensor(0), +)
             }
-            let grads = pull(stepLayout.pack(gc + gy))
             // The carry before this step was also an output (the history): its cotangent adds in.
             let carry = zip(grads[0..<nc], gHistory).map { $0 + $1 }
             return (carry + zip(gp, grads[(nc + nx)...]).map { $0 + $1 }, Array(grads[nc..<(nc + nx)]))
