@@ -12,13 +12,10 @@ struct DocumentationExampleTests {
         var optimizer = Adam<Float>(learningRate: 1e-3)
         for epoch in 0..<20 {
             for batch in DataLoader(dataset: train, batchSize: 32, seed: 0).batches(epoch: epoch) {
-                let network = model
-                let gradients = gradient(at: model.parameters) { parameters in
-                    var m = network
-                    m.parameters = parameters
-                    return softmaxCrossEntropy(logits: m(batch.features), labels: batch.labels)
+                let gradient = gradient(at: model) { m in
+                    softmaxCrossEntropy(logits: m(batch.features), labels: batch.labels)
                 }
-                optimizer.update(&model.parameters, along: gradients)
+                optimizer.update(&model, along: gradient)
             }
         }
         let testAccuracy = accuracy(predictions: predictedClasses(model(test.features)), labels: test.labels)  // about 0.98

@@ -100,4 +100,58 @@ struct DocumentationTests {
             #expect(candidates.contains { FileManager.default.fileExists(atPath: $0) }, "\(document) names \(path), which does not exist")
         }
     }
+
+    /// The programs of Examples/, as (name, text of main.swift).
+    static var examplePrograms: [(name: String, text: String)] {
+        let sources = root.appendingPathComponent("Examples/Sources")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: sources.path)) ?? []).sorted()
+        return names.compactMap { name in
+            (try? String(contentsOf: sources.appendingPathComponent("\(name)/main.swift"), encoding: .utf8)).map { (name, $0) }
+        }
+    }
+
+    /// Significant lines without comment lines.
+    static func codeLines(_ lines: [String]) -> [String] { lines.filter { !$0.hasPrefix("//") } }
+
+    /// Examples/ is a package of its own that `swift test` does not build: each program's code (comment
+    /// lines aside) must appear line for line in a test (`ExampleProgramTests`), which compiles and runs it.
+    @Test func everyExampleProgramIsTestedVerbatim() throws {
+        let programs = Self.examplePrograms
+        #expect(programs.map(\.name).contains("SineRegression") && programs.map(\.name).contains("CustomClassifier"))
+        let tests = Self.testedCode.filter { $0.key.hasPrefix("Tests/") }.mapValues(Self.codeLines)
+        for (name, text) in programs {
+            let wanted = Self.codeLines(Self.significantLines(text))
+            let found = tests.contains { _, lines in
+                lines.count >= wanted.count
+                    && (0...(lines.count - wanted.count)).contains { lines[$0..<($0 + wanted.count)].elementsEqual(wanted) }
+            }
+            #expect(found, "Examples/Sources/\(name)/main.swift is in no test line for line")
+        }
+    }
+
+    /// Issue #21's user test of what a model of one's own takes: in the examples' custom models, every line
+    /// is a stored layer, the signature of `callAsFunction` or its maths (or a brace); the count of other
+    /// lines (names, parameter lists, getters and setters, typealiases) is zero.
+    @Test(arguments: [("SineRegression", "SineModel"), ("CustomClassifier", "DigitClassifier")])
+    func aCustomModelIsItsLayersAndItsMathsAlone(_ program: String, _ model: String) throws {
+        let text = try Self.read("Examples/Sources/\(program)/main.swift")
+        let lines = Self.significantLines(text)
+        let start = try #require(lines.firstIndex(of: "struct \(model): Layer {"))
+        var depth = 1, index = start + 1
+        var properties = 0, maths = 0, other: [String] = []
+        var inCall = false
+        while depth > 0 {
+            let line = lines[index]
+            index += 1
+            let opened = line.filter { $0 == "{" }.count, closed = line.filter { $0 == "}" }.count
+            defer { depth += opened - closed }
+            if line == "}" { if depth == 2 { inCall = false }; continue }
+            if depth == 1 && line.hasPrefix("func callAsFunction(") && line.hasSuffix("{") { inCall = true; continue }
+            if inCall { maths += 1; continue }
+            if depth == 1 && line.hasPrefix("var ") && opened == 0 { properties += 1; continue }
+            other.append(line)
+        }
+        #expect(properties > 0 && maths > 0)
+        #expect(other.isEmpty, "\(model) has \(other.count) lines beyond its layers and maths: \(other)")
+    }
 }

@@ -1,5 +1,5 @@
-// The digits MLP: 64-128-10 with ReLU, Adam, softmax cross-entropy, mini-batches of 32, written out as
-// the loop a PyTorch user knows (forward, loss, backward, step), on the digits bundled with BackpropNN.
+// The digits MLP: 64-128-10 with ReLU, Adam, softmax cross-entropy, mini-batches of 32, written as a loop
+// of forward, loss, gradient (a value of the model's type) and step, on the digits bundled with BackpropNN.
 import BackpropNN
 import Foundation
 
@@ -11,16 +11,13 @@ var model = Sequential<Float>.multilayerPerceptron(widths: [64, 128, 10], activa
 var optimizer = Adam<Float>(learningRate: 1e-3)
 let loader = DataLoader(dataset: trainSet, batchSize: 32, shuffles: true, seed: 0)
 
-for epoch in 0..<30 {
+for epoch in 0..<20 {
     var totalLoss = 0.0
     for batch in loader.batches(epoch: epoch) {
-        let network = model
-        let (loss, gradients) = valueWithGradient(at: model.parameters) { parameters in
-            var m = network
-            m.parameters = parameters
-            return softmaxCrossEntropy(logits: m(batch.features), labels: batch.labels)
+        let (loss, gradient) = valueWithGradient(at: model) { m in
+            softmaxCrossEntropy(logits: m(batch.features), labels: batch.labels)
         }
-        optimizer.update(&model.parameters, along: gradients)
+        optimizer.update(&model, along: gradient)
         totalLoss += Double(loss.scalar) * Double(batch.labels.count)
     }
     if epoch % 5 == 4 {
@@ -32,5 +29,6 @@ for epoch in 0..<30 {
 
 let predictions = predictedClasses(withoutRecording { model(testSet.features) })
 print(ConfusionMatrix(predictions: predictions, labels: testSet.labels, classCount: 10))
-try Checkpoint(model: model).save(to: URL(fileURLWithPath: "digits-mlp.safetensors"))
-print("saved digits-mlp.safetensors (loads into PyTorch's nn.Sequential(Linear(64,128), ReLU(), Linear(128,10)))")
+let url = FileManager.default.temporaryDirectory.appendingPathComponent("digits-mlp.safetensors")
+try Checkpoint(model: model).save(to: url)
+print("saved \(url.path) (loads into PyTorch's nn.Sequential(Linear(64,128), ReLU(), Linear(128,10)))")
