@@ -6,11 +6,18 @@ import CBackpropKernels
 /// A training step allocates and frees the same large arrays (activations, gradients) every time. With
 /// glibc's default, adaptive settings, arrays of a few hundred kB and more go back to the operating system
 /// when freed and come back as fresh pages on the next step, so every step pays a page fault per 4 kB
-/// (30-45% of `backprop bench mlp-step` on the project's machines). So by default, from the moment the
-/// library is loaded, freed blocks up to 32 MB are served again from the heap and up to 512 MB of free
-/// heap is kept (PyTorch's caching allocator makes the same trade). Set the environment variable
-/// `BACKPROP_RETAINED_MEMORY` to a number of bytes to change the bound before start-up (0 keeps the C
-/// library's behaviour), or call `retainFreedMemory(upTo:)` and `releaseFreedMemory()` at run time.
+/// (30-45% of `backprop-bench mlp-step` on the project's machines). A program that trains should therefore
+/// ask, once at start, for freed blocks up to 32 MB to be served again from the heap and for some free heap
+/// to be kept (PyTorch's caching allocator makes the same trade):
+///
+/// ```swift
+/// TensorMemory.retainFreedMemory(upTo: BackpropSettings.current.retainedMemory)  // 512 MB unless set
+/// ```
+///
+/// The library never changes the allocator by itself (loading it changes nothing): the command-line tools
+/// (`backprop`, `backprop-bench`, `backprop-mpi`) make that call at start, with the bound from the
+/// environment variable `BACKPROP_RETAINED_MEMORY` (bytes; 0 keeps the C library's behaviour).
+/// `releaseFreedMemory()` gives the kept memory back.
 ///
 /// The settings are process-wide. On C libraries other than glibc they do nothing.
 public enum TensorMemory {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backprop
 import Foundation
 
 /// A problem with the user's input (a formula, a file, a flag value): the tool prints `message` on stderr
@@ -34,9 +35,14 @@ extension ParsableCommand {
     /// `prefix` starts every message (e.g. a rank's name in a multi-process run). An unknown subcommand
     /// and an option given twice are user errors (`parseCheckingArguments`); `movedSubcommands` says where
     /// retired subcommands went.
+    ///
+    /// Before parsing, it keeps freed tensor memory for reuse up to `BackpropSettings.current.retainedMemory`
+    /// (`BACKPROP_RETAINED_MEMORY`, 512 MB unless set): training steps free and reallocate the same large
+    /// arrays, and without this they pay a page fault per 4 kB every step (see `TensorMemory`).
     public static func mainReportingErrors(
         arguments: [String]? = nil, prefix: String = "", movedSubcommands: [String: String] = [:]
     ) -> Never {
+        TensorMemory.retainFreedMemory(upTo: BackpropSettings.current.retainedMemory)
         do {
             var command = try parseCheckingArguments(arguments, movedSubcommands: movedSubcommands)
             try command.run()

@@ -1,5 +1,4 @@
 #include "CBackpropKernels.h"
-#include <stdlib.h>
 
 int bp_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -30,6 +29,11 @@ int bp_cpu_has_vector_kernels(void) {
 
 _Atomic long bp_recording_disabled_scopes = 0;
 
+/// The best path the process allows: 2 (AVX-512), 1 (AVX2+FMA or NEON) or 0 (portable). Set by the Swift
+/// library from its settings (BACKPROP_DISABLE_AVX2 / BACKPROP_DISABLE_AVX512) through
+/// bp_kernels_limit_path; every path the CPU has until then.
+static int path_limit = 2;
+
 /// Cached decision: -1 until first asked, then 0 or 1. Racing first calls compute the same value,
 /// and the atomic access keeps the race defined.
 static int use_avx2_cache = -1;
@@ -45,7 +49,7 @@ int bp_kernels_use_avx2(void) {
     if (thread_override >= 0) return thread_override != 0;
     int cached = __atomic_load_n(&use_avx2_cache, __ATOMIC_RELAXED);
     if (cached < 0) {
-        cached = bp_cpu_has_vector_kernels() && getenv("BP_DISABLE_AVX2") == NULL;
+        cached = bp_cpu_has_vector_kernels() && __atomic_load_n(&path_limit, __ATOMIC_RELAXED) >= 1;
         __atomic_store_n(&use_avx2_cache, cached, __ATOMIC_RELAXED);
     }
     return cached;
@@ -55,10 +59,17 @@ int bp_kernels_use_avx512(void) {
     if (thread_override >= 0) return thread_override == 2;
     int cached = __atomic_load_n(&use_avx512_cache, __ATOMIC_RELAXED);
     if (cached < 0) {
-        cached = bp_kernels_use_avx2() && bp_cpu_has_avx512() && getenv("BP_DISABLE_AVX512") == NULL;
+        cached = bp_kernels_use_avx2() && bp_cpu_has_avx512() && __atomic_load_n(&path_limit, __ATOMIC_RELAXED) >= 2;
         __atomic_store_n(&use_avx512_cache, cached, __ATOMIC_RELAXED);
     }
     return cached;
+}
+
+void bp_kernels_limit_path(int limit) {
+    __atomic_store_n(&path_limit, limit < 0 ? 0 : limit, __ATOMIC_RELAXED);
+    // Decided again on the next call, under the new limit.
+    __atomic_store_n(&use_avx2_cache, -1, __ATOMIC_RELAXED);
+    __atomic_store_n(&use_avx512_cache, -1, __ATOMIC_RELAXED);
 }
 
 void bp_kernels_set_use_avx2(int enabled) {

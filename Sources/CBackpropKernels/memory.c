@@ -1,7 +1,6 @@
 // Allocator settings for tensor memory: keep freed blocks for later tensors instead of returning them to
 // the operating system (glibc only; elsewhere the system allocator's defaults stay).
 #include "CBackpropKernels.h"
-#include <stdlib.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -45,13 +44,4 @@ int bp_release_free_memory(void) {
 #else
     return 0;
 #endif
-}
-
-/// Applied when the library is loaded, so that every program using it reuses tensor memory without
-/// asking: BACKPROP_RETAINED_MEMORY (bytes; 0 keeps the C library's behaviour) or 512 MB.
-__attribute__((constructor)) static void bp_memory_defaults(void) {
-    long bytes = 512L << 20;
-    const char *setting = getenv("BACKPROP_RETAINED_MEMORY");
-    if (setting && *setting) bytes = atol(setting);
-    if (bytes > 0) bp_retain_freed_memory(bytes);
 }

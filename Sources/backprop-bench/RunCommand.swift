@@ -21,15 +21,15 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "End with one JSON object holding every result.")
     var json = false
 
-    @Flag(help: "Give freed memory back to the system as the C library does by default, instead of the library's default reuse (TensorMemory).")
+    @Flag(help: "Give freed memory back to the system as the C library does by default, instead of the reuse every tool sets up at start (BACKPROP_RETAINED_MEMORY, TensorMemory).")
     var defaultAllocator = false
 
     @Option(help: "The moons data set for micrograd-mlp (default: the copy bundled with backprop-bench).")
     var moons: String?
 
     func run() throws {
-        // Training loops free and reallocate the same large arrays every step; keep that memory in the
-        // process (the library's opt-in allocator setting) rather than re-faulting fresh pages each step.
+        // Training loops free and reallocate the same large arrays every step; the tool keeps that memory
+        // in the process (mainReportingErrors) rather than re-faulting fresh pages each step, unless asked not to.
         if defaultAllocator { TensorMemory.retainFreedMemory(upTo: 0) }
         var all = benchWorkloads()
         let known = Set(all.keys).union([microgradWorkloadName])

@@ -18,33 +18,6 @@ let gemmParallelThreshold = 1 << 21
 /// from cache: splitting their columns halves the memory each core streams.
 let narrowGemmParallelThreshold = 1 << 18
 
-/// How many threads large products, elementwise loops and convolutions are split over: `BACKPROP_THREADS`
-/// when it is set (for example 1 per rank when several processes share a machine), else the number of
-/// processors the process may run on (an MPI rank bound to one core gets 1). Read once, when first needed.
-let gemmThreadCount: Int = {
-    #if canImport(Glibc) || canImport(Darwin) || canImport(Musl)
-    let usable = Int(bp_usable_processors())
-    let setting = getenv("BACKPROP_THREADS").map { String(cString: $0) }
-    let (count, problem) = threadCount(setting: setting, online: usable)
-    if let problem {
-        // Standard error, unbuffered (the C `stderr` global is not concurrency-safe to name from Swift).
-        let line = Array("backprop: \(problem)\n".utf8)
-        _ = line.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count) }
-    }
-    return count
-    #else
-    return 1
-    #endif
-}()
-
-/// The thread count for a `BACKPROP_THREADS` setting (nil when unset) on a machine with `online`
-/// processors, and a warning when the setting is not a whole number from 1 to 1024 (it is then ignored).
-func threadCount(setting: String?, online: Int) -> (count: Int, problem: String?) {
-    guard let setting else { return (online, nil) }
-    if let n = Int(setting), (1...1024).contains(n) { return (n, nil) }
-    return (online, "BACKPROP_THREADS=\(setting) is not a whole number from 1 to 1024; using \(online) threads")
-}
-
 /// The signature shared by bp_sgemm and bp_dgemm, for one generic splitting routine.
 typealias GemmKernel<Scalar> = @Sendable (
     Int32, Int32, Int, Int, Int, Scalar, UnsafePointer<Scalar>?, Int, UnsafePointer<Scalar>?, Int, Scalar,
@@ -79,7 +52,7 @@ private func runGemm<Scalar: Sendable>(
     let splitColumns = n >= m
     let unit = splitColumns ? 32 : 12
     let length = splitColumns ? n : m
-    let parts = min(gemmThreadCount, length / unit)
+    let parts = min(parallelThreadCount, length / unit)
     // A product of few rows streams all of B from memory for little arithmetic: two cores each reading
     // half of B finish sooner even when the product is small.
     let threshold = m < 12 ? narrowGemmParallelThreshold : gemmParallelThreshold

@@ -9,7 +9,7 @@ let elementwiseParallelThreshold = 1 << 16
 /// `body` must only touch the elements of its range. The calling thread's kernel-path override (tests) is
 /// carried to the workers.
 func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
-    let parts = Swift.min(gemmThreadCount, count / Swift.max(elementwiseParallelThreshold / 2, 1))
+    let parts = Swift.min(parallelThreadCount, count / Swift.max(elementwiseParallelThreshold / 2, 1))
     guard count >= elementwiseParallelThreshold, parts >= 2 else {
         if count > 0 { body(0..<count) }
         return
@@ -31,7 +31,7 @@ func concurrentPerformKeepingKernelPath(iterations: Int, _ body: @Sendable (Int)
     withoutActuallyEscaping(body) { body in
         let job = ParallelJob(body: body, kernelPath: override)
         withExtendedLifetime(job) {
-            bp_parallel_run(iterations, Int32(gemmThreadCount), { context, part in
+            bp_parallel_run(iterations, Int32(parallelThreadCount), { context, part in
                 Unmanaged<ParallelJob>.fromOpaque(context!).takeUnretainedValue().run(part)
             }, Unmanaged.passUnretained(job).toOpaque())
         }

@@ -84,7 +84,7 @@ extension Tensor {
             values.withUnsafeMutableBufferPointer { destination in
                 let pointers = PatchPointers(source: source.baseAddress!, destination: destination.baseAddress!)
                 let work = rows * columns
-                let parts = work >= elementwiseParallelThreshold ? Swift.min(gemmThreadCount, rows) : 1
+                let parts = work >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, rows) : 1
                 let chunk = (rows + parts - 1) / parts
                 let body: @Sendable (Int) -> Void = { part in
                     let lower = part * chunk, upper = Swift.min(rows, lower + chunk)
@@ -122,7 +122,7 @@ extension Tensor {
             values.withUnsafeMutableBufferPointer { destination in
                 let pointers = PatchPointers(source: source.baseAddress!, destination: destination.baseAddress!)
                 // Channel c's rows write only channel c of the image: split the channels across threads.
-                let parts = self.shape[0] * self.shape[1] >= elementwiseParallelThreshold ? Swift.min(gemmThreadCount, c) : 1
+                let parts = self.shape[0] * self.shape[1] >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, c) : 1
                 let chunk = (c + parts - 1) / parts
                 let body: @Sendable (Int) -> Void = { part in
                     let lower = part * chunk, upper = Swift.min(c, lower + chunk)

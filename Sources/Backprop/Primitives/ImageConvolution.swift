@@ -41,7 +41,7 @@ private struct ConvolutionPointers<Scalar>: @unchecked Sendable {
 /// Runs `body(images, part)` over contiguous ranges of the `n` images, on several threads when the work
 /// is large.
 private func forEachImageRange(_ n: Int, work: Int, _ body: @escaping @Sendable (Range<Int>, Int) -> Void) -> Int {
-    let parts = work >= elementwiseParallelThreshold ? Swift.min(gemmThreadCount, n) : 1
+    let parts = work >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, n) : 1
     let chunk = (n + parts - 1) / Swift.max(parts, 1)
     let run: @Sendable (Int) -> Void = { part in
         let range = (part * chunk)..<Swift.min(n, (part + 1) * chunk)
@@ -155,7 +155,7 @@ extension Tensor {
         precondition(g.shape == [s.n, s.o, s.oh, s.ow],
                      "conv2d weight gradient: gradient of shape \(g.shape) does not match \([s.n, s.o, s.oh, s.ow])")
         let size = s.o * s.patchRows
-        let threads = Swift.min(gemmThreadCount, Swift.max(s.n, 1))
+        let threads = Swift.min(parallelThreadCount, Swift.max(s.n, 1))
         // One partial sum per thread, added up at the end.
         var partials = [Scalar](repeating: 0, count: threads * size)
         x.withScalarBuffer { xp in

@@ -35,7 +35,7 @@ extension Tensor {
                         // Each product below the threshold runs on one thread (gemm does not split it): split
                         // the batch across the cores instead, when there is enough work in all.
                         let (each, overflow) = m.multipliedReportingOverflow(by: n * k)
-                        let parts = Swift.min(gemmThreadCount, batch)
+                        let parts = Swift.min(parallelThreadCount, batch)
                         if !overflow && each < gemmParallelThreshold && each * batch >= gemmParallelThreshold && parts >= 2 {
                             concurrentPerformKeepingKernelPath(iterations: parts) { part in
                                 for i in stride(from: part, to: batch, by: parts) { multiply(i) }

@@ -46,7 +46,7 @@ private func windowMaximumPositions<Scalar: TensorScalar>(_ input: Tensor<Scalar
             let pointers = PoolPointers(source: p.baseAddress!, positions: out.baseAddress!)
             let planes = n * c
             let work = planes * oh * ow * geometry.kernel.height * geometry.kernel.width
-            let parts = work >= elementwiseParallelThreshold ? Swift.min(gemmThreadCount, planes) : 1
+            let parts = work >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, planes) : 1
             let chunk = (planes + parts - 1) / Swift.max(parts, 1)
             let body: @Sendable (Int) -> Void = { part in
                 for plane in (part * chunk)..<Swift.min(planes, (part + 1) * chunk) {

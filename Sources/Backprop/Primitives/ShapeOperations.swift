@@ -77,7 +77,7 @@ extension Tensor {
                     let matrices = shape[..<(rank - 2)].reduce(1, *)
                     let pointers = LoopPointers(inputs: [p.baseAddress!], output: out.baseAddress!)
                     // Large batches are split across the cores by matrix.
-                    let parts = count >= elementwiseParallelThreshold ? Swift.min(gemmThreadCount, matrices) : 1
+                    let parts = count >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, matrices) : 1
                     let chunk = (matrices + parts - 1) / Swift.max(parts, 1)
                     let body: @Sendable (Int) -> Void = { part in
                     for m in (part * chunk)..<Swift.min(matrices, (part + 1) * chunk) {

@@ -30,14 +30,19 @@ static inline void bp_recording_disabled_scopes_add(long delta) {
     atomic_fetch_add_explicit(&bp_recording_disabled_scopes, delta, memory_order_relaxed);
 }
 
-/// Returns 1 when the kernels take their vector path (AVX2+FMA on x86-64; NEON for GEMM on arm64), else 0.
-/// Honours the environment variable BP_DISABLE_AVX2 (any value; the name is historical) read once, so the
-/// portable path can be exercised on any machine.
+/// Returns 1 when the kernels take their vector path (AVX2+FMA on x86-64; NEON for GEMM on arm64), else 0:
+/// the CPU has it and bp_kernels_limit_path allows it (decided once, cached).
 int bp_kernels_use_avx2(void);
 
 /// Returns 1 when the kernels that have an AVX-512 version (GEMM) take it: the vector path is on, the CPU
-/// has AVX-512, and the environment variable BP_DISABLE_AVX512 (read once) is unset; else 0.
+/// has AVX-512, and bp_kernels_limit_path allows it; else 0.
 int bp_kernels_use_avx512(void);
+
+/// Allows at most path `limit` for every thread without an override: 2 (AVX-512), 1 (AVX2+FMA or NEON),
+/// 0 (portable). The kernels read no environment variable: the Swift library passes its settings
+/// (BACKPROP_DISABLE_AVX2, BACKPROP_DISABLE_AVX512) here when it reads them. Until then every path the CPU
+/// has is allowed.
+void bp_kernels_limit_path(int limit);
 
 /// Chooses the path for later calls on the calling thread only: AVX-512 when `enabled` is 2 or more and the
 /// CPU has it, else AVX2+FMA when `enabled` is positive and the CPU has it, portable when 0, the automatic
@@ -76,7 +81,8 @@ char *bp_call_stack_symbols(int depth);
 /// operating system, and to serve blocks up to 32 MB from that pool rather than from fresh mmap pages
 /// (glibc's M_TRIM_THRESHOLD and M_MMAP_THRESHOLD; process-wide). `bytes` <= 0 sets glibc's usual 128 kB
 /// thresholds back. Returns 1 when retention is on afterwards, 0 otherwise (also when the C library has no
-/// such settings). Applied at load time with BACKPROP_RETAINED_MEMORY bytes (default 512 MB).
+/// such settings). Nothing calls it when the library is loaded: programs ask for it (the Swift library's
+/// `TensorMemory.retainFreedMemory(upTo:)`, which the command-line tools call at start).
 int bp_retain_freed_memory(long bytes);
 
 /// The bound in force (0 when freed memory is returned as usual).
