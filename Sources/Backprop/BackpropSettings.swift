@@ -114,5 +114,10 @@ func threadCount(setting: String?, online: Int) -> (count: Int, problem: String?
 /// kernel path).
 let parallelThreadCount: Int = BackpropSettings.current.threadCount
 
+/// Reads the settings if they have not been read yet, so that the kernel path they allow is in force before
+/// a kernel runs (every `_ScalarKernels` member of Float and Double calls it; after the first read it costs
+/// one check).
+@inline(__always) func useKernelSettings() { _ = parallelThreadCount }
+
 /// The former name of `parallelThreadCount`, still read by the compiled-program code.
 var gemmThreadCount: Int { parallelThreadCount }

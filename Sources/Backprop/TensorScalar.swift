@@ -10,7 +10,7 @@ import Musl
 ///
 /// The elementary functions are requirements so that generic tensor code calls the C library's
 /// concrete implementation for each type.
-public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible
+public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible, _ScalarKernels
 where Self.RawSignificand: FixedWidthInteger {
     /// e raised to `x`.
     static func exp(_ x: Self) -> Self

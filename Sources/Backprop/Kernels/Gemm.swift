@@ -102,21 +102,11 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Dou
             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 }
 
-/// C = alpha * op(A) * op(B) + beta * C for generic code: forwards to the `Float` or `Double` version.
+/// C = alpha * op(A) * op(B) + beta * C for generic code: the scalar type's `_gemm` (the `Float` or `Double`
+/// version above).
 func gemm<Scalar: TensorScalar>(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Scalar,
                                 a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
                                 beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int) {
-    if Scalar.self == Float.self {
-        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-             alpha: unsafeBitCast(alpha, to: Float.self), a: kernelPointer(a, as: Float.self), lda: lda,
-             b: kernelPointer(b, as: Float.self), ldb: ldb, beta: unsafeBitCast(beta, to: Float.self),
-             c: kernelPointer(c, as: Float.self), ldc: ldc)
-    } else if Scalar.self == Double.self {
-        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-             alpha: unsafeBitCast(alpha, to: Double.self), a: kernelPointer(a, as: Double.self), lda: lda,
-             b: kernelPointer(b, as: Double.self), ldb: ldb, beta: unsafeBitCast(beta, to: Double.self),
-             c: kernelPointer(c, as: Double.self), ldc: ldc)
-    } else {
-        unsupportedKernelScalar(Scalar.self)
-    }
+    Scalar._gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 }

@@ -242,36 +242,14 @@ private func convolve<Scalar: TensorScalar>(
 private func copyImagePatches<Scalar: TensorScalar>(
     _ image: UnsafePointer<Scalar>, into patches: UnsafeMutablePointer<Scalar>, _ s: ConvolutionSizes, _ g: WindowGeometry
 ) {
-    let (kh, kw, sh, sw, ph, pw, dh, dw) = (g.kernel.height, g.kernel.width, g.stride.height, g.stride.width,
-                                           g.padding.height, g.padding.width, g.dilation.height, g.dilation.width)
-    if Scalar.self == Float.self {
-        bp_sunfold_image(UnsafeRawPointer(image).assumingMemoryBound(to: Float.self),
-                         UnsafeMutableRawPointer(patches).assumingMemoryBound(to: Float.self),
-                         s.c, s.h, s.w, kh, kw, sh, sw, ph, pw, dh, dw, s.oh, s.ow)
-    } else if Scalar.self == Double.self {
-        bp_dunfold_image(UnsafeRawPointer(image).assumingMemoryBound(to: Double.self),
-                         UnsafeMutableRawPointer(patches).assumingMemoryBound(to: Double.self),
-                         s.c, s.h, s.w, kh, kw, sh, sw, ph, pw, dh, dw, s.oh, s.ow)
-    } else {
-        unfoldRows(source: image, destination: patches, rows: 0..<s.patchRows, n: 1, c: s.c, h: s.h, w: s.w, oh: s.oh, ow: s.ow, geometry: g)
-    }
+    Scalar._unfoldImage(image, into: patches, channels: s.c, height: s.h, width: s.w, outputHeight: s.oh,
+                        outputWidth: s.ow, geometry: g)
 }
 
 /// Adds one image's [C·kh·kw, Ho·Wo] patch gradient back into its C×H×W gradient at `image`.
 private func addImagePatches<Scalar: TensorScalar>(
     _ patches: UnsafePointer<Scalar>, into image: UnsafeMutablePointer<Scalar>, _ s: ConvolutionSizes, _ g: WindowGeometry
 ) {
-    let (kh, kw, sh, sw, ph, pw, dh, dw) = (g.kernel.height, g.kernel.width, g.stride.height, g.stride.width,
-                                           g.padding.height, g.padding.width, g.dilation.height, g.dilation.width)
-    if Scalar.self == Float.self {
-        bp_sfold_image(UnsafeRawPointer(patches).assumingMemoryBound(to: Float.self),
-                       UnsafeMutableRawPointer(image).assumingMemoryBound(to: Float.self),
-                       s.c, s.h, s.w, kh, kw, sh, sw, ph, pw, dh, dw, s.oh, s.ow)
-    } else if Scalar.self == Double.self {
-        bp_dfold_image(UnsafeRawPointer(patches).assumingMemoryBound(to: Double.self),
-                       UnsafeMutableRawPointer(image).assumingMemoryBound(to: Double.self),
-                       s.c, s.h, s.w, kh, kw, sh, sw, ph, pw, dh, dw, s.oh, s.ow)
-    } else {
-        foldChannels(source: patches, destination: image, channels: 0..<s.c, n: 1, c: s.c, h: s.h, w: s.w, oh: s.oh, ow: s.ow, geometry: g)
-    }
+    Scalar._foldImage(patches, into: image, channels: s.c, height: s.h, width: s.w, outputHeight: s.oh,
+                      outputWidth: s.ow, geometry: g)
 }

@@ -70,19 +70,8 @@ private func maximumPositions<Scalar: TensorScalar>(
     _ p: PoolPointers<Scalar>, plane: Int, h: Int, w: Int, oh: Int, ow: Int, geometry g: WindowGeometry
 ) {
     let out = p.positions + plane * oh * ow
-    if Scalar.self == Float.self {
-        bp_smax_pool_positions(
-            UnsafeRawPointer(p.source + plane * h * w).assumingMemoryBound(to: Float.self), out, 1, h, w, oh, ow,
-            g.kernel.height, g.kernel.width, g.stride.height, g.stride.width, g.padding.height, g.padding.width,
-            g.dilation.height, g.dilation.width)
-    } else if Scalar.self == Double.self {
-        bp_dmax_pool_positions(
-            UnsafeRawPointer(p.source + plane * h * w).assumingMemoryBound(to: Double.self), out, 1, h, w, oh, ow,
-            g.kernel.height, g.kernel.width, g.stride.height, g.stride.width, g.padding.height, g.padding.width,
-            g.dilation.height, g.dilation.width)
-    } else {
-        unsupportedKernelScalar(Scalar.self)
-    }
+    Scalar._maxPoolPositions(p.source + plane * h * w, out, height: h, width: w, outputHeight: oh, outputWidth: ow,
+                             geometry: g)
     // The kernel saw one plane starting at its own origin: shift to positions in the whole tensor.
     let offset = plane * h * w
     if offset != 0 { for k in 0..<(oh * ow) { out[k] += offset } }

@@ -49,12 +49,12 @@ extension Tensor {
             buffer.withUnsafeBufferPointer { xp in
                 guard count > 0 else { return }
                 let pointers = LoopPointers(inputs: [xp.baseAddress!], output: result.baseAddress!)
-                if P.self == HyperbolicTangent.self && Scalar.self == Float.self {
-                    // The vectorised kernel (the C library's tanhf is one call per element).
+                if P.self == HyperbolicTangent.self {
+                    // The scalar type's kernel (vectorised for Float, where the C library's tanhf is one call per
+                    // element; the C library's tanh element by element for Double).
                     forEachChunk(count: count) { range in
-                        bp_stanh(
-                            kernelPointer(pointers.inputs[0] + range.lowerBound, as: Float.self),
-                            kernelPointer(pointers.output + range.lowerBound, as: Float.self), range.count)
+                        Scalar._tanh(pointers.inputs[0] + range.lowerBound, pointers.output + range.lowerBound,
+                                     count: range.count)
                     }
                     return
                 }

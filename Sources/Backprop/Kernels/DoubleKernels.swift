@@ -1,0 +1,124 @@
+// The C kernels for Double (bp_d...), as the static members generic tensor code calls (see _ScalarKernels).
+import CBackpropKernels
+
+extension Double: _ScalarKernels {
+    /// bp_dadd.
+    public static func _add(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dadd(x, y, z, count)
+    }
+    /// bp_dsub.
+    public static func _subtract(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dsub(x, y, z, count)
+    }
+    /// bp_dmul.
+    public static func _multiply(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dmul(x, y, z, count)
+    }
+    /// bp_dadd_scalar.
+    public static func _add(_ x: UnsafePointer<Double>, scalar b: Double, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dadd_scalar(x, b, z, count)
+    }
+    /// bp_dmul_scalar.
+    public static func _multiply(_ x: UnsafePointer<Double>, scalar a: Double, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dmul_scalar(x, a, z, count)
+    }
+    /// bp_daffine.
+    public static func _affine(_ x: UnsafePointer<Double>, scale: Double, shift: Double, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_daffine(x, scale, shift, z, count)
+    }
+    /// bp_drelu.
+    public static func _relu(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_drelu(x, z, count)
+    }
+    /// bp_drelu_backward.
+    public static func _reluBackward(
+        gradient: UnsafePointer<Double>, input: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int
+    ) {
+        useKernelSettings()
+        bp_drelu_backward(gradient, input, z, count)
+    }
+    // _tanh: the default loop over the C library's tanh, element by element, as before.
+    /// bp_dsum.
+    public static func _sum(_ x: UnsafePointer<Double>, count: Int) -> Double {
+        useKernelSettings()
+        return bp_dsum(x, count)
+    }
+    /// bp_dadd_bias_rows.
+    public static func _addBiasRows(
+        _ x: UnsafePointer<Double>, bias: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, rows: Int, columns: Int
+    ) {
+        useKernelSettings()
+        bp_dadd_bias_rows(x, bias, z, rows, columns)
+    }
+    /// bp_dcolumn_sums.
+    public static func _columnSums(_ x: UnsafePointer<Double>, _ sums: UnsafeMutablePointer<Double>, rows: Int, columns: Int) {
+        useKernelSettings()
+        bp_dcolumn_sums(x, sums, rows, columns)
+    }
+    /// bp_dsoftmax_cross_entropy.
+    public static func _softmaxCrossEntropy(
+        logits: UnsafePointer<Double>, labels: UnsafePointer<Int>, probabilities: UnsafeMutablePointer<Double>,
+        rows: Int, columns: Int
+    ) -> Double {
+        useKernelSettings()
+        return bp_dsoftmax_cross_entropy(logits, labels, probabilities, rows, columns)
+    }
+    /// bp_dgemm, split across threads when large.
+    public static func _gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+    /// bp_dtranspose.
+    public static func _transpose(rows: Int, columns: Int, _ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>) {
+        useKernelSettings()
+        bp_dtranspose(rows, columns, x, columns, z, rows)
+    }
+    /// bp_dunfold_image.
+    public static func _unfoldImage(
+        _ image: UnsafePointer<Double>, into patches: UnsafeMutablePointer<Double>, channels: Int, height: Int, width: Int,
+        outputHeight: Int, outputWidth: Int, geometry g: WindowGeometry
+    ) {
+        useKernelSettings()
+        bp_dunfold_image(image, patches, channels, height, width, g.kernel.height, g.kernel.width, g.stride.height,
+                         g.stride.width, g.padding.height, g.padding.width, g.dilation.height, g.dilation.width,
+                         outputHeight, outputWidth)
+    }
+    /// bp_dfold_image.
+    public static func _foldImage(
+        _ patches: UnsafePointer<Double>, into image: UnsafeMutablePointer<Double>, channels: Int, height: Int, width: Int,
+        outputHeight: Int, outputWidth: Int, geometry g: WindowGeometry
+    ) {
+        useKernelSettings()
+        bp_dfold_image(patches, image, channels, height, width, g.kernel.height, g.kernel.width, g.stride.height,
+                       g.stride.width, g.padding.height, g.padding.width, g.dilation.height, g.dilation.width,
+                       outputHeight, outputWidth)
+    }
+    /// bp_dmax_pool_positions on one plane.
+    public static func _maxPoolPositions(
+        _ plane: UnsafePointer<Double>, _ positions: UnsafeMutablePointer<Int>, height: Int, width: Int,
+        outputHeight: Int, outputWidth: Int, geometry g: WindowGeometry
+    ) {
+        useKernelSettings()
+        bp_dmax_pool_positions(
+            plane, positions, 1, height, width, outputHeight, outputWidth, g.kernel.height, g.kernel.width,
+            g.stride.height, g.stride.width, g.padding.height, g.padding.width, g.dilation.height, g.dilation.width)
+    }
+    /// bp_dadam_update.
+    public static func _adamUpdate(
+        _ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ m: UnsafeMutablePointer<Double>,
+        _ v: UnsafeMutablePointer<Double>, count: Int, _ k: _AdamCoefficients<Double>
+    ) {
+        useKernelSettings()
+        bp_dadam_update(p, g, m, v, count, k.b1, k.b2, k.stepSize, k.inverseRoot2, k.eps, k.keep, k.couple)
+    }
+}
