@@ -25,7 +25,7 @@ let package = Package(
         // Files written atomically (checkpoints, plots, graphs), with their temporary files cleaned up.
         .target(name: "BackpropFiles"),
         // Layers, losses, optimizers, data sets, checkpoints.
-        .target(name: "BackpropNN", dependencies: ["Backprop", "BackpropFiles", "CBackpropKernels"], resources: [.copy("Resources/digits.csv")]),
+        .target(name: "BackpropNN", dependencies: ["Backprop", "BackpropFiles"], resources: [.copy("Resources/digits.csv")]),
         // The teaching side: expression language, lecture-style traces, graph export, gradient descent.
         .target(name: "BackpropTeaching", dependencies: ["Backprop", "BackpropFiles"]),
         // What the command-line tools share: `backprop train`'s flags and run (also `backprop-mpi train`'s,
