@@ -1,4 +1,4 @@
-import Backprop
+@testable import Backprop
 import Testing
 
 /// Anomaly detection names the first primitive whose value or gradient is not finite.
@@ -18,6 +18,19 @@ import Testing
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    @Test func theSiteSkipsFoundationTheLibraryAndUnnamedFrames() {
+        // As Foundation's Thread.callStackSymbols gives them on Linux (glibc's backtrace_symbols).
+        let frames = [
+            "/opt/swift/usr/lib/swift/linux/libFoundation.so($s10Foundation6ThreadC16callStackSymbolsSaySSGvgZ+0x2e) [0x7f0f]",
+            "/app/train($s8Backprop16AnomalyDetectionO8callSiteSSSgyFZ+0x1c) [0x5591]",
+            "/app/train(+0x133e) [0x5592]",
+            "/app/train($s5train4mainyyF+0x20) [0x5593]",
+            "/lib/x86_64-linux-gnu/libc.so.6(__libc_start_main+0x85) [0x7f0e]",
+        ]
+        #expect(AnomalyDetection.callSite(frames: frames) == "/app/train($s5train4mainyyF+0x20) [0x5593]")
+        #expect(AnomalyDetection.callSite(frames: Array(frames.prefix(3))) == nil)
     }
 
     @Test func namesAGradientThatIsNotFinite() throws {

@@ -1,9 +1,5 @@
 import CBackpropKernels
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// The first non-finite value or gradient seen under `withAnomalyDetection`: which primitive produced it,
 /// in which pass, with what input shapes, and where.
@@ -42,15 +38,21 @@ enum AnomalyDetection {
     /// Where the caller applied a primitive: the first named frames of the call stack outside this library
     /// (nil where the binary has no symbols to name them, as in a stripped release build).
     static func callSite() -> String? {
-        guard let text = bp_call_stack_symbols(24) else { return nil }
-        defer { free(text) }
-        let frames = String(cString: text).split(separator: "\n").map(String.init)
-        // "binary(symbol+0x1f) [address]": keep frames with a symbol, outside the library and the runtime.
+        // The C library's names for the frames (backtrace_symbols), the first being Foundation's own.
+        callSite(frames: Array(Thread.callStackSymbols.prefix(25)))
+    }
+
+    /// The first three named frames of `frames` ("binary(symbol+0x1f) [address]", as glibc's
+    /// backtrace_symbols writes them) outside the library, Foundation, the Swift runtime and the C library.
+    static func callSite(frames: [String]) -> String? {
         let named = frames.filter { frame in
             guard let open = frame.firstIndex(of: "("), frame.index(after: open) < frame.endIndex else { return false }
             return frame[frame.index(after: open)] != "+" && frame[frame.index(after: open)] != ")"
         }
-        let outside = named.filter { !$0.contains("8Backprop") && !$0.contains("libswiftCore") && !$0.contains("libc.so") }
+        let outside = named.filter {
+            !$0.contains("8Backprop") && !$0.contains("libswiftCore") && !$0.contains("libc.so")
+                && !$0.contains("libFoundation") && !$0.contains("10Foundation")
+        }
         return outside.isEmpty ? nil : outside.prefix(3).joined(separator: " <- ")
     }
 

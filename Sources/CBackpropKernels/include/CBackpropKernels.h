@@ -69,12 +69,6 @@ void bp_parallel_run(long parts, int threads, bp_parallel_body body, void *conte
 /// it is bound to some cores), the online processors elsewhere; at least 1.
 int bp_usable_processors(void);
 
-// MARK: - Diagnostics
-
-/// The calling thread's stack, up to `depth` frames, one frame a line as the C library names them, in a
-/// buffer the caller frees; NULL where the C library cannot tell.
-char *bp_call_stack_symbols(int depth);
-
 // MARK: - Memory
 
 /// Asks the C allocator to keep up to `bytes` of freed memory for reuse instead of returning it to the
