@@ -68,7 +68,7 @@ public struct SafeTensor: Sendable, Equatable {
 
     /// Stores a tensor: `F32` for `Float`, `F64` for `Double`.
     public init<Scalar: TensorScalar>(_ tensor: Tensor<Scalar>) {
-        dtype = Scalar.self == Float.self ? .float32 : .float64
+        dtype = DType(rawValue: Scalar.dtypeName) ?? .float64
         shape = tensor.shape
         bytes = littleEndianBytes(tensor.scalars)
     }

@@ -206,7 +206,7 @@ struct CSVTable {
     /// Throws a `DataError` naming the line and column when `value` (of data row `row`) is not finite as a `Scalar`.
     func checkFinite<Scalar: TensorScalar>(_ value: Double, as _: Scalar.Type, row: Int, column: Int) throws {
         guard !Scalar(value).isFinite else { return }
-        let type = Scalar.self == Float.self ? "a 32-bit float (at most 3.4e38 in magnitude)" : "\(Scalar.self)"
+        let type = "\(scalarName(Scalar.self)) (at most \(largestMagnitudeText(Scalar.self)) in magnitude)"
         throw DataError(.invalidValue, "\(value) is not finite as \(type)", line: rowLines[row], column: column + 1)
     }
 

@@ -169,7 +169,7 @@ public struct NPYArray: Sendable {
 
     /// The bytes of an `.npy` file holding `scalars` with `shape` as `<f4` (Float) or `<f8` (Double).
     static func serialize<Scalar: TensorScalar>(shape: [Int], scalars: [Scalar]) -> [UInt8] {
-        serialize(shape: shape, descr: Scalar.self == Float.self ? "<f4" : "<f8", data: littleEndianBytes(scalars))
+        serialize(shape: shape, descr: "<f\(MemoryLayout<Scalar>.size)", data: littleEndianBytes(scalars))
     }
 
     /// The bytes of an `.npy` version 1.0 file (2.0 if the header needs it) holding `data` with `shape`

@@ -16,9 +16,18 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
     public var description: String { "\(setting) \(problem)" }
 }
 
-/// The name of a scalar type in messages.
+/// The name of a scalar type in messages: "a 32-bit float" or "a 64-bit float".
 func scalarName<Scalar: TensorScalar>(_: Scalar.Type) -> String {
-    Scalar.self == Float.self ? "a 32-bit float" : Scalar.self == Double.self ? "a 64-bit float" : "\(Scalar.self)"
+    "a \(MemoryLayout<Scalar>.size * 8)-bit float"
+}
+
+/// A scalar type's largest finite magnitude with two significant digits, for messages: "3.4e38" for `Float`,
+/// "1.8e308" for `Double`.
+func largestMagnitudeText<Scalar: TensorScalar>(_: Scalar.Type) -> String {
+    let largest = Double(Scalar.greatestFiniteMagnitude)
+    let exponent = Int(Double.log(largest) / Double.log(10))
+    let leading = (largest / Double.pow(10, Double(exponent)) * 10).rounded() / 10
+    return "\(leading)e\(exponent)"
 }
 
 extension TrainingConfiguration {
