@@ -225,3 +225,18 @@ void bp_fused_sequence_s(const bp_fused_kernel *const *kernels, long count, floa
 #endif
     fused_s_portable_sequence(kernels, count, table, scratch);
 }
+
+int bp_fused_implements(int op) {
+    switch (op) {
+    case BP_FUSED_NEG: case BP_FUSED_SQRT: case BP_FUSED_EXP: case BP_FUSED_LOG: case BP_FUSED_SIN:
+    case BP_FUSED_COS: case BP_FUSED_TAN: case BP_FUSED_TANH: case BP_FUSED_SIGMOID: case BP_FUSED_RELU:
+    case BP_FUSED_ABS: case BP_FUSED_ERF: case BP_FUSED_ADD: case BP_FUSED_SUB: case BP_FUSED_MUL:
+    case BP_FUSED_DIV: case BP_FUSED_POW: case BP_FUSED_MAX: case BP_FUSED_MIN: case BP_FUSED_LT:
+    case BP_FUSED_LE: case BP_FUSED_GT: case BP_FUSED_GE: case BP_FUSED_EQ: case BP_FUSED_NE:
+    case BP_FUSED_RELU_BACKWARD: case BP_FUSED_CONSTANT: case BP_FUSED_MUL_ADD: case BP_FUSED_SCALE:
+    case BP_FUSED_ADD_CONSTANT:
+        return 1;
+    default:
+        return 0;
+    }
+}

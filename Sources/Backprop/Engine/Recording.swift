@@ -122,14 +122,14 @@ extension Tensor {
     @usableFromInline
     func recordedInScope(_ code: ScalarPrimitiveCode, _ a: Tensor, _ da: Scalar, _ b: Tensor, _ db: Scalar) -> Tensor {
         guard ThreadContext.current.recordingDisabled == 0 else { return self }
-        let inputs = code.unary != nil ? [a] : [a, b]
+        let inputs = code.arity == 1 ? [a] : [a, b]
         AnomalyDetection.checkValue(self, of: code.name, inputs: inputs)
         // A scalar record's local derivatives are computed now: check them as its gradient.
         AnomalyDetection.checkScalarPartials([da, db].prefix(inputs.count).map { Tensor<Scalar>($0) }, of: code.name, inputs: inputs)
-        let tape = code.unary != nil ? Tensor.tapeFor(a) : Tensor.tapeFor(a, b)
+        let tape = code.arity == 1 ? Tensor.tapeFor(a) : Tensor.tapeFor(a, b)
         var out = self
         out.tape = tape
-        out.node = code.unary != nil
+        out.node = code.arity == 1
             ? tape.appendScalar(code, a.nodeOn(tape), da, a.scalarValue, -1, 0, 0)
             : tape.appendScalar(code, a.nodeOn(tape), da, a.scalarValue, b.nodeOn(tape), db, b.scalarValue)
         return out

@@ -5,10 +5,7 @@
     @usableFromInline static var name: String { "add" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b }
     // ∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1
-    @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (1, 1) }
-    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
-        (Tensor(1), Tensor(1))
-    }
+    @inlinable static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A) { (.one, .one) }
 }
 
 @usableFromInline enum Subtraction: BinaryPrimitive {
@@ -16,10 +13,7 @@
     @usableFromInline static var name: String { "subtract" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b }
     // ∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1
-    @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (1, -1) }
-    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
-        (Tensor(1), Tensor(-1))
-    }
+    @inlinable static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A) { (.one, -.one) }
 }
 
 @usableFromInline enum Multiplication: BinaryPrimitive {
@@ -27,10 +21,7 @@
     @usableFromInline static var name: String { "multiply" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b }
     // ∂(ab)/∂a = b, ∂(ab)/∂b = a
-    @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (b, a) }
-    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
-        (b, a)
-    }
+    @inlinable static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A) { (b, a) }
 }
 
 @usableFromInline enum Division: BinaryPrimitive {
@@ -38,44 +29,43 @@
     @usableFromInline static var name: String { "divide" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b }
     // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
-    @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { (1 / b, -y / b) }
-    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
-        (1 / b, -y / b)
-    }
+    @inlinable static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A) { (.one / b, -y / b) }
+}
+
+/// Applies a binary primitive, found by its code, to two tensors.
+private struct ApplyBinary<Scalar: TensorScalar>: ElementwisePrimitiveVisitor {
+    let a: Tensor<Scalar>, b: Tensor<Scalar>
+    func visitUnary<P: UnaryPrimitive>(_: P.Type) -> Tensor<Scalar> { preconditionFailure("\(P.name) takes one argument") }
+    func visitBinary<P: BinaryPrimitive>(_: P.Type) -> Tensor<Scalar> { Tensor.applying(P.self, a, b) }
 }
 
 extension Tensor {
-    /// The tensor path of a binary primitive, specialised in this module for `Float` and `Double`.
-    @usableFromInline @_specialize(where Scalar == Double, P == Addition) @_specialize(where Scalar == Float, P == Addition)
-    @_specialize(where Scalar == Double, P == Subtraction) @_specialize(where Scalar == Float, P == Subtraction)
-    @_specialize(where Scalar == Double, P == Multiplication) @_specialize(where Scalar == Float, P == Multiplication)
-    @_specialize(where Scalar == Double, P == Division) @_specialize(where Scalar == Float, P == Division)
-    @_specialize(where Scalar == Double, P == Power) @_specialize(where Scalar == Float, P == Power)
-    @_specialize(where Scalar == Double, P == Maximum) @_specialize(where Scalar == Float, P == Maximum)
-    @_specialize(where Scalar == Double, P == Minimum) @_specialize(where Scalar == Float, P == Minimum)
-    static func applyingToTensors<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
-        applying(P.self, a, b)
+    /// The tensor path of a binary primitive: one entry point specialised for `Float` and `Double`, in which
+    /// the table's row for each code calls the path specialised for that primitive.
+    @usableFromInline @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    static func applyingToTensors(_ code: ScalarPrimitiveCode, _ a: Tensor, _ b: Tensor) -> Tensor {
+        code.visit(ApplyBinary(a: a, b: b))
     }
 
     /// Elementwise sum with broadcasting.
     @inlinable @inline(__always) public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Addition.self, lhs, rhs) }
-        return applyingToTensors(Addition.self, lhs, rhs)
+        return applyingToTensors(Addition.code, lhs, rhs)
     }
     /// Elementwise difference with broadcasting.
     @inlinable @inline(__always) public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Subtraction.self, lhs, rhs) }
-        return applyingToTensors(Subtraction.self, lhs, rhs)
+        return applyingToTensors(Subtraction.code, lhs, rhs)
     }
     /// Elementwise product with broadcasting.
     @inlinable @inline(__always) public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Multiplication.self, lhs, rhs) }
-        return applyingToTensors(Multiplication.self, lhs, rhs)
+        return applyingToTensors(Multiplication.code, lhs, rhs)
     }
     /// Elementwise quotient with broadcasting.
     @inlinable @inline(__always) public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         if lhs.dimensions.isEmpty && rhs.dimensions.isEmpty { return applyingToScalars(Division.self, lhs, rhs) }
-        return applyingToTensors(Division.self, lhs, rhs)
+        return applyingToTensors(Division.code, lhs, rhs)
     }
 
     /// Adds a scalar to every element.
@@ -97,7 +87,7 @@ extension Tensor {
 
     /// Elementwise negation: ∂(−x)/∂x = −1.
     @inlinable @inline(__always) public static prefix func - (x: Tensor) -> Tensor {
-        x.dimensions.isEmpty ? x.applyingToScalar(Negation.self) : x.applyingToTensor(Negation.self)
+        x.dimensions.isEmpty ? x.applyingToScalar(Negation.self) : x.applyingToTensor(.negate)
     }
 
     /// Adds `rhs` into `lhs`.

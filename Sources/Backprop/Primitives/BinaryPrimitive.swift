@@ -2,20 +2,33 @@
 ///
 /// The engine applies it with NumPy broadcasting. Its vector-Jacobian product is
 /// `(g · ∂y/∂a, g · ∂y/∂b)`, each summed back to its input's shape; its Jacobian-vector product is
-/// `ȧ · ∂y/∂a + ḃ · ∂y/∂b`. The partials are given on scalars (the fast first-order path) and as tensors
-/// built from recorded primitives (for derivatives of derivatives).
+/// `ȧ · ∂y/∂a + ḃ · ∂y/∂b`. The partials are stated once, over `ElementwiseAlgebra`, and evaluated on numbers
+/// (the fast first-order path) and on tensors built from recorded primitives (derivatives of derivatives).
 @usableFromInline
 protocol BinaryPrimitive: SendableMetatype {
     /// The name traces and error messages use.
     static var name: String { get }
-    /// The code that identifies the primitive in scalar records.
+    /// The code that identifies the primitive in scalar records, traces and compiled kernels.
     static var code: ScalarPrimitiveCode { get }
     /// y = f(a, b).
     static func value<S: TensorScalar>(_ a: S, _ b: S) -> S
-    /// (∂y/∂a, ∂y/∂b) at (a, b), given y.
-    static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S)
+    /// (∂y/∂a, ∂y/∂b) at (a, b), given y (tensor partials need only broadcast to y's shape).
+    static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A)
+}
+
+extension BinaryPrimitive {
+    /// (∂y/∂a, ∂y/∂b) at numbers.
+    @inlinable @inline(__always)
+    static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) {
+        let (da, db) = partials(Number(a), Number(b), Number(y))
+        return (da.value, db.value)
+    }
+
     /// (∂y/∂a, ∂y/∂b) as differentiable tensors (broadcastable to y's shape), given a, b and y.
-    static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>)
+    static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        let (da, db) = partials(TensorExpression(a), TensorExpression(b), TensorExpression(y))
+        return (da.tensor, db.tensor)
+    }
 }
 
 extension Tensor {
@@ -24,7 +37,7 @@ extension Tensor {
     @inlinable @inline(__always)
     static func applyingToScalars<P: BinaryPrimitive>(_: P.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
         let y = P.value(a.scalarValue, b.scalarValue)
-        if (a.annex != nil && a.isTraced) || (b.annex != nil && b.isTraced) { return applyingToTensors(P.self, a, b) }
+        if (a.annex != nil && a.isTraced) || (b.annex != nil && b.isTraced) { return applyingToTensors(P.code, a, b) }
         guard a.isTracked || b.isTracked else { return Tensor(y) }
         let (da, db) = P.partials(a.scalarValue, b.scalarValue, y)
         return Tensor(y).recordedBinary(P.code, a, da, b, db)
@@ -39,7 +52,7 @@ extension Tensor {
         let values = P.self == Addition.self
             ? (rowBiasSum(a, b) ?? broadcastMap(a, b, shape, P.value)) : broadcastMap(a, b, shape, P.value)
         var out = Tensor(shape: shape, buffer: values)
-        if a.isTraced || b.isTraced { out = out.traced(.binary(P.code), [a, b]) { applying(P.self, $0[0], $0[1]) } }
+        if a.isTraced || b.isTraced { out = out.traced(.elementwise(P.code), [a, b]) { applying(P.self, $0[0], $0[1]) } }
         guard a.isTracked || b.isTracked else { return out }
         let trackA = a.isTracked, trackB = b.isTracked
         let shapeA = a.shape, shapeB = b.shape

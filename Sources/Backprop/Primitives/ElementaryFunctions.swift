@@ -4,8 +4,7 @@
     @inlinable static var code: ScalarPrimitiveCode { .negate }
     @usableFromInline static var name: String { "negate" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { -x }
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { -1 }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { Tensor(-1) }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { -.one }
 }
 
 @usableFromInline enum SquareRoot: UnaryPrimitive {
@@ -13,8 +12,7 @@
     @usableFromInline static var name: String { "sqrt" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { x.squareRoot() }
     // d√x/dx = 1 / (2√x)
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 / (2 * y) }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 / (2 * y) }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .one / (.constant(2) * y) }
 }
 
 @usableFromInline enum Exponential: UnaryPrimitive {
@@ -22,8 +20,7 @@
     @usableFromInline static var name: String { "exp" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
     // d eˣ/dx = eˣ
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { y }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { y }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { y }
 }
 
 @usableFromInline enum Logarithm: UnaryPrimitive {
@@ -31,8 +28,7 @@
     @usableFromInline static var name: String { "log" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.log(x) }
     // d ln x/dx = 1/x
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 / x }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 / x }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .one / x }
 }
 
 @usableFromInline enum Sine: UnaryPrimitive {
@@ -40,8 +36,7 @@
     @usableFromInline static var name: String { "sin" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.sin(x) }
     // d sin x/dx = cos x
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { S.cos(x) }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { cos(x) }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .cos(x) }
 }
 
 @usableFromInline enum Cosine: UnaryPrimitive {
@@ -49,8 +44,7 @@
     @usableFromInline static var name: String { "cos" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.cos(x) }
     // d cos x/dx = −sin x
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { -S.sin(x) }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { -sin(x) }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { -.sin(x) }
 }
 
 @usableFromInline enum Tangent: UnaryPrimitive {
@@ -58,8 +52,7 @@
     @usableFromInline static var name: String { "tan" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tan(x) }
     // d tan x/dx = 1 + tan² x
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 + y * y }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 + y * y }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .one + y * y }
 }
 
 @usableFromInline enum HyperbolicTangent: UnaryPrimitive {
@@ -67,8 +60,7 @@
     @usableFromInline static var name: String { "tanh" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
     // d tanh x/dx = 1 − tanh² x
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { 1 - y * y }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { 1 - y * y }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .one - y * y }
 }
 
 @usableFromInline enum Sigmoid: UnaryPrimitive {
@@ -81,8 +73,7 @@
         return e / (1 + e)
     }
     // dσ/dx = σ(x)(1 − σ(x))
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { y * (1 - y) }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { y * (1 - y) }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { y * (.one - y) }
 }
 
 @usableFromInline enum ErrorFunction: UnaryPrimitive {
@@ -90,10 +81,7 @@
     @usableFromInline static var name: String { "erf" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.erf(x) }
     // d erf x/dx = 2/√π · e^(−x²)
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { S(1.1283791670955126) * S.exp(-x * x) }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> {
-        S(1.1283791670955126) * exp(-(x * x))
-    }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .constant(1.1283791670955126) * .exp(-(x * x)) }
 }
 
 @usableFromInline enum RectifiedLinear: UnaryPrimitive {
@@ -102,8 +90,7 @@
     // NaN stays NaN (as PyTorch, and as the vectorised tensor kernel): !(x <= 0) is true for NaN.
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { !(x <= 0) ? x : 0 }
     // d relu/dx = 1 for x > 0, else 0 (0 at the kink, as PyTorch)
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { x > 0 ? 1 : 0 }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { x.detached() .> 0 }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .isGreater(x, .zero) }
 }
 
 @usableFromInline enum AbsoluteValue: UnaryPrimitive {
@@ -111,52 +98,51 @@
     @usableFromInline static var name: String { "abs" }
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { Swift.abs(x) }
     // d|x|/dx = sign(x) (0 at 0)
-    @inlinable static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { x > 0 ? 1 : (x < 0 ? -1 : 0) }
-    @usableFromInline static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> { (x.detached() .> 0) - (x.detached() .< 0) }
+    @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .isGreater(x, .zero) - .isGreater(.zero, x) }
 }
 
 /// The elementwise square root.
 @inlinable @inline(__always) public func sqrt<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(SquareRoot.self) : x.applyingToTensor(SquareRoot.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(SquareRoot.self) : x.applyingToTensor(.squareRoot)
 }
 /// The elementwise exponential eˣ.
 @inlinable @inline(__always) public func exp<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(Exponential.self) : x.applyingToTensor(Exponential.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(Exponential.self) : x.applyingToTensor(.exponential)
 }
 /// The elementwise natural logarithm.
 @inlinable @inline(__always) public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(Logarithm.self) : x.applyingToTensor(Logarithm.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(Logarithm.self) : x.applyingToTensor(.logarithm)
 }
 /// The elementwise sine.
 @inlinable @inline(__always) public func sin<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(Sine.self) : x.applyingToTensor(Sine.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(Sine.self) : x.applyingToTensor(.sine)
 }
 /// The elementwise cosine.
 @inlinable @inline(__always) public func cos<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(Cosine.self) : x.applyingToTensor(Cosine.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(Cosine.self) : x.applyingToTensor(.cosine)
 }
 /// The elementwise tangent.
 @inlinable @inline(__always) public func tan<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(Tangent.self) : x.applyingToTensor(Tangent.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(Tangent.self) : x.applyingToTensor(.tangent)
 }
 /// The elementwise hyperbolic tangent.
 @inlinable @inline(__always) public func tanh<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(HyperbolicTangent.self) : x.applyingToTensor(HyperbolicTangent.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(HyperbolicTangent.self) : x.applyingToTensor(.hyperbolicTangent)
 }
 /// The elementwise logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
 @inlinable @inline(__always) public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(Sigmoid.self) : x.applyingToTensor(Sigmoid.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(Sigmoid.self) : x.applyingToTensor(.sigmoid)
 }
 /// The elementwise error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (the normal distribution's
 /// Φ(x) = (1 + erf(x/√2)) / 2, as in the exact GELU).
 @inlinable @inline(__always) public func erf<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(ErrorFunction.self) : x.applyingToTensor(ErrorFunction.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(ErrorFunction.self) : x.applyingToTensor(.errorFunction)
 }
 /// The elementwise rectified linear unit max(x, 0).
 @inlinable @inline(__always) public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(RectifiedLinear.self) : x.applyingToTensor(RectifiedLinear.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(RectifiedLinear.self) : x.applyingToTensor(.rectifiedLinear)
 }
 /// The elementwise absolute value.
 @inlinable @inline(__always) public func abs<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.dimensions.isEmpty ? x.applyingToScalar(AbsoluteValue.self) : x.applyingToTensor(AbsoluteValue.self)
+    x.dimensions.isEmpty ? x.applyingToScalar(AbsoluteValue.self) : x.applyingToTensor(.absoluteValue)
 }

@@ -8,18 +8,12 @@
         S.pow(a, b)
     }
     // ∂aᵇ/∂a = b·aᵇ⁻¹, ∂aᵇ/∂b = aᵇ·ln a (taken as 0 where a ≤ 0 and the power is defined anyway)
-    @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) {
-        let da = b == 0 ? 0 : b * S.pow(a, b - 1)
-        let db = a > 0 ? y * S.log(a) : 0
-        return (da, db)
-    }
-    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+    @inlinable static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A) {
         // Where b = 0 the first partial is 0 (the exponent b − 1 is shifted to 0 there so no 0·∞ appears);
         // where a ≤ 0 the second is 0 (log is taken of 1 there). The masks are constants.
-        let ca = a.detached(), cb = b.detached()
-        let exponentIsZero = cb .== 0, baseIsPositive = ca .> 0
-        let da = b * pow(a, b - 1 + exponentIsZero) * (1 - exponentIsZero)
-        let db = y * log(a * baseIsPositive + (1 - baseIsPositive)) * baseIsPositive
+        let exponentIsZero = A.isEqual(b, .zero), baseIsPositive = A.isGreater(a, .zero)
+        let da = b * .pow(a, b - .one + exponentIsZero) * (.one - exponentIsZero)
+        let db = y * .log(a * baseIsPositive + (.one - baseIsPositive)) * baseIsPositive
         return (da, db)
     }
 }
@@ -29,10 +23,9 @@
     @usableFromInline static var name: String { "max" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a >= b ? a : b }
     // The gradient is routed to the larger input (to the first on a tie).
-    @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { a >= b ? (1, 0) : (0, 1) }
-    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
-        let routeA = a.detached() .>= b.detached()
-        return (routeA, 1 - routeA)
+    @inlinable static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A) {
+        let routeA = A.isGreaterOrEqual(a, b)
+        return (routeA, .one - routeA)
     }
 }
 
@@ -41,17 +34,16 @@
     @usableFromInline static var name: String { "min" }
     @inlinable static func value<S: TensorScalar>(_ a: S, _ b: S) -> S { a <= b ? a : b }
     // The gradient is routed to the smaller input (to the first on a tie).
-    @inlinable static func partials<S: TensorScalar>(_ a: S, _ b: S, _ y: S) -> (S, S) { a <= b ? (1, 0) : (0, 1) }
-    @usableFromInline static func partials<S: TensorScalar>(at a: Tensor<S>, _ b: Tensor<S>, value y: Tensor<S>) -> (Tensor<S>, Tensor<S>) {
-        let routeA = a.detached() .<= b.detached()
-        return (routeA, 1 - routeA)
+    @inlinable static func partials<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A) {
+        let routeA = A.isGreaterOrEqual(b, a)
+        return (routeA, .one - routeA)
     }
 }
 
 /// `base` raised to `exponent`, elementwise with broadcasting.
 @inlinable @inline(__always) public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Tensor<Scalar>) -> Tensor<Scalar> {
     if base.dimensions.isEmpty && exponent.dimensions.isEmpty { return Tensor.applyingToScalars(Power.self, base, exponent) }
-    return Tensor.applyingToTensors(Power.self, base, exponent)
+    return Tensor.applyingToTensors(Power.code, base, exponent)
 }
 /// `base` raised to a constant `exponent`, elementwise.
 @inlinable @inline(__always) public func pow<Scalar>(_ base: Tensor<Scalar>, _ exponent: Scalar) -> Tensor<Scalar> { pow(base, Tensor(exponent)) }
@@ -61,12 +53,12 @@
 /// The elementwise maximum of two tensors, with broadcasting. The gradient goes to the larger input.
 @inlinable @inline(__always) public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
     if a.dimensions.isEmpty && b.dimensions.isEmpty { return Tensor.applyingToScalars(Maximum.self, a, b) }
-    return Tensor.applyingToTensors(Maximum.self, a, b)
+    return Tensor.applyingToTensors(Maximum.code, a, b)
 }
 /// The elementwise minimum of two tensors, with broadcasting. The gradient goes to the smaller input.
 @inlinable @inline(__always) public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
     if a.dimensions.isEmpty && b.dimensions.isEmpty { return Tensor.applyingToScalars(Minimum.self, a, b) }
-    return Tensor.applyingToTensors(Minimum.self, a, b)
+    return Tensor.applyingToTensors(Minimum.code, a, b)
 }
 /// The elementwise maximum of a tensor and a constant.
 @inlinable @inline(__always) public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { max(a, Tensor(b)) }

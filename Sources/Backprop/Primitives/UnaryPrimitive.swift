@@ -3,21 +3,30 @@ import CBackpropKernels
 /// An elementwise primitive of one argument: its value and its local derivative, side by side.
 ///
 /// Both the vector-Jacobian product and the Jacobian-vector product of an elementwise function multiply by
-/// the same local derivative: `g · f′(x)`. The derivative is given twice, side by side: on scalars (the fast
-/// first-order path) and as a tensor built from recorded primitives, so that it can be differentiated again
-/// (second and higher derivatives). Tests check that the two agree.
+/// the same local derivative: `g · f′(x)`. The derivative is stated once, over `ElementwiseAlgebra`, and
+/// evaluated on numbers (the fast first-order path and scalar records) and on tensors built from recorded
+/// primitives (second and higher derivatives, traces). A new primitive adds its row to `ScalarPrimitiveCode`.
 @usableFromInline
 protocol UnaryPrimitive: SendableMetatype {
     /// The name traces and error messages use.
     static var name: String { get }
-    /// The code that identifies the primitive in scalar records.
+    /// The code that identifies the primitive in scalar records, traces and compiled kernels.
     static var code: ScalarPrimitiveCode { get }
     /// y = f(x).
     static func value<S: TensorScalar>(_ x: S) -> S
     /// f′(x), given x and y = f(x) (several derivatives are cheapest in terms of y).
-    static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S
+    static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A
+}
+
+extension UnaryPrimitive {
+    /// f′(x) at numbers.
+    @inlinable @inline(__always)
+    static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { derivative(Number(x), Number(y)).value }
+
     /// f′(x) as a differentiable tensor, given x and y = f(x) (tracked when they are).
-    static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S>
+    static func derivative<S: TensorScalar>(at x: Tensor<S>, value y: Tensor<S>) -> Tensor<S> {
+        derivative(TensorExpression(x), TensorExpression(y)).tensor
+    }
 }
 
 extension Tensor {
@@ -35,7 +44,7 @@ extension Tensor {
     /// tensors (a scalar record's stored partials would be the first call's numbers in a replay).
     @usableFromInline
     func applyingToTracedScalar<P: UnaryPrimitive>(_: P.Type) -> Tensor {
-        let out = Tensor(P.value(scalarValue)).traced(.unary(P.code), [self]) { $0[0].applying(P.self) }
+        let out = Tensor(P.value(scalarValue)).traced(.elementwise(P.code), [self]) { $0[0].applying(P.self) }
         return out.recordedElementwise(P.self, self)
     }
 
@@ -66,7 +75,7 @@ extension Tensor {
             initialized = count
         }
         var out = Tensor(shape: shape, buffer: values)
-        if isTraced { out = out.traced(.unary(P.code), [self]) { $0[0].applying(P.self) } }
+        if isTraced { out = out.traced(.elementwise(P.code), [self]) { $0[0].applying(P.self) } }
         return out.recordedElementwise(P.self, self)
     }
 
@@ -158,20 +167,18 @@ extension Tensor {
     }
 }
 
+/// Applies a unary primitive, found by its code, to a tensor.
+private struct ApplyUnary<Scalar: TensorScalar>: ElementwisePrimitiveVisitor {
+    let x: Tensor<Scalar>
+    func visitUnary<P: UnaryPrimitive>(_: P.Type) -> Tensor<Scalar> { x.applying(P.self) }
+    func visitBinary<P: BinaryPrimitive>(_: P.Type) -> Tensor<Scalar> {
+        preconditionFailure("\(P.name) takes two arguments")
+    }
+}
+
 extension Tensor {
-    /// The tensor path of a unary primitive, specialised in this module for `Float` and `Double`.
-    @usableFromInline
-    @_specialize(where Scalar == Double, P == Negation) @_specialize(where Scalar == Float, P == Negation)
-    @_specialize(where Scalar == Double, P == SquareRoot) @_specialize(where Scalar == Float, P == SquareRoot)
-    @_specialize(where Scalar == Double, P == Exponential) @_specialize(where Scalar == Float, P == Exponential)
-    @_specialize(where Scalar == Double, P == Logarithm) @_specialize(where Scalar == Float, P == Logarithm)
-    @_specialize(where Scalar == Double, P == Sine) @_specialize(where Scalar == Float, P == Sine)
-    @_specialize(where Scalar == Double, P == Cosine) @_specialize(where Scalar == Float, P == Cosine)
-    @_specialize(where Scalar == Double, P == Tangent) @_specialize(where Scalar == Float, P == Tangent)
-    @_specialize(where Scalar == Double, P == HyperbolicTangent) @_specialize(where Scalar == Float, P == HyperbolicTangent)
-    @_specialize(where Scalar == Double, P == Sigmoid) @_specialize(where Scalar == Float, P == Sigmoid)
-    @_specialize(where Scalar == Double, P == RectifiedLinear) @_specialize(where Scalar == Float, P == RectifiedLinear)
-    @_specialize(where Scalar == Double, P == AbsoluteValue) @_specialize(where Scalar == Float, P == AbsoluteValue)
-    @_specialize(where Scalar == Double, P == ErrorFunction) @_specialize(where Scalar == Float, P == ErrorFunction)
-    func applyingToTensor<P: UnaryPrimitive>(_: P.Type) -> Tensor { applying(P.self) }
+    /// The tensor path of a unary primitive: one entry point specialised for `Float` and `Double`, in which the
+    /// table's row for each code calls the path specialised for that primitive.
+    @usableFromInline @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    func applyingToTensor(_ code: ScalarPrimitiveCode) -> Tensor { code.visit(ApplyUnary(x: self)) }
 }

@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 /// What a traced node computes, as far as the compiler needs to know: elementwise functions, reductions and
 /// data movement it lowers itself, and opaque primitives it runs through their replay closure.
 enum OpKind: Hashable, CustomStringConvertible {
@@ -33,6 +35,13 @@ enum OpKind: Hashable, CustomStringConvertible {
     case matmul(transposeA: Bool, transposeB: Bool)
     /// A primitive the compiler runs as it is, by its replay closure.
     case opaque(String)
+
+    /// The kind of an elementwise primitive's node: fused into kernels when the interpreter implements the
+    /// primitive, else opaque (run by its replay closure), so a new primitive compiles before it has a kernel.
+    static func elementwise(_ code: ScalarPrimitiveCode) -> OpKind {
+        guard bp_fused_implements(code.rawValue) != 0 else { return .opaque(code.name) }
+        return code.arity == 1 ? .unary(code) : .binary(code)
+    }
 
     var description: String {
         switch self {

@@ -287,6 +287,9 @@ enum {
     BP_FUSED_ADD_CONSTANT = 67,
 };
 
+/// Whether the interpreter implements `op` (an elementwise primitive without it runs outside fused kernels).
+int bp_fused_implements(int op);
+
 /// How a fused kernel writes an output: stores each value, or adds it to (or keeps the maximum with) what
 /// the output holds, so that positions where the output's stride is 0 reduce.
 enum { BP_FUSED_STORE = 0, BP_FUSED_ACCUMULATE_SUM = 1, BP_FUSED_ACCUMULATE_MAX = 2 };
