@@ -24,6 +24,13 @@ HIGHER_ORDER = {"mlp-grad", "hvp-mlp", "jacobian-mlp-rev", "jacobian-mlp-fwd", "
 GENERAL = {"broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024"}
 CONVOLUTIONAL = {"cnn-step"}
 LANGUAGE = {"lm-step", "lstm-lm-step"}
+GRADBENCH = {"lstm-grad", "lstm-grad-large", "gmm-grad"}
+
+
+def base(workload):
+    """The peers' workload: a compiled variant (`broadcast-f64-compiled`, `lstm-grad-unrolled-compiled`) is
+    compared with the peers of the eager one (JAX's numbers are always its jit)."""
+    return workload.removesuffix("-compiled").removesuffix("-unrolled")
 
 binary = os.path.join(root, ".build", "release", "backprop-bench")
 if not os.path.exists(binary):
@@ -40,12 +47,13 @@ for _ in range(args.rounds):
             sys.exit(f"backprop-bench {r['workload']}: its own check failed")
         ours[r["workload"]] = min(ours.get(r["workload"], float("inf")), r["ms"])
     # The shared peers know the first-order workloads; scripts/peers_higher_order.py the later ones.
-    higher = [w for w in args.workloads if w in HIGHER_ORDER]
-    general = [w for w in args.workloads if w in GENERAL]
-    convolutional = [w for w in args.workloads if w in CONVOLUTIONAL]
-    language = [w for w in args.workloads if w in LANGUAGE]
-    shared_workloads = [w for w in args.workloads
-                        if w not in HIGHER_ORDER and w not in GENERAL and w not in CONVOLUTIONAL and w not in LANGUAGE]
+    bases = list(dict.fromkeys(base(w) for w in args.workloads))
+    higher = [w for w in bases if w in HIGHER_ORDER]
+    general = [w for w in bases if w in GENERAL]
+    convolutional = [w for w in bases if w in CONVOLUTIONAL]
+    language = [w for w in bases if w in LANGUAGE]
+    gradbench = [w for w in bases if w in GRADBENCH]
+    shared_workloads = [w for w in bases if w not in HIGHER_ORDER | GENERAL | CONVOLUTIONAL | LANGUAGE | GRADBENCH]
     lines = []
     if shared_workloads:
         lines += subprocess.run([sys.executable, os.path.join(args.shared, "peers.py"), *shared_workloads],
@@ -59,6 +67,9 @@ for _ in range(args.rounds):
     if language:
         lines += subprocess.run([sys.executable, os.path.join(here, "peers_language.py"), *language],
                                 capture_output=True, text=True).stdout.splitlines()
+    if gradbench:
+        lines += subprocess.run([sys.executable, os.path.join(here, "peers_gradbench.py"), *gradbench],
+                                capture_output=True, text=True).stdout.splitlines()
     if higher:
         lines += subprocess.run([sys.executable, os.path.join(here, "peers_higher_order.py"), *higher],
                                 capture_output=True, text=True).stdout.splitlines()
@@ -66,7 +77,7 @@ for _ in range(args.rounds):
         lines += subprocess.run([lad], capture_output=True, text=True).stdout.splitlines()
     for line in lines:
         parts = line.split()
-        if len(parts) == 3 and parts[1].removesuffix("-peak-mb") in args.workloads:
+        if len(parts) == 3 and parts[1].removesuffix("-peak-mb") in bases:
             try:
                 ms = float(parts[2])
             except ValueError:
@@ -74,7 +85,7 @@ for _ in range(args.rounds):
             key = (parts[1], parts[0])
             peers[key] = min(peers.get(key, float("inf")), ms)
 
-print(f"{'workload':15} {'backprop ms':>12}  peers (ms, and backprop/peer)")
+print(f"{'workload':28} {'backprop ms':>12}  peers (ms, and backprop/peer)")
 for w in args.workloads:
-    row = [f"{peer} {ms:.3f} ({ours[w] / ms:.2f}x)" for (pw, peer), ms in sorted(peers.items()) if pw == w]
-    print(f"{w:15} {ours.get(w, float('nan')):12.3f}  " + ", ".join(row))
+    row = [f"{peer} {ms:.3f} ({ours[w] / ms:.2f}x)" for (pw, peer), ms in sorted(peers.items()) if pw == base(w)]
+    print(f"{w:28} {ours.get(w, float('nan')):12.3f}  " + ", ".join(row))
