@@ -81,6 +81,19 @@ struct ProcessTests {
         }
     }
 
+    @Test func settingsAreReadAtStartWithAWarningForFormerNamesAndBadValues() throws {
+        // The tool reads BackpropSettings when it starts (to keep freed memory for reuse), so its warnings come
+        // first; the run itself goes on.
+        let environment = ["BP_DISABLE_AVX512": "1", "BACKPROP_THREADS": "many"]
+        let (process, errors) = try start(["grad", "x^2", "--at", "x=3"], environment: environment)
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(message)")
+        #expect(message.contains("backprop: BP_DISABLE_AVX512 is deprecated; set BACKPROP_DISABLE_AVX512 instead"), "\(message)")
+        #expect(message.contains("backprop: BACKPROP_THREADS=many is not a whole number from 1 to 1024"), "\(message)")
+        #expect(message.split(separator: "\n").count == 2, "\(message)")
+    }
+
     @Test func aSignalDuringASaveLeavesTheOldFileAndNoTemporaryFile() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
