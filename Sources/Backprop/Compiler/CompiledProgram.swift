@@ -30,7 +30,7 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
         let t1 = clock.now
         let program = CompiledProgram(graph: graph)
         let t2 = clock.now
-        if getenv("BACKPROP_DEBUG_COMPILE") != nil {
+        if BackpropSettings.current.printsCompiledPrograms {
             var kinds: [String: Int] = [:]
             for n in graph.nodes { kinds["\(n.kind)".prefix(while: { $0 != "[" && $0 != "(" }).description, default: 0] += 1 }
             var stepKinds: [String: Int] = [:]

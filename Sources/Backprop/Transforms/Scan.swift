@@ -151,18 +151,8 @@ struct ScanLoop<Scalar: TensorScalar> {
         let yShapes = y.map(\.shape)
         let graph = optimized(Graph(sub, outputs: outputs, argumentCount: sub.argumentCount + sub.captured.count))
         let program = Program(graph: graph)
-        if getenv("BACKPROP_DEBUG_COMPILE") != nil {
+        if BackpropSettings.current.printsCompiledPrograms {
             print("scan body: trace \(sub.nodes.count) nodes, optimized \(graph.nodes.count), kernels \(program.kernelCount), instructions \(program.instructionCount), steps \(program.steps.count)")
-            if getenv("BACKPROP_DEBUG_COMPILE").map({ String(cString: $0) }) == "2" {
-                for (i, n) in graph.nodes.enumerated() { print("  %\(i) = \(n.kind) \(n.inputs) \(n.shape)") }
-                for step in program.steps {
-                    if case .sequence(_, let kernels) = step {
-                        for k in kernels {
-                            print("  kernel \(k.spec.shape): in \(k.spec.inputs.map { "\($0.buffer)@\($0.offset)\($0.strides)" }) ops \(k.spec.instructions.map { $0.op }) out \(k.spec.outputs.map { "\($0.access.buffer)@\($0.access.offset)m\($0.mode)" })")
-                        }
-                    }
-                }
-            }
         }
         let captured = sub.captured
         let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
