@@ -101,6 +101,9 @@ public struct TrainOptions: ParsableArguments {
     @Flag(help: "Stop at the first operation whose value or gradient is NaN or infinite and name it (slower; for debugging a diverging run).")
     var detectAnomaly = false
 
+    @Flag(help: "Run a classifier's training steps eagerly, operation by operation, instead of through a compiled program (traced on the first batch of each size, replayed afterwards; the default). Both give the same numbers up to rounding. Language models always train eagerly.")
+    var eager = false
+
     @Flag(help: "Print only the results (no per-epoch progress).")
     var quiet = false
 

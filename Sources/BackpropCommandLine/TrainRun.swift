@@ -41,8 +41,13 @@ extension TrainOptions {
         let dataBytes = try checkMemoryBeforeReading(source, budget: budget)
         var run = try prepareRun(source: source, budget: budget, dataBytes: dataBytes)
         if let parallelism { try join(parallelism, &run) }
+        // Anomaly detection checks eager operations one by one: it needs the eager step.
+        run.trainer.compilesSteps = !eager && !detectAnomaly
         let quiet = self.quiet || !reporting
         if !quiet { printHeader(run, source: source, parallelism: parallelism) }
+        if reporting, let reason = run.trainer.eagerStepReason {
+            FileHandle.standardError.write(Data("note: training steps run eagerly: \(reason)\n".utf8))
+        }
         let trainSeconds = try trainEpochs(&run, source: source, outputs: outputs, parallelism: parallelism, quiet: quiet)
         try report(run, outputs: outputs, trainSeconds: trainSeconds, parallelism: parallelism, quiet: quiet)
     }

@@ -94,6 +94,17 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// The number of epochs trained so far.
     public var completedEpochs: Int { trainer.completedEpochs }
 
+    /// Whether each training step runs through a compiled program (true, the default) or eagerly (false);
+    /// see `Trainer.compilesSteps`. A network with `BatchNorm` trains eagerly (`eagerStepReason` says so).
+    public var compilesSteps: Bool {
+        get { trainer.compilesSteps }
+        set { trainer.compilesSteps = newValue }
+    }
+
+    /// Why training steps run eagerly although `compilesSteps` is on (nil when they are compiled or when it
+    /// is off).
+    public var eagerStepReason: String? { trainer.eagerStepReason }
+
     /// Trains the remaining epochs (up to `configuration.epochs`), evaluating on `test` after each, and
     /// returns their records. `progress` is called after every batch.
     ///

@@ -12,6 +12,10 @@
 ///
 /// A run is a function of its settings and data: each epoch's batches and every dropout mask come from
 /// `settings.seed`, so the same run twice, or a run resumed from its checkpoint, gives the same numbers.
+///
+/// Each step's forward pass, loss and gradient run through a compiled program by default (see
+/// `compilesSteps`); the metrics, the divergence checks, clipping and the optimizer's update run on the
+/// host around it.
 public struct Trainer<Model: Layer, Batch: TrainingBatch> {
     /// The scalar type of the model's tensors.
     public typealias Scalar = Model.Scalar
@@ -35,6 +39,15 @@ public struct Trainer<Model: Layer, Batch: TrainingBatch> {
     public var evaluationBatchSize = 512
     /// The learning rate the schedule starts from: `settings.learningRate`, or the optimizer's own.
     public let baseLearningRate: Double
+    /// Whether each training step (forward pass, loss and gradient) runs through a compiled program, traced
+    /// on the first batch of each shape and replayed afterwards (true, the default), or eagerly (false).
+    /// Both give the same parameters and losses up to rounding; dropout draws the same masks. A step is
+    /// compiled only when the loss has a `tensorForm` and the model has no buffers (`BatchNorm`'s running
+    /// statistics, which a training pass updates): otherwise it runs eagerly, and `eagerStepReason` says
+    /// why. Turn it off inside `withAnomalyDetection`, whose checks see eager operations only.
+    public var compilesSteps = true
+    /// The compiled step, made once (copies of the trainer share it) when the loss has a tensor form.
+    let compiledStep: CompiledTrainingStep<Model>?
 
     /// Creates a trainer.
     ///
@@ -57,6 +70,20 @@ public struct Trainer<Model: Layer, Batch: TrainingBatch> {
         baseLearningRate = settings.learningRate ?? optimizer.learningRate
         self.loss = loss
         self.metrics = metrics
+        compiledStep = loss.tensorForm.map { CompiledTrainingStep($0.evaluate) }
+    }
+
+    /// Why training steps run eagerly although `compilesSteps` is on, as a sentence (nil when they are
+    /// compiled, or when `compilesSteps` is off).
+    public var eagerStepReason: String? {
+        guard compilesSteps else { return nil }
+        if loss.tensorForm == nil {
+            return "the loss is a closure of the batch, with no tensor form to compile (see TrainingLoss.init(tensors:evaluate:))"
+        }
+        if !model.buffers.isEmpty {
+            return "the model has buffers (such as BatchNorm's running statistics), which a training forward pass updates"
+        }
+        return nil
     }
 
     /// The number of epochs trained so far.
@@ -166,6 +193,11 @@ public struct Trainer<Model: Layer, Batch: TrainingBatch> {
     func lossAndGradients(
         on batch: Batch, context: ForwardContext, lossScale: Scalar? = nil
     ) -> (Tensor<Scalar>, [Tensor<Scalar>], Tensor<Scalar>) {
+        if compilesSteps, context.isTraining, let compiledStep, let form = loss.tensorForm, model.buffers.isEmpty {
+            let result = compiledStep.lossAndGradients(model: model, tensors: form.tensors(batch), context: context, lossScale: lossScale)
+            form.check?(result.2, batch)
+            return result
+        }
         let model = self.model, loss = self.loss
         var output = Tensor<Scalar>(0)
         let (value, gradients) = valueWithGradient(at: model.parameters) { parameters in
