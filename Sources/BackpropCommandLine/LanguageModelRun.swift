@@ -22,7 +22,8 @@ extension TrainOptions {
     func runLanguageModel(_ kind: LanguageModelKind) throws {
         let flag = "--model \(kind.rawValue)"
         let classifierOnly = [("--label-column", labelColumn != nil), ("--architecture", architecture != nil),
-                              ("--image-shape", imageShape != nil), ("--activation", activation != nil)]
+                              ("--image-shape", imageShape != nil), ("--activation", activation != nil),
+                              ("--compiled", steps == .compiled)]
         if let (name, _) = classifierOnly.first(where: \.1) { throw UserError("\(name) applies to classifiers, not to \(flag)") }
         guard let data else {
             throw UserError("\(flag) needs --data: a UTF-8 text file or a folder of them (with --word-list, one word per line)")

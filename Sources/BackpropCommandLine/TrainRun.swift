@@ -42,10 +42,10 @@ extension TrainOptions {
         var run = try prepareRun(source: source, budget: budget, dataBytes: dataBytes)
         if let parallelism { try join(parallelism, &run) }
         // Anomaly detection checks eager operations one by one: it needs the eager step.
-        run.trainer.compilesSteps = !eager && !detectAnomaly
+        run.trainer.compilesSteps = steps == .compiled && !detectAnomaly
         let quiet = self.quiet || !reporting
         if !quiet { printHeader(run, source: source, parallelism: parallelism) }
-        if reporting, let reason = run.trainer.eagerStepReason {
+        if reporting, steps == .compiled, let reason = run.trainer.eagerStepReason ?? (detectAnomaly ? "--detect-anomaly checks eager operations" : nil) {
             FileHandle.standardError.write(Data("note: training steps run eagerly: \(reason)\n".utf8))
         }
         let trainSeconds = try trainEpochs(&run, source: source, outputs: outputs, parallelism: parallelism, quiet: quiet)

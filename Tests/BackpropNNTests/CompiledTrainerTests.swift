@@ -10,17 +10,18 @@ import Testing
     func trainedBothWays(
         _ configuration: TrainingConfiguration, on data: Dataset<Double>
     ) throws -> (compiled: ClassifierTrainer<Double>, eager: ClassifierTrainer<Double>) {
-        var compiled = ClassifierTrainer<Double>(configuration: configuration, inputSize: data.featureCount, classCount: 10)
-        var eager = compiled
-        eager.compilesSteps = false
-        #expect(compiled.compilesSteps && compiled.eagerStepReason == nil)
+        let eager = ClassifierTrainer<Double>(configuration: configuration, inputSize: data.featureCount, classCount: 10)
+        #expect(!eager.compilesSteps, "training is eager by default")
+        var compiled = eager, eagerRun = eager
+        compiled.compilesSteps = true
+        #expect(compiled.eagerStepReason == nil)
         try compiled.trainEpoch(on: data)
-        let before = eager.trainer.compiledStep?.calls ?? 0
-        try eager.trainEpoch(on: data)
-        #expect(eager.trainer.compiledStep?.calls == before, "the eager trainer went through the compiled step")
+        let before = eagerRun.trainer.compiledStep?.calls ?? 0
+        try eagerRun.trainEpoch(on: data)
+        #expect(eagerRun.trainer.compiledStep?.calls == before, "the eager trainer went through the compiled step")
         let batches = (data.count + configuration.batchSize - 1) / configuration.batchSize
         #expect(compiled.trainer.compiledStep?.calls == batches, "the compiled trainer did not compile every step")
-        return (compiled, eager)
+        return (compiled, eagerRun)
     }
 
     /// The largest |a − b| / max(|b|, 1e-3) over two lists of tensors.
@@ -78,6 +79,7 @@ import Testing
         let configuration = TrainingConfiguration(
             epochs: 1, batchSize: 32, architecture: try ArchitectureSpecification(parsing: "linear:16,bn,relu"))
         var normalized = ClassifierTrainer<Double>(configuration: configuration, inputSize: 64, classCount: 10)
+        normalized.compilesSteps = true
         #expect(normalized.eagerStepReason?.contains("BatchNorm") == true)
         try normalized.trainEpoch(on: digits)
         #expect(normalized.trainer.compiledStep?.calls == 0)
@@ -86,9 +88,10 @@ import Testing
         let closure = TrainingLoss<Sequential<Double>, Dataset<Double>> { model, batch, context in
             softmaxCrossEntropy(logits: model(batch.features, context: context), labels: batch.labels)
         }
-        let trainer = Trainer(
+        var trainer = Trainer(
             model: Sequential<Double>.multilayerPerceptron(widths: [64, 10], seed: 0), optimizer: SGD<Double>(learningRate: 0.1),
             settings: TrainingSettings(epochs: 1), loss: closure)
+        trainer.compilesSteps = true
         #expect(trainer.eagerStepReason?.contains("tensor form") == true)
         var eager = trainer
         eager.compilesSteps = false
@@ -103,7 +106,7 @@ import Testing
                 model: Sequential<Double>.multilayerPerceptron(widths: [2, 8, 1], seed: 0), optimizer: SGD<Double>(learningRate: 0.05),
                 settings: TrainingSettings(epochs: 3, batchSize: 4), loss: loss)
             var eager = compiled
-            eager.compilesSteps = false
+            compiled.compilesSteps = true
             try compiled.train(on: data)
             try eager.train(on: data)
             #expect(compiled.compiledStep?.calls == 9)

@@ -94,7 +94,7 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// The number of epochs trained so far.
     public var completedEpochs: Int { trainer.completedEpochs }
 
-    /// Whether each training step runs through a compiled program (true, the default) or eagerly (false);
+    /// Whether each training step runs through a compiled program (true) or eagerly (false, the default);
     /// see `Trainer.compilesSteps`. A network with `BatchNorm` trains eagerly (`eagerStepReason` says so).
     public var compilesSteps: Bool {
         get { trainer.compilesSteps }

@@ -13,9 +13,8 @@
 /// A run is a function of its settings and data: each epoch's batches and every dropout mask come from
 /// `settings.seed`, so the same run twice, or a run resumed from its checkpoint, gives the same numbers.
 ///
-/// Each step's forward pass, loss and gradient run through a compiled program by default (see
-/// `compilesSteps`); the metrics, the divergence checks, clipping and the optimizer's update run on the
-/// host around it.
+/// With `compilesSteps`, each step's forward pass, loss and gradient run through a compiled program; the
+/// metrics, the divergence checks, clipping and the optimizer's update run on the host around it.
 public struct Trainer<Model: Layer, Batch: TrainingBatch> {
     /// The scalar type of the model's tensors.
     public typealias Scalar = Model.Scalar
@@ -40,12 +39,13 @@ public struct Trainer<Model: Layer, Batch: TrainingBatch> {
     /// The learning rate the schedule starts from: `settings.learningRate`, or the optimizer's own.
     public let baseLearningRate: Double
     /// Whether each training step (forward pass, loss and gradient) runs through a compiled program, traced
-    /// on the first batch of each shape and replayed afterwards (true, the default), or eagerly (false).
-    /// Both give the same parameters and losses up to rounding; dropout draws the same masks. A step is
-    /// compiled only when the loss has a `tensorForm` and the model has no buffers (`BatchNorm`'s running
-    /// statistics, which a training pass updates): otherwise it runs eagerly, and `eagerStepReason` says
-    /// why. Turn it off inside `withAnomalyDetection`, whose checks see eager operations only.
-    public var compilesSteps = true
+    /// on the first batch of each shape and replayed afterwards (true), or eagerly (false, the default: on the
+    /// digits MLP and the small CNN the eager step measured faster; see docs/performance.md). Both give the
+    /// same parameters and losses up to rounding; dropout draws the same masks. A step is compiled only when
+    /// the loss has a `tensorForm` and the model has no buffers (`BatchNorm`'s running statistics, which a
+    /// training pass updates): otherwise it runs eagerly, and `eagerStepReason` says why. Leave it off inside
+    /// `withAnomalyDetection`, whose checks see eager operations only.
+    public var compilesSteps = false
     /// The compiled step, made once (copies of the trainer share it) when the loss has a tensor form.
     let compiledStep: CompiledTrainingStep<Model>?
 

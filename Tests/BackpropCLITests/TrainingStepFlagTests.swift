@@ -5,14 +5,16 @@ import BackpropNN
 import BackpropCommandLine
 @testable import backprop
 
-/// `backprop train --eager`: the flag is documented, and a run with it ends where the compiled run (the
-/// default) does, up to 32-bit rounding.
+/// `backprop train --compiled` and `--eager` (the default): the flags are documented, exclusive, and a run
+/// with one ends where a run with the other does, up to 32-bit rounding.
 @Suite(.serialized)
-struct EagerTrainingFlagTests {
-    @Test func helpNamesTheEagerFlag() {
-        let help = BackpropCommand.helpMessage(for: TrainCommand.self)
-        #expect(help.contains("--eager"), "\(help)")
+struct TrainingStepFlagTests {
+    @Test func helpNamesBothFlagsAndTheyExcludeEachOther() {
+        let help = BackpropCommand.helpMessage(for: TrainCommand.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(help.contains("--compiled") && help.contains("--eager"), "\(help)")
         #expect(help.contains("compiled program"), "\(help)")
+        #expect(throws: (any Error).self) { try BackpropCommand.parseAsRoot(["train", "--compiled", "--eager"]) }
+        expectUserError(["train", "--model", "transformer", "--compiled"], mentioning: "--compiled applies to classifiers")
     }
 
     @Test func eagerAndCompiledRunsEndWithTheSameModel() throws {
@@ -20,8 +22,8 @@ struct EagerTrainingFlagTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var trained: [ClassifierTrainer<Float>] = []
-        for extra in [[String](), ["--eager"]] {
-            let checkpoint = folder.appendingPathComponent("m\(extra.count).safetensors").path
+        for extra in [["--compiled"], ["--eager"]] {
+            let checkpoint = folder.appendingPathComponent("m\(extra[0]).safetensors").path
             var command = try BackpropCommand.parseAsRoot(
                 ["train", "--epochs", "1", "--layers", "16", "--dropout", "0.1", "--quiet",
                  "--save", checkpoint, "--plot", folder.appendingPathComponent("p.svg").path] + extra)
