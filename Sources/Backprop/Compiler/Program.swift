@@ -458,33 +458,15 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         _ kernels: OwnedBuffer<UnsafePointer<bp_fused_kernel>?>, table: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>,
         scratch: UnsafeMutablePointer<Scalar>
     ) {
-        if Scalar.self == Double.self {
-            bp_fused_sequence_d(
-                kernels.pointer, kernels.count,
-                UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
-                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Double.self))
-        } else {
-            bp_fused_sequence_s(
-                kernels.pointer, kernels.count,
-                UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
-                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self))
-        }
+        Scalar._fusedSequence(UnsafeRawPointer(kernels.pointer), count: kernels.count, table: UnsafeRawPointer(table), scratch: scratch)
     }
 
     private func runParallel(
         _ k: KernelStep<Scalar>, table: UnsafeMutablePointer<UnsafeMutablePointer<Scalar>?>, scratch: UnsafeMutablePointer<Scalar>
     ) {
-        if Scalar.self == Double.self {
-            bp_fused_prepare_d(
-                k.kernel.pointer, UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
-                UnsafeMutableRawPointer(k.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Double>?.self),
-                UnsafeMutableRawPointer(k.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self))
-        } else {
-            bp_fused_prepare_s(
-                k.kernel.pointer, UnsafeRawPointer(table).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
-                UnsafeMutableRawPointer(k.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Float>?.self),
-                UnsafeMutableRawPointer(k.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self))
-        }
+        Scalar._fusedPrepare(
+            UnsafeRawPointer(k.kernel.pointer), table: UnsafeRawPointer(table),
+            inputs: UnsafeMutableRawPointer(k.inputBases.pointer), outputs: UnsafeMutableRawPointer(k.outputBases.pointer))
         let pointers = KernelPointers(step: k, scratch: scratch)
         let parts = k.parts
         concurrentPerformKeepingKernelPath(iterations: parts) { part in
@@ -520,21 +502,9 @@ private struct KernelPointers<Scalar: TensorScalar>: @unchecked Sendable {
     func run(rows: Range<Int>, columns: Range<Int>, part: Int) {
         guard !rows.isEmpty, !columns.isEmpty else { return }
         let scratch = self.scratch + part * step.scratchCount
-        if Scalar.self == Double.self {
-            bp_fused_run_d(
-                step.kernel.pointer,
-                UnsafeRawPointer(step.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Double>?.self),
-                UnsafeRawPointer(step.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
-                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound,
-                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Double.self))
-        } else {
-            bp_fused_run_s(
-                step.kernel.pointer,
-                UnsafeRawPointer(step.inputBases.pointer).assumingMemoryBound(to: UnsafePointer<Float>?.self),
-                UnsafeRawPointer(step.outputBases.pointer).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
-                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound,
-                UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self))
-        }
+        Scalar._fusedRun(
+            UnsafeRawPointer(step.kernel.pointer), inputs: UnsafeRawPointer(step.inputBases.pointer),
+            outputs: UnsafeRawPointer(step.outputBases.pointer), rows: rows, columns: columns, scratch: scratch)
     }
 }
 

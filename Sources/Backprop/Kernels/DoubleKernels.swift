@@ -121,4 +121,28 @@ extension Double: _ScalarKernels {
         useKernelSettings()
         bp_dadam_update(p, g, m, v, count, k.b1, k.b2, k.stepSize, k.inverseRoot2, k.eps, k.keep, k.couple)
     }
+    /// bp_fused_sequence_d.
+    public static func _fusedSequence(_ kernels: UnsafeRawPointer, count: Int, table: UnsafeRawPointer, scratch: UnsafeMutablePointer<Double>) {
+        useKernelSettings()
+        bp_fused_sequence_d(
+            kernels.assumingMemoryBound(to: UnsafePointer<bp_fused_kernel>?.self), count,
+            table.assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self), scratch)
+    }
+    /// bp_fused_prepare_d.
+    public static func _fusedPrepare(_ kernel: UnsafeRawPointer, table: UnsafeRawPointer, inputs: UnsafeMutableRawPointer, outputs: UnsafeMutableRawPointer) {
+        useKernelSettings()
+        bp_fused_prepare_d(
+            kernel.assumingMemoryBound(to: bp_fused_kernel.self), table.assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
+            inputs.assumingMemoryBound(to: UnsafePointer<Double>?.self), outputs.assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self))
+    }
+    /// bp_fused_run_d.
+    public static func _fusedRun(
+        _ kernel: UnsafeRawPointer, inputs: UnsafeRawPointer, outputs: UnsafeRawPointer, rows: Range<Int>, columns: Range<Int>,
+        scratch: UnsafeMutablePointer<Double>
+    ) {
+        bp_fused_run_d(
+            kernel.assumingMemoryBound(to: bp_fused_kernel.self), inputs.assumingMemoryBound(to: UnsafePointer<Double>?.self),
+            outputs.assumingMemoryBound(to: UnsafeMutablePointer<Double>?.self),
+            rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound, scratch)
+    }
 }

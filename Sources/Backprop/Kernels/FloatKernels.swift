@@ -125,4 +125,28 @@ extension Float: _ScalarKernels {
         useKernelSettings()
         bp_sadam_update(p, g, m, v, count, k.b1, k.b2, k.stepSize, k.inverseRoot2, k.eps, k.keep, k.couple)
     }
+    /// bp_fused_sequence_s.
+    public static func _fusedSequence(_ kernels: UnsafeRawPointer, count: Int, table: UnsafeRawPointer, scratch: UnsafeMutablePointer<Float>) {
+        useKernelSettings()
+        bp_fused_sequence_s(
+            kernels.assumingMemoryBound(to: UnsafePointer<bp_fused_kernel>?.self), count,
+            table.assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self), scratch)
+    }
+    /// bp_fused_prepare_s.
+    public static func _fusedPrepare(_ kernel: UnsafeRawPointer, table: UnsafeRawPointer, inputs: UnsafeMutableRawPointer, outputs: UnsafeMutableRawPointer) {
+        useKernelSettings()
+        bp_fused_prepare_s(
+            kernel.assumingMemoryBound(to: bp_fused_kernel.self), table.assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
+            inputs.assumingMemoryBound(to: UnsafePointer<Float>?.self), outputs.assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self))
+    }
+    /// bp_fused_run_s.
+    public static func _fusedRun(
+        _ kernel: UnsafeRawPointer, inputs: UnsafeRawPointer, outputs: UnsafeRawPointer, rows: Range<Int>, columns: Range<Int>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        bp_fused_run_s(
+            kernel.assumingMemoryBound(to: bp_fused_kernel.self), inputs.assumingMemoryBound(to: UnsafePointer<Float>?.self),
+            outputs.assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
+            rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound, scratch)
+    }
 }

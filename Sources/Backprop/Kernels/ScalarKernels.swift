@@ -64,6 +64,15 @@ public protocol _ScalarKernels {
     static func _adamUpdate(
         _ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ m: UnsafeMutablePointer<Self>,
         _ v: UnsafeMutablePointer<Self>, count: Int, _ coefficients: _AdamCoefficients<Self>)
+    /// Runs compiled programs' fused kernels (`bp_fused_sequence_*`): `kernels` points at `count` kernel
+    /// descriptions, `table` at the buffers' base pointers, `scratch` at the interpreter's registers.
+    static func _fusedSequence(_ kernels: UnsafeRawPointer, count: Int, table: UnsafeRawPointer, scratch: UnsafeMutablePointer<Self>)
+    /// Resolves one fused kernel's operands from the table into `inputs` and `outputs` (`bp_fused_prepare_*`).
+    static func _fusedPrepare(_ kernel: UnsafeRawPointer, table: UnsafeRawPointer, inputs: UnsafeMutableRawPointer, outputs: UnsafeMutableRawPointer)
+    /// Runs rows `rows` and columns `columns` of one prepared fused kernel (`bp_fused_run_*`).
+    static func _fusedRun(
+        _ kernel: UnsafeRawPointer, inputs: UnsafeRawPointer, outputs: UnsafeRawPointer, rows: Range<Int>, columns: Range<Int>,
+        scratch: UnsafeMutablePointer<Self>)
 }
 
 /// The scalars of one Adam step: m ← b1·m + (1−b1)·g′, v ← b2·v + (1−b2)·g′², p ← keep·p − stepSize·m / (√v·inverseRoot2 + eps),
@@ -188,5 +197,20 @@ extension _ScalarKernels where Self: TensorScalar {
             v[i] = vi
             p[i] = k.keep * p[i] - k.stepSize * mi / (vi.squareRoot() * k.inverseRoot2 + k.eps)
         }
+    }
+    /// Stops: no kernel for this type.
+    public static func _fusedSequence(_ kernels: UnsafeRawPointer, count: Int, table: UnsafeRawPointer, scratch: UnsafeMutablePointer<Self>) {
+        unsupportedKernelScalar(Self.self)
+    }
+    /// Stops: no kernel for this type.
+    public static func _fusedPrepare(_ kernel: UnsafeRawPointer, table: UnsafeRawPointer, inputs: UnsafeMutableRawPointer, outputs: UnsafeMutableRawPointer) {
+        unsupportedKernelScalar(Self.self)
+    }
+    /// Stops: no kernel for this type.
+    public static func _fusedRun(
+        _ kernel: UnsafeRawPointer, inputs: UnsafeRawPointer, outputs: UnsafeRawPointer, rows: Range<Int>, columns: Range<Int>,
+        scratch: UnsafeMutablePointer<Self>
+    ) {
+        unsupportedKernelScalar(Self.self)
     }
 }
