@@ -218,6 +218,46 @@ def torch_run(name):
     return 1000 * float(np.median(times))
 
 
+def gemms():
+    """The matrix products of lm-step alone (backprop-bench lm-gemms), medians in milliseconds."""
+    import torch
+    torch.set_num_threads(THREADS)
+    g = torch.Generator().manual_seed(0)
+    r = lambda *shape: torch.randn(*shape, generator=g)
+    x, hidden, w, w1 = r(2048, 128), r(2048, 512), r(128, 128), r(512, 128)
+    q, k, weights = r(128, 64, 32), r(128, 64, 32), r(128, 64, 64)
+    products = {
+        "x·Wᵀ 2048x128x128": lambda: x @ w.T, "x·W1ᵀ 2048x128→512": lambda: x @ w1.T,
+        "h·W2ᵀ 2048x512→128": lambda: hidden @ w1, "gᵀ·x 512x2048x128": lambda: hidden.T @ x,
+        "q·kᵀ 128x(64x32x64)": lambda: q @ k.transpose(1, 2), "w·v 128x(64x64x32)": lambda: weights @ k,
+    }
+    for name, product in products.items():
+        print(f"torch lm-gemms {name}: {median_ms(product, 20, 3):.3f}")
+    h, w, gs, xs, gates = r(32, 256), r(1024, 256), r(32, 1024), r(2048, 256), r(2048, 1024)
+    def steps(product):
+        def run():
+            for _ in range(64):
+                product()
+        return run
+    products = {
+        "64 steps h·Whhᵀ 32x256→1024": steps(lambda: h @ w.T), "64 steps g·Whh 32x1024→256": steps(lambda: gs @ w),
+        "x·Wihᵀ 2048x256→1024": lambda: xs @ w.T, "gᵀ·x 1024x2048x256": lambda: gates.T @ xs, "g·Wih 2048x1024→256": lambda: gates @ w,
+    }
+    for name, product in products.items():
+        print(f"torch lstm-gemms {name}: {median_ms(product, 20, 3):.3f}")
+
+
+def median_ms(step, runs, warm):
+    for _ in range(warm):
+        step()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
 ALL = ["lm-step", "lstm-lm-step"]
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
@@ -234,8 +274,12 @@ if __name__ == "__main__":
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gemms", action="store_true", help="time lm-step's matrix products alone")
     parser.add_argument("workloads", nargs="*")
     args = parser.parse_args()
+    if args.gemms:
+        gemms()
+        sys.exit(0)
     if args.train:
         train(args)
         sys.exit(0)

@@ -144,6 +144,25 @@ func largestDifference<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Sc
         }
     }
 
+    @Test(arguments: [RecurrentCell.tanh, .lstm, .gru])
+    func anEmbeddedInputGivesWhatItsLookedUpSequenceGives(_ cell: RecurrentCell) {
+        // The first layer of a language model reads an embedding's rows at the tokens itself.
+        let (stack, _, h0, c0) = Self.doubleCase(cell, layers: 1, steps: 5)
+        let table = Tensor<Double>.randomNormal(shape: [7, 3], seed: 12)
+        let tokens = [3, 0, 6, 6, 1, 2, 5, 3, 0, 4]
+        let embedded = RecurrentEmbeddedInput(tokens: tokens, batch: 2, steps: 5)
+        let states = [h0[0]] + (cell.hasCellState ? [c0[0]] : [])
+        let viaTable: ([Tensor<Double>]) -> Tensor<Double> = { recurrentLayer(cell, hasBias: true, [$0[0]] + states + $0.dropFirst(), embedded: embedded) }
+        let viaSequence: ([Tensor<Double>]) -> Tensor<Double> = {
+            recurrentLayer(cell, hasBias: true, [$0[0].gathering(atIndices: tokens, alongAxis: 0).reshaped(to: [2, 5, 3])] + states + $0.dropFirst())
+        }
+        let inputs = [table] + stack.parameters
+        #expect(largestDifference(viaTable(inputs), viaSequence(inputs)) < 1e-13)
+        let weights = Tensor<Double>.randomNormal(shape: viaTable(inputs).shape, seed: 13)
+        let a = gradient(at: inputs) { (viaTable($0) * weights).sum() }, b = gradient(at: inputs) { (viaSequence($0) * weights).sum() }
+        for (index, (x, y)) in zip(a, b).enumerated() { #expect(largestDifference(x, y) < 1e-12, "\(cell) input \(index)") }
+    }
+
     @Test func dropoutActsBetweenLayersInTrainingOnly() {
         var generator = SeededGenerator(seed: 6)
         var lstm = LSTM<Double>(inputSize: 3, hiddenSize: 4, layerCount: 2, dropout: 0.5, using: &generator)

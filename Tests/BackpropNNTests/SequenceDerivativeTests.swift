@@ -28,6 +28,9 @@ extension MultiHeadAttention: @unchecked Sendable {}
 extension TransformerBlock: @unchecked Sendable {}
 extension PositionalEmbedding: @unchecked Sendable {}
 extension GELU: @unchecked Sendable {}
+extension LayerNorm: @unchecked Sendable {}
+extension RecurrentLanguageModel: @unchecked Sendable {}
+extension TransformerLanguageModel: @unchecked Sendable {}
 
 /// The sequence layers at small sizes, with weights large enough to leave the nonlinearities' linear range.
 let sequenceLayerCases: [LayerCase] = {
@@ -51,6 +54,8 @@ let sequenceLayerCases: [LayerCase] = {
     let sequence = Tensor<Double>.randomNormal(shape: [2, 3, 4], using: &generator)
     let keys = Tensor<Double>.randomNormal(shape: [2, 4, 4], using: &generator)
     let positions = PositionalEmbedding<Double>(maximumLength: 5, dimension: 4, using: &generator)
+    let languageModel = scaled(RecurrentLanguageModel<Double>(LanguageModelConfiguration(kind: .lstm, vocabularySize: 5, layers: 2, width: 3), seed: 3), by: 1.5)
+    let transformerModel = scaled(TransformerLanguageModel<Double>(LanguageModelConfiguration(kind: .transformer, vocabularySize: 5, context: 4, layers: 1, width: 4, heads: 2), seed: 4), by: 5)
     return [
         layerCase("RNN tanh, two layers, final state", rnn, inputs: [x, h0]) { layer, v in
             let (output, hN) = layer(v[0], initialState: v[1])
@@ -68,12 +73,24 @@ let sequenceLayerCases: [LayerCase] = {
         layerCase("MultiHeadAttention, causal, key padding", attention, inputs: [sequence]) { layer, v in
             layer(query: v[0], key: v[0], value: v[0], keyPaddingMask: [[false, false, true], [false, false, false]], isCausal: true)
         },
+        layerCase("MultiHeadAttention, causal", attention, inputs: [sequence]) { layer, v in
+            layer(query: v[0], key: v[0], value: v[0], isCausal: true)
+        },
+        layerCase("LayerNorm", LayerNorm<Double>(weight: Tensor([0.5, 1.5, -1, 2]), bias: Tensor([0.1, 0, -0.2, 0.3])), inputs: [sequence * 3]) { layer, v in
+            layer(v[0])
+        },
         layerCase("MultiHeadAttention, cross, additive mask", attention, inputs: [sequence, keys]) { layer, v in
             let mask = Tensor<Double>(shape: [3, 4], scalars: (0..<12).map { Double($0 % 5) * -0.4 })
             return layer(query: v[0], key: v[1], value: v[1] * v[1], attentionMask: mask)
         },
         layerCase("TransformerBlock, causal", block, inputs: [sequence]) { layer, v in layer(v[0]) },
         layerCase("PositionalEmbedding", positions, inputs: [sequence]) { layer, v in sin(layer(v[0])) },
+        layerCase("LSTM language model (embedded first layer)", languageModel, inputs: []) { model, _ in
+            model.logits(tokens: [1, 4, 0, 2, 3, 3], batch: 2, context: ForwardContext(mode: .evaluation))
+        },
+        layerCase("Transformer language model", transformerModel, inputs: []) { model, _ in
+            model.logits(tokens: [1, 4, 0, 2, 3, 3], batch: 2, context: ForwardContext(mode: .evaluation))
+        },
         layerCase("gelu", GELU<Double>(), inputs: [sequence * 2]) { layer, v in layer(v[0]) },
         layerCase("gelu, tanh approximation", GELU<Double>(approximation: .tanh), inputs: [sequence * 2]) { layer, v in layer(v[0]) },
     ]

@@ -50,22 +50,22 @@ public struct RecurrentLanguageModel<Scalar: TensorScalar>: LanguageModel {
         precondition(
             batch > 0 && steps > 0 && steps * batch == tokens.count,
             "RecurrentLanguageModel: expected \(batch) rows of at least 1 token, got \(tokens.count) tokens")
-        let x = embedding(indices: tokens).reshaped(to: [batch, steps, w])
-        let output: Tensor<Scalar>, final: (Tensor<Scalar>, Tensor<Scalar>?)
-        switch recurrent {
-        case let lstm as LSTM<Scalar>:
-            let result = lstm(x, initialState: state.map { LSTMState(hidden: $0.0, cell: $0.1!) }, context: context)
-            (output, final) = (result.output, (result.finalState.hidden, result.finalState.cell))
-        case let gru as GRU<Scalar>:
-            let result = gru(x, initialState: state?.0, context: context)
-            (output, final) = (result.output, (result.finalState, nil))
-        case let rnn as RNN<Scalar>:
-            let result = rnn(x, initialState: state?.0, context: context)
-            (output, final) = (result.output, (result.finalState, nil))
-        default:
-            preconditionFailure("RecurrentLanguageModel: unexpected recurrent layer \(type(of: recurrent))")
+        for token in tokens {
+            precondition(token >= 0 && token < configuration.vocabularySize, "RecurrentLanguageModel: token \(token) is not in 0..<\(configuration.vocabularySize)")
         }
-        return (head(output.reshaped(to: [batch * steps, w]), context: context), final)
+        // The first layer reads the embedding's rows at the tokens itself: the table's projection is one small
+        // product, where the embedded sequence's would be one per position (the same numbers either way).
+        let stack: RecurrentStack<Scalar>
+        switch recurrent {
+        case let lstm as LSTM<Scalar>: stack = lstm.stack
+        case let gru as GRU<Scalar>: stack = gru.stack
+        case let rnn as RNN<Scalar>: stack = rnn.stack
+        default: preconditionFailure("RecurrentLanguageModel: unexpected recurrent layer \(type(of: recurrent))")
+        }
+        let result = stack.run(
+            embedding.weight, hidden: state?.0, cell: state?.1, embedded: RecurrentEmbeddedInput(tokens: tokens, batch: batch, steps: steps),
+            context: context)
+        return (head(result.output.reshaped(to: [batch * steps, w]), context: context), (result.hidden, result.cell))
     }
 
     /// Continues `prompt`, carrying the recurrent state from character to character.

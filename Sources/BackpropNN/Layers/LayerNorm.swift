@@ -6,8 +6,9 @@
 /// elements. The weight and bias have shape `[size]` and the names `weight` and `bias`, so parameters
 /// load unchanged from PyTorch checkpoints.
 ///
-/// The layer is a composition of differentiable tensor operations, so every transform (gradients,
-/// Jacobians, Hessians, forward mode) applies to it at any order.
+/// The layer is one recorded primitive (each row normalised in one pass forward and one back) whose
+/// derivatives of higher order and forward mode follow the composition of tensor operations it replaces, so
+/// every transform (gradients, Jacobians, Hessians, forward mode) applies to it at any order.
 public struct LayerNorm<Scalar: TensorScalar>: Layer {
     /// The number of features along the last axis that are normalised together.
     public let size: Int
@@ -65,12 +66,6 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         precondition(
             input.rank >= 1 && input.shape[input.rank - 1] == size,
             "LayerNorm: expected input whose last axis has size \(size), got shape \(input.shape)")
-        let mean = input.mean(alongAxes: [-1], keepingDimensions: true)
-        let centered = input - mean
-        let variance = (centered * centered).mean(alongAxes: [-1], keepingDimensions: true)
-        var output = centered / sqrt(variance + Scalar(epsilon))
-        if let weight { output = output * weight }
-        if let bias { output = output + bias }
-        return output
+        return fusedLayerNorm(input, weight: weight, bias: bias, epsilon: epsilon)
     }
 }

@@ -9,12 +9,13 @@ public enum GELUApproximation: String, Sendable, CaseIterable {
 
 /// The Gaussian error linear unit x·Φ(x) elementwise, as PyTorch's `nn.functional.gelu` (Hendrycks and Gimpel, 2016).
 ///
-/// Composed of differentiable primitives (`erf`, or `tanh` for the approximation), so it works under every
-/// transform.
+/// The exact form is one recorded primitive (one pass forward over the vectorised erf, one back) whose
+/// derivatives of higher order follow its composition with `erf`; the approximation is composed of `tanh` and
+/// arithmetic. Either works under every transform.
 public func gelu<Scalar>(_ x: Tensor<Scalar>, approximation: GELUApproximation = .none) -> Tensor<Scalar> {
     switch approximation {
     case .none:
-        return 0.5 * x * (1 + erf(x * Scalar(0.7071067811865476)))
+        return fusedGELU(x)
     case .tanh:
         return 0.5 * x * (1 + tanh(Scalar(0.7978845608028654) * (x + Scalar(0.044715) * x * x * x)))
     }

@@ -121,15 +121,23 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Layer {
             return p.reshaped(to: [n, length, h, d]).transposed(permutation: [0, 2, 1, 3])
         }
         let q = project(query, 0, length: l), k = project(key, 1, length: s), v = project(value, 2, length: s)
-        var scores = matmul(q, k, transposeB: true) * Scalar(1 / Double(d).squareRoot())
-        if let attentionMask {
-            precondition(attentionMask.shape == [l, s], "MultiHeadAttention: attentionMask must have shape [\(l), \(s)], got \(attentionMask.shape)")
-            scores = scores + attentionMask
+        let scale = Scalar(1 / Double(d).squareRoot())
+        var weights: Tensor<Scalar>
+        if isCausal && keyPaddingMask == nil && attentionMask == nil {
+            precondition(l == s, "MultiHeadAttention: a causal mask needs as many queries as keys, got \(l) and \(s)")
+            // The common case of a language model: one primitive that never exponentiates the hidden half.
+            weights = fusedCausalSoftmax(matmul(q, k, transposeB: true), scale: scale)
+        } else {
+            var scores = matmul(q, k, transposeB: true) * scale
+            if let attentionMask {
+                precondition(attentionMask.shape == [l, s], "MultiHeadAttention: attentionMask must have shape [\(l), \(s)], got \(attentionMask.shape)")
+                scores = scores + attentionMask
+            }
+            if let hidden = Self.hiddenScores(batch: n, queries: l, keys: s, keyPaddingMask: keyPaddingMask, isCausal: isCausal) {
+                scores = scores + hidden
+            }
+            weights = scores.softmax(alongAxis: -1)
         }
-        if let hidden = Self.hiddenScores(batch: n, queries: l, keys: s, keyPaddingMask: keyPaddingMask, isCausal: isCausal) {
-            scores = scores + hidden
-        }
-        var weights = scores.softmax(alongAxis: -1)
         if context.isTraining, dropout > 0 { weights = Dropout<Scalar>(probability: dropout)(weights, context: context) }
         let heads = matmul(weights, v).transposed(permutation: [0, 2, 1, 3]).reshaped(to: [n * l, e])
         return (outputProjection(heads, context: context).reshaped(to: [n, l, e]), weights)

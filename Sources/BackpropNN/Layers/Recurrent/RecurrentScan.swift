@@ -1,59 +1,69 @@
-// One layer of a recurrence as one recorded primitive: the forward pass and the first-order backward pass
-// (backpropagation through time) by hand, each step's gates in one loop, the input's share of every step in
-// one matrix product, and the weight gradients of all steps in one product each. Its derivatives at higher
-// orders, and its forward mode, come from the reference definition (RecurrentCell.swift), recomputed when a
-// sweep needs them, so the two must compute the same function (the tests check that they do).
-
-/// What the forward pass keeps for the backward pass: the gate activations of every step (LSTM: i, f, g, o;
-/// GRU: r, z, n and W_hn h + b_hn; nothing for the plain RNN) and the LSTM's cell states, row `n·T + t`.
-final class RecurrentScanCache<Scalar: TensorScalar> {
-    var gates: [Scalar] = []
-    var cells: [Scalar] = []
-}
+// One layer of a recurrence as one recorded primitive (FusedPrimitive.swift): the forward pass and the
+// first-order backward pass (backpropagation through time) by hand, each step's gates activated by the
+// vectorised kernels, the input's share of every step in one matrix product, and the weight gradients of all
+// steps in one product each. Its derivatives at higher orders, and its forward mode, come from the reference
+// definition (RecurrentCell.swift), so the two must compute the same function (the tests check that they do).
 
 /// Runs one layer of `cell` over a sequence as one recorded primitive (see `recurrentLayerReference` for the
-/// inputs and the packed result). With nothing to differentiate it only computes the value.
-func recurrentLayer<Scalar>(_ cell: RecurrentCell, hasBias: Bool, _ inputs: [Tensor<Scalar>]) -> Tensor<Scalar> {
-    guard isRecording, inputs.contains(where: { $0.isTracked }) else {
-        return recurrentScanForward(cell, hasBias: hasBias, inputs.map { $0.detached() }, cache: nil)
-    }
-    let cache = RecurrentScanCache<Scalar>()
-    return customPrimitive(
+/// inputs and the packed result).
+///
+/// With `embedded`, the first input is not the sequence `[N, T, inputSize]` but a table of vectors
+/// `[V, inputSize]` (an `Embedding`'s weight) and the sequence is its rows at `tokens` (`N · T` indices,
+/// row-major): the input's share of the gates is then the table's projection `[V, G·H]` looked up, one small
+/// product instead of one per position, and its gradients go back through the same small products.
+func recurrentLayer<Scalar>(
+    _ cell: RecurrentCell, hasBias: Bool, _ inputs: [Tensor<Scalar>], embedded: RecurrentEmbeddedInput? = nil
+) -> Tensor<Scalar> {
+    fusedPrimitive(
         named: cell.primitiveName, at: inputs,
-        value: { recurrentScanForward(cell, hasBias: hasBias, $0, cache: cache) },
-        vjp: { inputs, output, cotangent in
-            // A sweep that records (a derivative to be differentiated again) goes through the reference.
-            if isRecording {
-                return valueWithPullback(at: inputs) { recurrentLayerReference(cell, hasBias: hasBias, $0) }.pullback(cotangent)
-            }
-            return recurrentScanBackward(cell, hasBias: hasBias, inputs, output: output, cotangent: cotangent, cache: cache)
-        },
-        jvp: { inputs, _, tangents in
-            valueWithJVP(at: inputs, along: tangents) { recurrentLayerReference(cell, hasBias: hasBias, $0) }.jvp
+        forward: { recurrentScanForward(cell, hasBias: hasBias, $0, embedded: embedded, cache: $1) },
+        backward: { recurrentScanBackward(cell, hasBias: hasBias, $0, embedded: embedded, output: $1, cotangent: $2, cache: $3) },
+        reference: { inputs in
+            guard let embedded else { return recurrentLayerReference(cell, hasBias: hasBias, inputs) }
+            let sequence = inputs[0].gathering(atIndices: embedded.tokens, alongAxis: 0)
+                .reshaped(to: [embedded.batch, embedded.steps, inputs[0].shape[1]])
+            return recurrentLayerReference(cell, hasBias: hasBias, [sequence] + inputs.dropFirst())
         })
 }
 
-@inline(__always) private func logistic<Scalar: TensorScalar>(_ x: Scalar) -> Scalar {
-    if x >= 0 { return 1 / (1 + Scalar.exp(-x)) }
-    let e = Scalar.exp(x)
-    return e / (1 + e)
+/// The token indices whose embeddings make a recurrent layer's input sequence (see `recurrentLayer`).
+struct RecurrentEmbeddedInput: Sendable {
+    /// `batch · steps` indices into the table, row-major.
+    var tokens: [Int]
+    /// Sequences.
+    var batch: Int
+    /// Positions per sequence.
+    var steps: Int
 }
 
-/// The forward pass: the packed hidden states (and the LSTM's last cell state); fills `cache` when given.
+/// The forward pass: the packed hidden states (and the LSTM's last cell state). With a cache it keeps, row
+/// `n·T + t`, the gate activations (LSTM: i, f, g, o; GRU: r, z, n and W_hn h + b_hn) in `values[0]`, and the
+/// LSTM's cell states and their tanh in `values[1]` and `values[2]`.
 @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 func recurrentScanForward<Scalar: TensorScalar>(
-    _ cell: RecurrentCell, hasBias: Bool, _ inputs: [Tensor<Scalar>], cache: RecurrentScanCache<Scalar>?
+    _ cell: RecurrentCell, hasBias: Bool, _ inputs: [Tensor<Scalar>], embedded: RecurrentEmbeddedInput? = nil,
+    cache: FusedPrimitiveCache<Scalar>?
 ) -> Tensor<Scalar> {
     let x = inputs[0]
     let stateCount = cell.hasCellState ? 2 : 1
     let weightIH = inputs[stateCount + 1], weightHH = inputs[stateCount + 2]
-    let (n, steps, hidden) = (x.shape[0], x.shape[1], weightHH.shape[1])
+    let (n, steps, hidden) = (embedded?.batch ?? x.shape[0], embedded?.steps ?? x.shape[1], weightHH.shape[1])
     let gates = cell.gateCount * hidden
-    // The input's share of every step, row n·T + t, with both biases folded in (for the GRU all but the
-    // hidden side's n bias, which the reset gate scales).
-    var projected = withoutRecording {
-        matmul(x.reshaped(to: [n * steps, x.shape[2]]), weightIH, transposeB: true)
-    }.scalars
+    // The input's share of every step in one product, row n·T + t, with both biases folded in (for the GRU
+    // all but the hidden side's n bias, which the reset gate scales). Embedded input: the table's projection,
+    // looked up.
+    var projected: [Scalar]
+    if let embedded {
+        let table = matmul(x, weightIH, transposeB: true).scalars
+        projected = [Scalar](unsafeUninitializedCapacity: n * steps * gates) { p, initialized in
+            for (row, token) in embedded.tokens.enumerated() {
+                for k in 0..<gates { p[row * gates + k] = table[token * gates + k] }
+            }
+            initialized = n * steps * gates
+        }
+    } else {
+        projected = matmul(x.reshaped(to: [n * steps, x.shape[2]]), weightIH, transposeB: true).scalars
+    }
     var newGateBias = [Scalar](repeating: 0, count: hidden)
     if hasBias {
         let biasIH = inputs[stateCount + 3].scalars, biasHH = inputs[stateCount + 4].scalars
@@ -76,55 +86,69 @@ func recurrentScanForward<Scalar: TensorScalar>(
     let cachedGates = cell == .lstm || cell == .gru ? 4 * hidden : 0
     var gateCache = [Scalar](repeating: 0, count: keep ? n * steps * cachedGates : 0)
     var cellCache = [Scalar](repeating: 0, count: keep && cell.hasCellState ? n * steps * hidden : 0)
+    var tanhCellCache = cellCache
+    // One step's gates (pre-activation, then activated in place) and, for the GRU, its candidate.
+    var step = [Scalar](repeating: 0, count: n * Swift.max(gates, cachedGates))
+    var candidate = [Scalar](repeating: 0, count: cell == .gru ? n * hidden : 0)
+    var tanhCell = [Scalar](repeating: 0, count: cell.hasCellState ? n * hidden : 0)
     for t in 0..<steps {
-        let fromHidden = withoutRecording { matmul(Tensor(shape: [n, hidden], scalars: h), weightHH, transposeB: true) }.scalars
+        let fromHidden = matmul(Tensor(shape: [n, hidden], scalars: h), weightHH, transposeB: true).scalars
+        let width = cachedGates > 0 ? cachedGates : gates
         for b in 0..<n {
-            let row = b * steps + t
-            let a = row * gates, r = b * gates, state = b * hidden, out = (b * outputSteps + t) * hidden
+            let a = (b * steps + t) * gates, r = b * gates, row = b * width
             switch cell {
-            case .tanh, .relu:
-                for j in 0..<hidden {
-                    let v = projected[a + j] + fromHidden[r + j]
-                    let y = cell == .tanh ? Scalar.tanh(v) : (v > 0 ? v : 0)
-                    h[state + j] = y
-                    output[out + j] = y
-                }
-            case .lstm:
-                for j in 0..<hidden {
-                    let i = logistic(projected[a + j] + fromHidden[r + j])
-                    let f = logistic(projected[a + hidden + j] + fromHidden[r + hidden + j])
-                    let g = Scalar.tanh(projected[a + 2 * hidden + j] + fromHidden[r + 2 * hidden + j])
-                    let o = logistic(projected[a + 3 * hidden + j] + fromHidden[r + 3 * hidden + j])
-                    let cNew = f * c[state + j] + i * g
-                    let y = o * Scalar.tanh(cNew)
-                    c[state + j] = cNew
-                    h[state + j] = y
-                    output[out + j] = y
-                    if keep {
-                        let base = row * cachedGates + j
-                        gateCache[base] = i
-                        gateCache[base + hidden] = f
-                        gateCache[base + 2 * hidden] = g
-                        gateCache[base + 3 * hidden] = o
-                        cellCache[row * hidden + j] = cNew
-                    }
-                }
+            case .tanh, .relu, .lstm:
+                for k in 0..<gates { step[row + k] = projected[a + k] + fromHidden[r + k] }
             case .gru:
+                for k in 0..<(2 * hidden) { step[row + k] = projected[a + k] + fromHidden[r + k] }
+                for j in 0..<hidden { step[row + 3 * hidden + j] = fromHidden[r + 2 * hidden + j] + newGateBias[j] }
+            }
+        }
+        switch cell {
+        case .tanh:
+            VectorFunction.tanh.apply(inPlace: &step, 0..<(n * hidden))
+            for k in 0..<(n * hidden) { h[k] = step[k] }
+        case .relu:
+            for k in 0..<(n * hidden) { h[k] = step[k] > 0 ? step[k] : 0 }
+        case .lstm:
+            for b in 0..<n {
+                let row = b * width
+                VectorFunction.sigmoid.apply(inPlace: &step, row..<(row + 2 * hidden))
+                VectorFunction.tanh.apply(inPlace: &step, (row + 2 * hidden)..<(row + 3 * hidden))
+                VectorFunction.sigmoid.apply(inPlace: &step, (row + 3 * hidden)..<(row + 4 * hidden))
+                for j in 0..<hidden { c[b * hidden + j] = step[row + hidden + j] * c[b * hidden + j] + step[row + j] * step[row + 2 * hidden + j] }
+            }
+            for k in 0..<(n * hidden) { tanhCell[k] = c[k] }
+            VectorFunction.tanh.apply(inPlace: &tanhCell, 0..<(n * hidden))
+            for b in 0..<n {
+                for j in 0..<hidden { h[b * hidden + j] = step[b * width + 3 * hidden + j] * tanhCell[b * hidden + j] }
+            }
+        case .gru:
+            for b in 0..<n {
+                let row = b * width, a = (b * steps + t) * gates
+                VectorFunction.sigmoid.apply(inPlace: &step, row..<(row + 2 * hidden))
+                for j in 0..<hidden { candidate[b * hidden + j] = projected[a + 2 * hidden + j] + step[row + j] * step[row + 3 * hidden + j] }
+            }
+            VectorFunction.tanh.apply(inPlace: &candidate, 0..<(n * hidden))
+            for b in 0..<n {
+                let row = b * width
                 for j in 0..<hidden {
-                    let reset = logistic(projected[a + j] + fromHidden[r + j])
-                    let update = logistic(projected[a + hidden + j] + fromHidden[r + hidden + j])
-                    let hn = fromHidden[r + 2 * hidden + j] + newGateBias[j]
-                    let candidate = Scalar.tanh(projected[a + 2 * hidden + j] + reset * hn)
-                    let y = (1 - update) * candidate + update * h[state + j]
-                    h[state + j] = y
-                    output[out + j] = y
-                    if keep {
-                        let base = row * cachedGates + j
-                        gateCache[base] = reset
-                        gateCache[base + hidden] = update
-                        gateCache[base + 2 * hidden] = candidate
-                        gateCache[base + 3 * hidden] = hn
-                    }
+                    let update = step[row + hidden + j]
+                    step[row + 2 * hidden + j] = candidate[b * hidden + j]
+                    h[b * hidden + j] = (1 - update) * candidate[b * hidden + j] + update * h[b * hidden + j]
+                }
+            }
+        }
+        for b in 0..<n {
+            let out = (b * outputSteps + t) * hidden, row = b * steps + t
+            for j in 0..<hidden { output[out + j] = h[b * hidden + j] }
+            if keep && cachedGates > 0 {
+                for k in 0..<cachedGates { gateCache[row * cachedGates + k] = step[b * width + k] }
+            }
+            if keep && cell.hasCellState {
+                for j in 0..<hidden {
+                    cellCache[row * hidden + j] = c[b * hidden + j]
+                    tanhCellCache[row * hidden + j] = tanhCell[b * hidden + j]
                 }
             }
         }
@@ -134,10 +158,7 @@ func recurrentScanForward<Scalar: TensorScalar>(
             for j in 0..<hidden { output[(b * outputSteps + steps) * hidden + j] = c[b * hidden + j] }
         }
     }
-    if let cache {
-        cache.gates = gateCache
-        cache.cells = cellCache
-    }
+    cache?.values = [gateCache, cellCache, tanhCellCache]
     return Tensor(shape: [n, outputSteps, hidden], scalars: output)
 }
 
@@ -145,15 +166,16 @@ func recurrentScanForward<Scalar: TensorScalar>(
 /// values the forward pass cached.
 @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 func recurrentScanBackward<Scalar: TensorScalar>(
-    _ cell: RecurrentCell, hasBias: Bool, _ inputs: [Tensor<Scalar>], output: Tensor<Scalar>, cotangent: Tensor<Scalar>,
-    cache: RecurrentScanCache<Scalar>
+    _ cell: RecurrentCell, hasBias: Bool, _ inputs: [Tensor<Scalar>], embedded: RecurrentEmbeddedInput? = nil,
+    output: Tensor<Scalar>, cotangent: Tensor<Scalar>, cache: FusedPrimitiveCache<Scalar>
 ) -> [Tensor<Scalar>] {
     let x = inputs[0]
     let stateCount = cell.hasCellState ? 2 : 1
     let weightIH = inputs[stateCount + 1], weightHH = inputs[stateCount + 2]
-    let (n, steps, hidden) = (x.shape[0], x.shape[1], weightHH.shape[1])
+    let (n, steps, hidden) = (embedded?.batch ?? x.shape[0], embedded?.steps ?? x.shape[1], weightHH.shape[1])
     let gates = cell.gateCount * hidden, outputSteps = output.shape[1], rows = n * steps
-    let g = cotangent.scalars, y = output.scalars, gateCache = cache.gates, cellCache = cache.cells
+    let g = cotangent.scalars, y = output.scalars
+    let (gateCache, cellCache, tanhCellCache) = (cache.values[0], cache.values[1], cache.values[2])
     let h0 = inputs[1].scalars
     let c0 = cell.hasCellState ? inputs[2].scalars : []
     // The gradients of the gates' pre-activations, row n·T + t: the input side's and (GRU only, where the
@@ -197,7 +219,7 @@ func recurrentScanBackward<Scalar: TensorScalar>(
                     let i = gateCache[cached + j], f = gateCache[cached + hidden + j]
                     let gg = gateCache[cached + 2 * hidden + j], o = gateCache[cached + 3 * hidden + j]
                     let cOld = t > 0 ? cellCache[(row - 1) * hidden + j] : c0[state + j]
-                    let tc = Scalar.tanh(cellCache[row * hidden + j])
+                    let tc = tanhCellCache[row * hidden + j]
                     let dcTotal = dc[state + j] + total * o * (1 - tc * tc)
                     let di = dcTotal * gg * i * (1 - i)
                     let df = dcTotal * cOld * f * (1 - f)
@@ -236,20 +258,29 @@ func recurrentScanBackward<Scalar: TensorScalar>(
             }
         }
         // What reaches the previous state: through the hidden weights (and, for the GRU, directly).
-        dh = withoutRecording { matmul(Tensor(shape: [n, gates], scalars: stepGradient), weightHH) }.scalars
+        dh = matmul(Tensor(shape: [n, gates], scalars: stepGradient), weightHH).scalars
         if cell == .gru {
             for k in 0..<(n * hidden) { dh[k] += direct[k] }
         }
     }
     let dInputSide = Tensor(shape: [rows, gates], scalars: inputSide)
     let dHiddenSide = cell == .gru ? Tensor(shape: [rows, gates], scalars: hiddenSide) : dInputSide
-    let (dx, dWeightIH, dWeightHH) = withoutRecording {
-        (
-            matmul(dInputSide, weightIH).reshaped(to: x.shape),
-            matmul(dInputSide, x.reshaped(to: [rows, x.shape[2]]), transposeA: true),
-            matmul(dHiddenSide, Tensor(shape: [rows, hidden], scalars: previous), transposeA: true)
-        )
+    let dx: Tensor<Scalar>, dWeightIH: Tensor<Scalar>
+    if let embedded {
+        // The gates' gradients summed by token: the gradient of the table's projection.
+        let vocabulary = x.shape[0]
+        var byToken = [Scalar](repeating: 0, count: vocabulary * gates)
+        for (row, token) in embedded.tokens.enumerated() {
+            for k in 0..<gates { byToken[token * gates + k] += inputSide[row * gates + k] }
+        }
+        let dTable = Tensor(shape: [vocabulary, gates], scalars: byToken)
+        dx = matmul(dTable, weightIH)
+        dWeightIH = matmul(dTable, x, transposeA: true)
+    } else {
+        dx = matmul(dInputSide, weightIH).reshaped(to: x.shape)
+        dWeightIH = matmul(dInputSide, x.reshaped(to: [rows, x.shape[2]]), transposeA: true)
     }
+    let dWeightHH = matmul(dHiddenSide, Tensor(shape: [rows, hidden], scalars: previous), transposeA: true)
     var result = [dx, Tensor(shape: [n, hidden], scalars: dh)]
     if cell.hasCellState { result.append(Tensor(shape: [n, hidden], scalars: dc)) }
     result += [dWeightIH, dWeightHH]

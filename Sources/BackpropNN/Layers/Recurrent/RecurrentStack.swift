@@ -73,13 +73,24 @@ struct RecurrentStack<Scalar: TensorScalar>: Sendable {
     /// Runs every layer over `input` (`[N, T, inputSize]`, batch first) from the given states
     /// (`[layerCount, N, hiddenSize]`, zeros when nil): the last layer's hidden states `[N, T, hiddenSize]`,
     /// and each layer's final hidden state (and cell state, for the LSTM), stacked as `[layerCount, N, hiddenSize]`.
+    ///
+    /// With `embedded`, `input` is a table of vectors `[V, inputSize]` and the sequence is its rows at the
+    /// tokens (see `recurrentLayer`), so that an embedding followed by this stack costs no product per position.
     func run(
-        _ input: Tensor<Scalar>, hidden: Tensor<Scalar>?, cell initialCell: Tensor<Scalar>?, context: ForwardContext
+        _ input: Tensor<Scalar>, hidden: Tensor<Scalar>?, cell initialCell: Tensor<Scalar>?, embedded: RecurrentEmbeddedInput? = nil,
+        context: ForwardContext
     ) -> (output: Tensor<Scalar>, hidden: Tensor<Scalar>, cell: Tensor<Scalar>?) {
-        precondition(
-            input.rank == 3 && input.shape[2] == inputSize && input.shape[1] > 0,
-            "\(typeName): expected input of shape [batch, steps, \(inputSize)] with at least one step, got \(input.shape)")
-        let (batch, steps) = (input.shape[0], input.shape[1])
+        if let embedded {
+            precondition(
+                input.rank == 2 && input.shape[1] == inputSize && embedded.steps > 0 && embedded.tokens.count == embedded.batch * embedded.steps
+                    && embedded.tokens.allSatisfy { $0 >= 0 && $0 < input.shape[0] },
+                "\(typeName): expected a table [count, \(inputSize)] and \(embedded.batch) × \(embedded.steps) indices into it, got \(input.shape)")
+        } else {
+            precondition(
+                input.rank == 3 && input.shape[2] == inputSize && input.shape[1] > 0,
+                "\(typeName): expected input of shape [batch, steps, \(inputSize)] with at least one step, got \(input.shape)")
+        }
+        let (batch, steps) = embedded.map { ($0.batch, $0.steps) } ?? (input.shape[0], input.shape[1])
         let zeros = Tensor<Scalar>.zeros(shape: [layerCount, batch, hiddenSize])
         let h0 = hidden ?? zeros
         checkState(h0, named: "the initial hidden state", batch: batch)
@@ -91,7 +102,7 @@ struct RecurrentStack<Scalar: TensorScalar>: Sendable {
             var inputs = [x, h0[layer]]
             if let c0 { inputs.append(c0[layer]) }
             inputs += parameters[(layer * parametersPerLayer)..<((layer + 1) * parametersPerLayer)]
-            let packed = recurrentLayer(cell, hasBias: hasBias, inputs)
+            let packed = recurrentLayer(cell, hasBias: hasBias, inputs, embedded: layer == 0 ? embedded : nil)
             let states = cell.hasCellState ? packed.slicing(0..<steps, alongAxis: 1) : packed
             finalHidden.append(states.slicing((steps - 1)..<steps, alongAxis: 1).reshaped(to: [batch, hiddenSize]))
             if cell.hasCellState {

@@ -1,0 +1,46 @@
+import Testing
+@testable import BackpropNN
+
+/// The fused primitives (layer normalisation, GELU, causal softmax) against the compositions they replace:
+/// the same values and the same first-order gradients in float64 (higher orders go through the composition
+/// itself; the derivative tables check them).
+@Suite struct FusedPrimitiveTests {
+    func expectSame(_ name: String, _ inputs: [Tensor<Double>], fused: @escaping ([Tensor<Double>]) -> Tensor<Double>, reference: @escaping ([Tensor<Double>]) -> Tensor<Double>) {
+        let a = fused(inputs), b = reference(inputs)
+        #expect(largestDifference(a, b) < 1e-13, "\(name) value")
+        let weights = Tensor<Double>.randomNormal(shape: a.shape, seed: 3)
+        let ga = gradient(at: inputs) { (fused($0) * weights).sum() }
+        let gb = gradient(at: inputs) { (reference($0) * weights).sum() }
+        for (index, (x, y)) in zip(ga, gb).enumerated() { #expect(largestDifference(x, y) < 1e-12, "\(name) gradient \(index)") }
+    }
+
+    @Test func layerNormMatchesItsComposition() {
+        let x = Tensor<Double>.randomNormal(shape: [3, 4, 6], mean: 0.3, standardDeviation: 2, seed: 1)
+        let w = Tensor<Double>.randomNormal(shape: [6], seed: 2), b = Tensor<Double>.randomNormal(shape: [6], seed: 4)
+        expectSame("affine", [x, w, b], fused: { fusedLayerNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5) },
+                   reference: { layerNormReference($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5) })
+        expectSame("weight only", [x, w], fused: { fusedLayerNorm($0[0], weight: $0[1], bias: nil, epsilon: 1e-3) },
+                   reference: { layerNormReference($0[0], weight: $0[1], bias: nil, epsilon: 1e-3) })
+        expectSame("plain", [x], fused: { fusedLayerNorm($0[0], weight: nil, bias: nil, epsilon: 0.1) },
+                   reference: { layerNormReference($0[0], weight: nil, bias: nil, epsilon: 0.1) })
+    }
+
+    @Test func geluMatchesItsComposition() {
+        let x = Tensor<Double>.randomNormal(shape: [5, 7], standardDeviation: 3, seed: 5)
+        expectSame("gelu", [x], fused: { fusedGELU($0[0]) }, reference: { geluReference($0[0]) })
+    }
+
+    @Test func causalSoftmaxMatchesTheMaskedSoftmax() {
+        let scores = Tensor<Double>.randomNormal(shape: [2, 3, 5, 5], standardDeviation: 4, seed: 6)
+        expectSame("causal softmax", [scores], fused: { fusedCausalSoftmax($0[0], scale: 0.7) }, reference: { inputs in
+            let hidden = MultiHeadAttention<Double>.hiddenScores(batch: 1, queries: 5, keys: 5, keyPaddingMask: nil, isCausal: true)!
+            return (inputs[0] * 0.7 + hidden).softmax(alongAxis: -1)
+        })
+        // Rows sum to 1 over the visible keys and are 0 above the diagonal.
+        let y = fusedCausalSoftmax(scores, scale: 1)
+        for i in 0..<5 {
+            #expect(Swift.abs((0...i).map { y[index: 1, 2, i, $0] }.reduce(0, +) - 1) < 1e-12)
+            for j in (i + 1)..<5 where j < 5 { #expect(y[index: 1, 2, i, j] == 0) }
+        }
+    }
+}
