@@ -42,8 +42,8 @@ import Testing
         ) { layer, v in
             let (output, weights) = layer.attend(
                 query: v[0], key: v[1], value: v[2], keyPaddingMask: padding, attentionMask: mask, isCausal: false,
-                context: ForwardContext(mode: .evaluation))
-            return ["output": output, "weights": weights.mean(alongAxes: 1)]
+                context: ForwardContext(mode: .evaluation), needsWeights: true)
+            return ["output": output, "weights": weights!.mean(alongAxes: 1)]
         }
         // The public entry points give the same numbers.
         let query = try fixture.tensor("input.query"), key = try fixture.tensor("input.key")
@@ -61,9 +61,25 @@ import Testing
         try check(fixture, layer, inputs: [("x", try fixture.tensor("input.x"))]) { layer, v in
             let (output, weights) = layer.attend(
                 query: v[0], key: v[0], value: v[0], keyPaddingMask: nil, attentionMask: nil, isCausal: true,
-                context: ForwardContext(mode: .evaluation))
-            return ["output": output, "weights": weights.mean(alongAxes: 1)]
+                context: ForwardContext(mode: .evaluation), needsWeights: true)
+            return ["output": output, "weights": weights!.mean(alongAxes: 1)]
         }
+        // Without the weights the heads run fused: the same output, and the same gradients as the composition.
+        let x = try fixture.tensor("input.x"), u = try fixture.tensor("loss.output")
+        #expect(largestDifference(layer(query: x, key: x, value: x, isCausal: true), try fixture.tensor("expected.output")) < 1e-5)
+        let count = layer.parameters.count
+        func loss(_ values: [Tensor<Float>], fused: Bool) -> Tensor<Float> {
+            var model = layer
+            model.parameters = Array(values.prefix(count))
+            let v = values[count]
+            let output = model.attend(
+                query: v, key: v, value: v, keyPaddingMask: nil, attentionMask: nil, isCausal: true,
+                context: ForwardContext(mode: .evaluation), needsWeights: !fused).output
+            return (output * u).sum()
+        }
+        let fused = gradient(at: layer.parameters + [x]) { loss($0, fused: true) }
+        let composed = gradient(at: layer.parameters + [x]) { loss($0, fused: false) }
+        for (a, b) in zip(fused, composed) { #expect(largestDifference(a, b) < 1e-5) }
     }
 
     @Test func transformerBlockMatchesPyTorchsPreNormEncoderLayer() throws {

@@ -1,7 +1,7 @@
 import Testing
 @testable import BackpropNN
 
-/// The fused primitives (layer normalisation, GELU, causal softmax) against the compositions they replace:
+/// The fused primitives (layer normalisation, GELU, attention) against the compositions they replace:
 /// the same values and the same first-order gradients in float64 (higher orders go through the composition
 /// itself; the derivative tables check them).
 @Suite struct FusedPrimitiveTests {
@@ -30,17 +30,17 @@ import Testing
         expectSame("gelu", [x], fused: { fusedGELU($0[0]) }, reference: { geluReference($0[0]) })
     }
 
-    @Test func causalSoftmaxMatchesTheMaskedSoftmax() {
-        let scores = Tensor<Double>.randomNormal(shape: [2, 3, 5, 5], standardDeviation: 4, seed: 6)
-        expectSame("causal softmax", [scores], fused: { fusedCausalSoftmax($0[0], scale: 0.7) }, reference: { inputs in
-            let hidden = MultiHeadAttention<Double>.hiddenScores(batch: 1, queries: 5, keys: 5, keyPaddingMask: nil, isCausal: true)!
-            return (inputs[0] * 0.7 + hidden).softmax(alongAxis: -1)
-        })
-        // Rows sum to 1 over the visible keys and are 0 above the diagonal.
-        let y = fusedCausalSoftmax(scores, scale: 1)
-        for i in 0..<5 {
-            #expect(Swift.abs((0...i).map { y[index: 1, 2, i, $0] }.reduce(0, +) - 1) < 1e-12)
-            for j in (i + 1)..<5 where j < 5 { #expect(y[index: 1, 2, i, j] == 0) }
+    @Test func attentionMatchesItsComposition() {
+        let q = Tensor<Double>.randomNormal(shape: [2, 5, 6], standardDeviation: 2, seed: 6)
+        let k = Tensor<Double>.randomNormal(shape: [2, 5, 6], standardDeviation: 2, seed: 7)
+        let v = Tensor<Double>.randomNormal(shape: [2, 5, 6], seed: 8)
+        for causal in [true, false] {
+            expectSame("attention, causal \(causal)", [q, k, v], fused: { fusedAttention(query: $0[0], key: $0[1], value: $0[2], heads: 3, isCausal: causal) },
+                       reference: { attentionReference($0[0], $0[1], $0[2], heads: 3, isCausal: causal) })
         }
+        // Queries attending to a longer sequence of keys.
+        let keys = Tensor<Double>.randomNormal(shape: [2, 7, 6], seed: 9), values = Tensor<Double>.randomNormal(shape: [2, 7, 6], seed: 10)
+        expectSame("cross attention", [q, keys, values], fused: { fusedAttention(query: $0[0], key: $0[1], value: $0[2], heads: 2, isCausal: false) },
+                   reference: { attentionReference($0[0], $0[1], $0[2], heads: 2, isCausal: false) })
     }
 }

@@ -96,15 +96,19 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Layer {
     ) -> Tensor<Scalar> {
         attend(
             query: query, key: key, value: key, keyPaddingMask: keyPaddingMask, attentionMask: attentionMask, isCausal: isCausal,
-            context: ForwardContext(mode: .evaluation)
-        ).weights.mean(alongAxes: 1)
+            context: ForwardContext(mode: .evaluation), needsWeights: true
+        ).weights!.mean(alongAxes: 1)
     }
 
-    /// The output and the per-head attention weights `[N, H, L, S]`.
+    /// The output and, when `needsWeights`, the per-head attention weights `[N, H, L, S]`.
+    ///
+    /// Without masks other than the causal one, without dropout and without the weights, the heads run as one
+    /// fused primitive (`fusedAttention`) that reads the projections in place; otherwise as the composition of
+    /// tensor operations (heads split by a transpose, scores, masks, softmax, dropout, product, heads joined).
     func attend(
         query: Tensor<Scalar>, key: Tensor<Scalar>, value: Tensor<Scalar>, keyPaddingMask: [[Bool]]?,
-        attentionMask: Tensor<Scalar>?, isCausal: Bool, context: ForwardContext
-    ) -> (output: Tensor<Scalar>, weights: Tensor<Scalar>) {
+        attentionMask: Tensor<Scalar>?, isCausal: Bool, context: ForwardContext, needsWeights: Bool = false
+    ) -> (output: Tensor<Scalar>, weights: Tensor<Scalar>?) {
         let e = embedDimension, h = headCount, d = headDimension
         precondition(
             query.rank == 3 && query.shape[2] == e,
@@ -114,33 +118,36 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Layer {
             key.rank == 3 && key.shape[0] == n && key.shape[2] == e && value.shape == key.shape,
             "MultiHeadAttention: key and value must have shape [\(n), length, \(e)], got \(key.shape) and \(value.shape)")
         let s = key.shape[1]
+        if isCausal { precondition(l == s, "MultiHeadAttention: a causal mask needs as many queries as keys, got \(l) and \(s)") }
+        if let attentionMask {
+            precondition(attentionMask.shape == [l, s], "MultiHeadAttention: attentionMask must have shape [\(l), \(s)], got \(attentionMask.shape)")
+        }
         func project(_ x: Tensor<Scalar>, _ block: Int, length: Int) -> Tensor<Scalar> {
             let rows = (block * e)..<((block + 1) * e)
             var p = matmul(x.reshaped(to: [n * length, e]), inputProjectionWeight.slicing(rows, alongAxis: 0), transposeB: true)
             if let bias = inputProjectionBias { p = p + bias.slicing(rows, alongAxis: 0) }
-            return p.reshaped(to: [n, length, h, d]).transposed(permutation: [0, 2, 1, 3])
+            return p.reshaped(to: [n, length, e])
         }
         let q = project(query, 0, length: l), k = project(key, 1, length: s), v = project(value, 2, length: s)
-        let scale = Scalar(1 / Double(d).squareRoot())
-        var weights: Tensor<Scalar>
-        if isCausal && keyPaddingMask == nil && attentionMask == nil {
-            precondition(l == s, "MultiHeadAttention: a causal mask needs as many queries as keys, got \(l) and \(s)")
-            // The common case of a language model: one primitive that never exponentiates the hidden half.
-            weights = fusedCausalSoftmax(matmul(q, k, transposeB: true), scale: scale)
+        let dropsWeights = context.isTraining && dropout > 0
+        var joined: Tensor<Scalar>, weights: Tensor<Scalar>? = nil
+        if !needsWeights && keyPaddingMask == nil && attentionMask == nil && !dropsWeights {
+            joined = fusedAttention(query: q, key: k, value: v, heads: h, isCausal: isCausal)
         } else {
-            var scores = matmul(q, k, transposeB: true) * scale
-            if let attentionMask {
-                precondition(attentionMask.shape == [l, s], "MultiHeadAttention: attentionMask must have shape [\(l), \(s)], got \(attentionMask.shape)")
-                scores = scores + attentionMask
+            func split(_ x: Tensor<Scalar>, _ length: Int) -> Tensor<Scalar> {
+                x.reshaped(to: [n, length, h, d]).transposed(permutation: [0, 2, 1, 3])
             }
+            var scores = matmul(split(q, l), split(k, s), transposeB: true) * Scalar(1 / Double(d).squareRoot())
+            if let attentionMask { scores = scores + attentionMask }
             if let hidden = Self.hiddenScores(batch: n, queries: l, keys: s, keyPaddingMask: keyPaddingMask, isCausal: isCausal) {
                 scores = scores + hidden
             }
-            weights = scores.softmax(alongAxis: -1)
+            var attention = scores.softmax(alongAxis: -1)
+            weights = attention
+            if dropsWeights { attention = Dropout<Scalar>(probability: dropout)(attention, context: context) }
+            joined = matmul(attention, split(v, s)).transposed(permutation: [0, 2, 1, 3]).reshaped(to: [n, l, e])
         }
-        if context.isTraining, dropout > 0 { weights = Dropout<Scalar>(probability: dropout)(weights, context: context) }
-        let heads = matmul(weights, v).transposed(permutation: [0, 2, 1, 3]).reshaped(to: [n * l, e])
-        return (outputProjection(heads, context: context).reshaped(to: [n, l, e]), weights)
+        return (outputProjection(joined.reshaped(to: [n * l, e]), context: context).reshaped(to: [n, l, e]), weights)
     }
 
     /// A constant added to the scores: 0 where a query may see a key, −10⁴ where a mask hides it;

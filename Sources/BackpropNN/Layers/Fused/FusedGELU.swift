@@ -34,13 +34,11 @@ func geluForward<Scalar: TensorScalar>(_ x: Tensor<Scalar>, cache: FusedPrimitiv
             output.withUnsafeMutableBufferPointer { yp in
                 let (x, p, y) = (xp.baseAddress!, pp.baseAddress!, yp.baseAddress!)
                 forEachPart(count: count, minimumPerPart: geluPart) { _, range in
-                    for i in range { p[i] = x[i] * Scalar(0.7071067811865476) }
-                    VectorFunction.erf.apply(p + range.lowerBound, p + range.lowerBound, count: range.count)
-                    for i in range {
-                        let phi = 0.5 + 0.5 * p[i]
-                        p[i] = phi
-                        y[i] = x[i] * phi
-                    }
+                    let (x, p, y, n) = (x + range.lowerBound, p + range.lowerBound, y + range.lowerBound, range.count)
+                    Vector.affine(x, Scalar(0.7071067811865476), 0, p, n)
+                    VectorFunction.erf.apply(p, p, count: n)
+                    Vector.affine(p, 0.5, 0.5, p, n)
+                    Vector.multiply(x, p, y, n)
                 }
             }
         }
@@ -61,9 +59,15 @@ func geluBackward<Scalar: TensorScalar>(_ x: Tensor<Scalar>, _ cotangent: Tensor
                 gradient.withUnsafeMutableBufferPointer { dp in
                     let (x, g, phi, d) = (xp.baseAddress!, gp.baseAddress!, pp.baseAddress!, dp.baseAddress!)
                     forEachPart(count: count, minimumPerPart: geluPart) { _, range in
-                        for i in range { d[i] = -0.5 * x[i] * x[i] }
-                        VectorFunction.exp.apply(d + range.lowerBound, d + range.lowerBound, count: range.count)
-                        for i in range { d[i] = g[i] * (phi[i] + x[i] * d[i] * Scalar(0.3989422804014327)) }
+                        let (x, g, phi, d, n) = (x + range.lowerBound, g + range.lowerBound, phi + range.lowerBound, d + range.lowerBound, range.count)
+                        // φ(x) = e^(−x²/2)/√(2π); then g · (Φ + x · φ).
+                        Vector.multiply(x, x, d, n)
+                        Vector.affine(d, -0.5, 0, d, n)
+                        VectorFunction.exp.apply(d, d, count: n)
+                        Vector.multiply(x, d, d, n)
+                        Vector.affine(d, Scalar(0.3989422804014327), 0, d, n)
+                        Vector.add(d, phi, d, n)
+                        Vector.multiply(g, d, d, n)
                     }
                 }
             }

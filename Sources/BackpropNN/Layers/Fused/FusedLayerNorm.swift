@@ -39,8 +39,8 @@ func layerNormReference<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>?, bi
 /// Rows per part of a split loop.
 private let layerNormPart = 64
 
-/// The forward pass, row by row (split over the cores); the cache keeps the normalised values and each row's
-/// 1/√(variance + ε).
+/// The forward pass, row by row on the vectorised kernels (rows split over the cores); the cache keeps the
+/// normalised values and each row's 1/√(variance + ε).
 @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 func layerNormForward<Scalar: TensorScalar>(
     _ x: Tensor<Scalar>, weight: Tensor<Scalar>?, bias: Tensor<Scalar>?, epsilon: Double, cache: FusedPrimitiveCache<Scalar>?
@@ -50,37 +50,40 @@ func layerNormForward<Scalar: TensorScalar>(
         cache?.values = [[], []]
         return Tensor(shape: x.shape, scalars: [])
     }
-    let w = weight?.scalars ?? [], b = bias?.scalars ?? []
+    let w = weight?.scalars ?? [Scalar](repeating: 1, count: size), b = bias?.scalars ?? [Scalar](repeating: 0, count: size)
+    let hasWeight = weight != nil, hasBias = bias != nil
     var normalized = [Scalar](unsafeUninitializedCapacity: rows * size) { _, initialized in initialized = rows * size }
     var inverse = [Scalar](unsafeUninitializedCapacity: rows) { _, initialized in initialized = rows }
     var output = [Scalar](unsafeUninitializedCapacity: rows * size) { _, initialized in initialized = rows * size }
+    let parts = partCount(rows, minimumPerPart: layerNormPart)
+    var squares = [Scalar](unsafeUninitializedCapacity: parts * size) { _, initialized in initialized = parts * size }
     let count = Scalar(size), eps = Scalar(epsilon)
     x.withUnsafeScalars { xp in
         normalized.withUnsafeMutableBufferPointer { np in
             output.withUnsafeMutableBufferPointer { yp in
                 inverse.withUnsafeMutableBufferPointer { ip in
-                    w.withUnsafeBufferPointer { wp in
-                        b.withUnsafeBufferPointer { bp in
-                            let (x, n, y, inv) = (xp.baseAddress!, np.baseAddress!, yp.baseAddress!, ip.baseAddress!)
-                            forEachPart(count: rows, minimumPerPart: layerNormPart) { _, range in
-                                for r in range {
-                                    let row = r * size
-                                    var sum: Scalar = 0
-                                    for j in 0..<size { sum += x[row + j] }
-                                    let mean = sum / count
-                                    var squares: Scalar = 0
-                                    for j in 0..<size {
-                                        let d = x[row + j] - mean
-                                        squares += d * d
-                                    }
-                                    let rstd = 1 / (squares / count + eps).squareRoot()
-                                    inv[r] = rstd
-                                    for j in 0..<size { n[row + j] = (x[row + j] - mean) * rstd }
-                                    switch (w.isEmpty ? nil : wp.baseAddress, b.isEmpty ? nil : bp.baseAddress) {
-                                    case let (w?, b?): for j in 0..<size { y[row + j] = n[row + j] * w[j] + b[j] }
-                                    case let (w?, nil): for j in 0..<size { y[row + j] = n[row + j] * w[j] }
-                                    case let (nil, b?): for j in 0..<size { y[row + j] = n[row + j] + b[j] }
-                                    case (nil, nil): for j in 0..<size { y[row + j] = n[row + j] }
+                    squares.withUnsafeMutableBufferPointer { sp in
+                        w.withUnsafeBufferPointer { wp in
+                            b.withUnsafeBufferPointer { bp in
+                                let (x, n, y, inv, w, b) = (xp.baseAddress!, np.baseAddress!, yp.baseAddress!, ip.baseAddress!, wp.baseAddress!, bp.baseAddress!)
+                                forEachPart(count: rows, minimumPerPart: layerNormPart) { part, range in
+                                    let square = sp.baseAddress! + part * size
+                                    for r in range {
+                                        let (xr, nr, yr) = (x + r * size, n + r * size, y + r * size)
+                                        let mean = Vector.sum(xr, size) / count
+                                        Vector.affine(xr, 1, -mean, nr, size)
+                                        Vector.multiply(nr, nr, square, size)
+                                        let rstd = 1 / (Vector.sum(square, size) / count + eps).squareRoot()
+                                        inv[r] = rstd
+                                        Vector.affine(nr, rstd, 0, nr, size)
+                                        switch (hasWeight, hasBias) {
+                                        case (true, true):
+                                            Vector.multiply(nr, w, yr, size)
+                                            Vector.add(yr, b, yr, size)
+                                        case (true, false): Vector.multiply(nr, w, yr, size)
+                                        case (false, true): Vector.add(nr, b, yr, size)
+                                        case (false, false): yr.update(from: nr, count: size)
+                                        }
                                     }
                                 }
                             }
@@ -94,8 +97,8 @@ func layerNormForward<Scalar: TensorScalar>(
     return Tensor(shape: x.shape, scalars: output)
 }
 
-/// The backward pass: the input's gradient rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ x̂)) with ĝ = g · weight, and the
-/// weight's and bias's gradients summed over the rows (each part sums its rows, then the parts are added).
+/// The backward pass: the input's gradient rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ x̂)) with ĝ = g · weight, row by
+/// row; the weight's gradient Σ_rows g ∘ x̂ and the bias's Σ_rows g as column sums.
 @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 func layerNormBackward<Scalar: TensorScalar>(
     _ cotangent: Tensor<Scalar>, weight: Tensor<Scalar>?, hasBias: Bool, cache: FusedPrimitiveCache<Scalar>
@@ -108,31 +111,36 @@ func layerNormBackward<Scalar: TensorScalar>(
     let w = weight?.scalars ?? [Scalar](repeating: 1, count: size)
     let parts = partCount(rows, minimumPerPart: layerNormPart)
     var dx = [Scalar](unsafeUninitializedCapacity: rows * size) { _, initialized in initialized = rows * size }
-    // Per part: the weight's gradient, then the bias's.
-    var partial = [Scalar](repeating: 0, count: parts * 2 * size)
+    // g ∘ x̂ for the weight's gradient, and each part's scratch row.
+    var product = [Scalar](unsafeUninitializedCapacity: weight == nil ? 0 : rows * size) { _, initialized in initialized = weight == nil ? 0 : rows * size }
+    var scratch = [Scalar](unsafeUninitializedCapacity: parts * 2 * size) { _, initialized in initialized = parts * 2 * size }
+    var dw = [Scalar](repeating: 0, count: weight == nil ? 0 : size), db = [Scalar](repeating: 0, count: hasBias ? size : 0)
     let count = Scalar(size)
     cotangent.withUnsafeScalars { gp in
         normalized.withUnsafeBufferPointer { np in
             inverse.withUnsafeBufferPointer { ip in
                 w.withUnsafeBufferPointer { wp in
                     dx.withUnsafeMutableBufferPointer { dxp in
-                        partial.withUnsafeMutableBufferPointer { pp in
-                            let (g, n, inv, w, d, sums) = (gp.baseAddress!, np.baseAddress!, ip.baseAddress!, wp.baseAddress!, dxp.baseAddress!, pp.baseAddress!)
-                            forEachPart(count: rows, minimumPerPart: layerNormPart) { part, range in
-                                let dw = sums + part * 2 * size, db = dw + size
-                                for r in range {
-                                    let row = r * size
-                                    var sumG: Scalar = 0, sumGX: Scalar = 0
-                                    for j in 0..<size {
-                                        let scaled = g[row + j] * w[j]
-                                        sumG += scaled
-                                        sumGX += scaled * n[row + j]
-                                        dw[j] += g[row + j] * n[row + j]
-                                        db[j] += g[row + j]
+                        product.withUnsafeMutableBufferPointer { pp in
+                            scratch.withUnsafeMutableBufferPointer { sp in
+                                let (g, n, inv, w, d) = (gp.baseAddress!, np.baseAddress!, ip.baseAddress!, wp.baseAddress!, dxp.baseAddress!)
+                                let hasWeight = weight != nil
+                                forEachPart(count: rows, minimumPerPart: layerNormPart) { part, range in
+                                    let scaled = sp.baseAddress! + part * 2 * size, term = scaled + size
+                                    for r in range {
+                                        let (gr, nr, dr) = (g + r * size, n + r * size, d + r * size)
+                                        Vector.multiply(gr, w, scaled, size)
+                                        Vector.multiply(scaled, nr, term, size)
+                                        let meanG = Vector.sum(scaled, size) / count, meanGX = Vector.sum(term, size) / count
+                                        // rstd · (ĝ − meanG − x̂ · meanGX)
+                                        Vector.affine(nr, -meanGX, -meanG, term, size)
+                                        Vector.add(scaled, term, dr, size)
+                                        Vector.affine(dr, inv[r], 0, dr, size)
+                                        if hasWeight { Vector.multiply(gr, nr, pp.baseAddress! + r * size, size) }
                                     }
-                                    let meanG = sumG / count, meanGX = sumGX / count, rstd = inv[r]
-                                    for j in 0..<size { d[row + j] = rstd * (g[row + j] * w[j] - meanG - n[row + j] * meanGX) }
                                 }
+                                if hasWeight { dw.withUnsafeMutableBufferPointer { Vector.columnSums(pp.baseAddress!, $0.baseAddress!, rows: rows, columns: size) } }
+                                if hasBias { db.withUnsafeMutableBufferPointer { Vector.columnSums(g, $0.baseAddress!, rows: rows, columns: size) } }
                             }
                         }
                     }
@@ -141,10 +149,7 @@ func layerNormBackward<Scalar: TensorScalar>(
         }
     }
     var result = [Tensor(shape: cotangent.shape, scalars: dx)]
-    func total(_ offset: Int) -> Tensor<Scalar> {
-        Tensor(shape: [size], scalars: (0..<size).map { j in (0..<parts).reduce(0) { $0 + partial[$1 * 2 * size + offset + j] } })
-    }
-    if weight != nil { result.append(total(0)) }
-    if hasBias { result.append(total(size)) }
+    if weight != nil { result.append(Tensor(shape: [size], scalars: dw)) }
+    if hasBias { result.append(Tensor(shape: [size], scalars: db)) }
     return result
 }

@@ -44,3 +44,56 @@ enum VectorFunction {
         }
     }
 }
+
+/// The library's vectorised elementwise kernels over raw arrays of either scalar type (z may alias x or y).
+enum Vector {
+    @inline(__always) static func float<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+    @inline(__always) static func float<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+    @inline(__always) static func double<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Double> { UnsafeRawPointer(p).assumingMemoryBound(to: Double.self) }
+    @inline(__always) static func double<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Double> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self) }
+
+    /// Σ x[0..<n].
+    static func sum<Scalar: TensorScalar>(_ x: UnsafePointer<Scalar>, _ n: Int) -> Scalar {
+        if Scalar.self == Float.self { return unsafeBitCast(bp_ssum(float(x), n), to: Scalar.self) }
+        if Scalar.self == Double.self { return unsafeBitCast(bp_dsum(double(x), n), to: Scalar.self) }
+        return (0..<n).reduce(0) { $0 + x[$1] }
+    }
+
+    /// z = a·x + b.
+    static func affine<Scalar: TensorScalar>(_ x: UnsafePointer<Scalar>, _ a: Scalar, _ b: Scalar, _ z: UnsafeMutablePointer<Scalar>, _ n: Int) {
+        if Scalar.self == Float.self { bp_saffine(float(x), unsafeBitCast(a, to: Float.self), unsafeBitCast(b, to: Float.self), float(z), n) }
+        else if Scalar.self == Double.self { bp_daffine(double(x), unsafeBitCast(a, to: Double.self), unsafeBitCast(b, to: Double.self), double(z), n) }
+        else { for i in 0..<n { z[i] = a * x[i] + b } }
+    }
+
+    /// z = x ∘ y.
+    static func multiply<Scalar: TensorScalar>(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, _ z: UnsafeMutablePointer<Scalar>, _ n: Int) {
+        if Scalar.self == Float.self { bp_smul(float(x), float(y), float(z), n) }
+        else if Scalar.self == Double.self { bp_dmul(double(x), double(y), double(z), n) }
+        else { for i in 0..<n { z[i] = x[i] * y[i] } }
+    }
+
+    /// z = x + y.
+    static func add<Scalar: TensorScalar>(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, _ z: UnsafeMutablePointer<Scalar>, _ n: Int) {
+        if Scalar.self == Float.self { bp_sadd(float(x), float(y), float(z), n) }
+        else if Scalar.self == Double.self { bp_dadd(double(x), double(y), double(z), n) }
+        else { for i in 0..<n { z[i] = x[i] + y[i] } }
+    }
+
+    /// z = x − y.
+    static func subtract<Scalar: TensorScalar>(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, _ z: UnsafeMutablePointer<Scalar>, _ n: Int) {
+        if Scalar.self == Float.self { bp_ssub(float(x), float(y), float(z), n) }
+        else if Scalar.self == Double.self { bp_dsub(double(x), double(y), double(z), n) }
+        else { for i in 0..<n { z[i] = x[i] - y[i] } }
+    }
+
+    /// out[j] = Σ_i x[i, j] over the rows of an m×n matrix.
+    static func columnSums<Scalar: TensorScalar>(_ x: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>, rows m: Int, columns n: Int) {
+        if Scalar.self == Float.self { bp_scolumn_sums(float(x), float(out), m, n) }
+        else if Scalar.self == Double.self { bp_dcolumn_sums(double(x), double(out), m, n) }
+        else {
+            for j in 0..<n { out[j] = 0 }
+            for i in 0..<m { for j in 0..<n { out[j] += x[i * n + j] } }
+        }
+    }
+}
