@@ -17,8 +17,12 @@ Workloads (PyTorch on THREADS threads, default 2; median of 20 runs after 5 warm
 fraction 0.1) on exactly the same training windows in the same order and evaluates on the same validation
 windows: the split and the windows' order are computed with Backprop's own seeded generator (xoshiro256**
 seeded by SplitMix64, Lemire's bounded integers, Fisher-Yates), re-implemented below. Only the initial weights
-differ (drawn from the same distributions). It prints one JSON line per epoch and a last one with the final
-validation loss per character.
+differ (drawn from the same distributions), unless --init gives a checkpoint to start from: Backprop's own
+initial weights, written by one step at a negligible learning rate, which leaves them unchanged in float32:
+
+    backprop train --data FILE --model transformer --epochs 1 --steps-per-epoch 1 --lr 1e-30 --save init.safetensors
+
+It prints one JSON line per epoch and a last one with the final validation loss per character.
 """
 import argparse, json, math, os, resource, sys, time
 import numpy as np
@@ -148,6 +152,11 @@ def train(args):
     training, validation, vocabulary = split_corpus(args.train, args.word_list, args.fraction, args.seed)
     width = args.width or (128 if args.model == "transformer" else 256)
     model = make_model(args.model, len(vocabulary), args.context, args.layers, width, args.heads)
+    if args.init:
+        # Backprop's initial weights (a checkpoint's tensors under the same names), so both sides start alike.
+        from safetensors.torch import load_file
+        stored = load_file(args.init)
+        model.load_state_dict({name: stored[name] for name in model.state_dict()}, strict=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
     v = len(vocabulary)
 
@@ -274,6 +283,7 @@ if __name__ == "__main__":
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init", metavar="CHECKPOINT", help="start from these weights (a backprop checkpoint) instead of fresh ones")
     parser.add_argument("--gemms", action="store_true", help="time lm-step's matrix products alone")
     parser.add_argument("workloads", nargs="*")
     args = parser.parse_args()
