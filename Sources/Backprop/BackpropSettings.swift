@@ -112,7 +112,7 @@ func threadCount(setting: String?, online: Int) -> (count: Int, problem: String?
 /// How many threads large products, elementwise loops and convolutions are split over: the settings'
 /// `threadCount`, kept apart so that hot loops read one integer (the first read also applies the settings'
 /// kernel path).
-let parallelThreadCount: Int = BackpropSettings.current.threadCount
+package let parallelThreadCount: Int = BackpropSettings.current.threadCount
 
 /// Reads the settings if they have not been read yet, so that the kernel path they allow is in force before
 /// a kernel runs (every `_ScalarKernels` member of Float and Double calls it; after the first read it costs

@@ -45,6 +45,21 @@ extension Double: _ScalarKernels {
         bp_drelu_backward(gradient, input, z, count)
     }
     // _tanh: the default loop over the C library's tanh, element by element, as before.
+    /// bp_dexp (vectorised).
+    public static func _exp(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dexp(x, z, count)
+    }
+    /// bp_dsigmoid (vectorised).
+    public static func _sigmoid(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dsigmoid(x, z, count)
+    }
+    /// bp_derf (vectorised).
+    public static func _erf(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_derf(x, z, count)
+    }
     /// bp_dsum.
     public static func _sum(_ x: UnsafePointer<Double>, count: Int) -> Double {
         useKernelSettings()

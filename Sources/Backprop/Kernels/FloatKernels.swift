@@ -49,6 +49,21 @@ extension Float: _ScalarKernels {
         useKernelSettings()
         bp_stanh(x, z, count)
     }
+    /// bp_sexp (vectorised).
+    public static func _exp(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int) {
+        useKernelSettings()
+        bp_sexp(x, z, count)
+    }
+    /// bp_ssigmoid (vectorised).
+    public static func _sigmoid(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int) {
+        useKernelSettings()
+        bp_ssigmoid(x, z, count)
+    }
+    /// bp_serf (vectorised).
+    public static func _erf(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int) {
+        useKernelSettings()
+        bp_serf(x, z, count)
+    }
     /// bp_ssum.
     public static func _sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         useKernelSettings()

@@ -25,7 +25,7 @@ func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {
 /// and persistent workers that start without a wake-up delay), with the calling thread's kernel-path
 /// override (set by tests to exercise the portable or the AVX2 path) applied on every worker, so that a
 /// split computation rounds as the caller's would.
-func concurrentPerformKeepingKernelPath(iterations: Int, _ body: @Sendable (Int) -> Void) {
+package func concurrentPerformKeepingKernelPath(iterations: Int, _ body: @Sendable (Int) -> Void) {
     guard iterations > 0 else { return }
     let override = bp_kernels_avx2_override()
     withoutActuallyEscaping(body) { body in

@@ -29,6 +29,12 @@ public protocol _ScalarKernels {
         gradient: UnsafePointer<Self>, input: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
     /// z = tanh(x) over `count` values.
     static func _tanh(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
+    /// z = exp(x) over `count` values.
+    static func _exp(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
+    /// z = 1 / (1 + exp(-x)) over `count` values.
+    static func _sigmoid(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
+    /// z = erf(x) over `count` values.
+    static func _erf(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
     /// The sum of `count` values, in several partial sums; 0 when `count` is 0.
     static func _sum(_ x: UnsafePointer<Self>, count: Int) -> Self
     /// z[i, j] = x[i, j] + bias[j] for a `rows`×`columns` row-major matrix.
@@ -127,6 +133,18 @@ extension _ScalarKernels where Self: TensorScalar {
     /// A plain loop over the type's `tanh`.
     public static func _tanh(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
         for i in 0..<count { z[i] = Self.tanh(x[i]) }
+    }
+    /// A plain loop over the type's `exp`.
+    public static func _exp(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { z[i] = Self.exp(x[i]) }
+    }
+    /// A plain loop over the type's `exp`.
+    public static func _sigmoid(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { z[i] = 1 / (1 + Self.exp(-x[i])) }
+    }
+    /// A plain loop over the type's `erf`.
+    public static func _erf(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { z[i] = Self.erf(x[i]) }
     }
     /// Stops: no kernel for this type.
     public static func _sum(_ x: UnsafePointer<Self>, count: Int) -> Self {
