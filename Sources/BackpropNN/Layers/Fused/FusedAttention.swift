@@ -1,4 +1,3 @@
-import CBackpropKernels
 
 // Scaled dot-product attention of every head as one recorded primitive: each head's products read the
 // queries, keys and values where the projections wrote them ([N, L, E], head h in columns h·D..<(h+1)·D) and
@@ -33,23 +32,14 @@ func attentionReference<Scalar>(_ q: Tensor<Scalar>, _ k: Tensor<Scalar>, _ v: T
     return matmul(scores.softmax(alongAxis: -1), split(v, s)).transposed(permutation: [0, 2, 1, 3]).reshaped(to: [n, l, e])
 }
 
-/// C = alpha·op(A)·op(B) (+ C when `accumulate`) on the calling thread, for either scalar type.
+/// C = alpha·op(A)·op(B) through the scalar type's GEMM kernel (a head's small products stay on the calling thread).
 @inline(__always)
 private func product<Scalar: TensorScalar>(
     _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Scalar,
     _ a: UnsafePointer<Scalar>, _ lda: Int, _ b: UnsafePointer<Scalar>, _ ldb: Int, _ c: UnsafeMutablePointer<Scalar>, _ ldc: Int
 ) {
-    if Scalar.self == Float.self {
-        bp_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, unsafeBitCast(alpha, to: Float.self),
-                 UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda, UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb,
-                 0, UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc)
-    } else if Scalar.self == Double.self {
-        bp_dgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, unsafeBitCast(alpha, to: Double.self),
-                 UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda, UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
-                 0, UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc)
-    } else {
-        preconditionFailure("fusedAttention: \(Scalar.self) is not Float or Double")
-    }
+    Scalar._gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                 b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
 }
 
 /// The forward pass; the cache keeps every head's weights `[N, H, L, S]` (0 above a causal diagonal).
