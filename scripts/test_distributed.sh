@@ -134,4 +134,14 @@ disagree "layers" "--layers differs on rank 1 from rank 0" "--data $work/d.csv -
 disagree "batch size" "--batch-size differs" "--data $work/d.csv --batch-size 8" "--data $work/d.csv"
 disagree "epochs" "--epochs differs" "--data $work/d.csv --epochs 3" "--data $work/d.csv"
 disagree "bucket size" "--bucket-mb differs" "--data $work/d.csv --bucket-mb 0.01" "--data $work/d.csv"
+# 5. backprop-mpi's own flags are checked before MPI starts: values that are finite but overflow an Int.
+for flags in "--bucket-mb 1e300" "--bucket-mb 0" "--timeout 1e300" "--timeout nan"; do
+    status=0
+    # shellcheck disable=SC2086
+    "$MPI_BIN" train $flags --data "$work/d.csv" --quiet > "$work/flag.log" 2>&1 || status=$?
+    if [ "$status" -ne 2 ] || ! grep -q "error: ${flags%% *} must" "$work/flag.log"; then
+        echo "backprop-mpi train $flags: exit $status:" >&2; cat "$work/flag.log" >&2; exit 1
+    fi
+    echo "backprop-mpi train $flags: exit 2, $(grep -o 'error: .*' "$work/flag.log")"
+done
 echo "distributed tests passed"

@@ -32,8 +32,9 @@ struct MPITrainCommand: ParsableCommand {
     var timeout: Double = 120
 
     func run() throws {
-        guard bucketMegabytes > 0, bucketMegabytes.isFinite else { throw UserError("--bucket-mb must be positive, got \(bucketMegabytes)") }
-        guard timeout > 0, timeout.isFinite else { throw UserError("--timeout must be a positive number of seconds, got \(timeout)") }
+        // Bounded so that the bytes and milliseconds they become fit in an Int (1e300 is finite and traps there).
+        guard bucketMegabytes > 0, bucketMegabytes <= 1_048_576 else { throw UserError("--bucket-mb must lie in (0, 1048576], got \(bucketMegabytes)") }
+        guard timeout > 0, timeout <= 1e9 else { throw UserError("--timeout must be a positive number of seconds up to 1e9, got \(timeout)") }
         let world = try Communicator()
         let watchdog = CollectiveWatchdog(rank: world.rank, timeout: timeout, program: "backprop-mpi")
         world.watchdog = watchdog
