@@ -6,6 +6,7 @@ extension TrainOptions {
     func languageModelKind() throws -> LanguageModelKind? {
         if let kind = model?.languageModel { return kind }
         guard model == nil, architecture == nil, let resume else { return nil }
+        try checkCheckpointMemory(resume, flag: "--resume", budget: try memory.budget(), otherBytes: 0)
         let checkpoint = try loadCheckpoint(resume)
         guard checkpoint.metadata["format"] == LanguageModelTrainer<Float>.formatName else { return nil }
         guard let kind = checkpoint.metadata["lm.kind"].flatMap(LanguageModelKind.init(rawValue:)) else {
@@ -36,7 +37,12 @@ extension TrainOptions {
         let savePath = save ?? resume ?? stem + ".safetensors"
         let plot = self.plot ?? stem + ".svg"
         var files = RunFiles()
-        files.reads(data, flag: "--data")
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: data, isDirectory: &isFolder), isFolder.boolValue {
+            files.readsEveryFile(inFolder: data, flag: "--data")
+        } else {
+            files.reads(data, flag: "--data")
+        }
         if let resume { files.reads(resume, flag: "--resume") }
         files.writes(savePath, flag: "--save", replacing: resume)
         files.writes(plot, flag: "--plot")
@@ -44,6 +50,11 @@ extension TrainOptions {
         try checkWritable(savePath, flag: "--save")
         try checkWritable(plot, flag: "--plot")
 
+        let budget = try memory.budget()
+        let textSize = Self.textSize(at: data)
+        let textBytes = saturating([textSize, MemoryEstimate.textByte], multiply: true)
+        try budget.check(textBytes, for: "--data \(data): reading its \(formatBytes(textSize)) of text", advice: "use a shorter text")
+        if let resume { try checkCheckpointMemory(resume, flag: "--resume", budget: budget, otherBytes: textBytes) }
         var resumed: (LanguageModelTrainer<Float>, fraction: Double?)? = nil
         if let resume {
             let checkpoint = try loadCheckpoint(resume)
@@ -58,7 +69,21 @@ extension TrainOptions {
         }
         var trainer: LanguageModelTrainer<Float>
         var validationFraction = testFraction ?? 0.1
+        /// Checks that training fits the budget, before the model is built (a resumed one: before it trains).
+        func checkTrainingMemory(_ configuration: LanguageModelTrainingConfiguration) throws {
+            // A batch holds at most as many windows as the text has characters.
+            let batch = Swift.min(configuration.batchSize, corpus.characterCount)
+            let (needed, largest) = MemoryEstimate.languageModelBytes(configuration, batch: batch)
+            try budget.check(
+                saturating([textBytes, needed]),
+                for: "training \(configuration.model.summary) with \(configuration.optimizer.rawValue) on batches of \(batch) windows of \(configuration.model.context) characters",
+                advice: configuration.model.kind == .transformer
+                    ? "use a smaller --context (the attention weights grow with its square), --width, --layers or --batch-size"
+                    : "use a smaller --context, --width, --layers or --batch-size",
+                largestBlock: largest)
+        }
         if let (restored, fraction) = resumed {
+            try checkTrainingMemory(restored.configuration)
             trainer = restored
             if let fraction { validationFraction = fraction }
         } else {
@@ -67,12 +92,12 @@ extension TrainOptions {
                 width: width ?? (kind == .transformer ? 128 : 256), heads: heads ?? 4, dropout: dropout ?? 0)
             if let problem = configuration.problem { throw UserError("\(flag): \(problem)") }
             let epochCount = epochs ?? 10
-            trainer = LanguageModelTrainer(
-                configuration: LanguageModelTrainingConfiguration(
-                    model: configuration, epochs: epochCount, batchSize: batchSize ?? 32, optimizer: try parseOptimizer(optimizer ?? "adamw"),
-                    learningRate: lr ?? 1e-3, schedule: try parseSchedule(schedule ?? "constant", epochs: epochCount), maxGradientNorm: clipNorm,
-                    seed: seed ?? 0, stepsPerEpoch: stepsPerEpoch, textShape: shape),
-                vocabulary: corpus.vocabulary)
+            let training = LanguageModelTrainingConfiguration(
+                model: configuration, epochs: epochCount, batchSize: batchSize ?? 32, optimizer: try parseOptimizer(optimizer ?? "adamw"),
+                learningRate: lr ?? 1e-3, schedule: try parseSchedule(schedule ?? "constant", epochs: epochCount), maxGradientNorm: clipNorm,
+                seed: seed ?? 0, stepsPerEpoch: stepsPerEpoch, textShape: shape)
+            try checkTrainingMemory(training)
+            trainer = LanguageModelTrainer(configuration: training, vocabulary: corpus.vocabulary)
         }
         let configuration = trainer.configuration
         let window = configuration.model.context
@@ -160,6 +185,18 @@ extension TrainOptions {
                 "final_train_loss": trainer.history.last?.trainLoss ?? Double.nan, "parameters": trainer.model.parameterCount,
             ]))
         }
+    }
+
+    /// The bytes of text at `path`: the file's size, or the sum of a folder's files (hidden ones apart), as
+    /// `TextCorpus` reads them; 0 when there is nothing (reading it then says why).
+    static func textSize(at path: String) -> Int {
+        let url = URL(fileURLWithPath: path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return 0 }
+        let files = isFolder.boolValue
+            ? (FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey], options: [.skipsHiddenFiles])?.allObjects as? [URL] ?? [])
+            : [url]
+        return saturating(files.map { (try? $0.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0) ?? 0 })
     }
 
     /// `--layers` read as a language model's layer count (default 2).

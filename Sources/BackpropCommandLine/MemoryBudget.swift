@@ -2,7 +2,7 @@ import ArgumentParser
 import BackpropNN
 import Foundation
 
-/// The `--memory-limit` flag of `train`, `evaluate` and `predict`.
+/// The `--memory-limit` flag of `train` (classifiers and language models), `evaluate` and `predict`.
 public struct MemoryOptions: ParsableArguments {
     /// Options with their defaults (ArgumentParser fills them from the command line).
     public init() {}
@@ -127,6 +127,41 @@ enum MemoryEstimate {
         guard let parameters = configuration.multilayerPerceptronParameterCount(inputSize: inputSize, classCount: classCount) else { return nil }
         let largest = zip(widths, widths.dropFirst()).map { saturating([$0, $1], multiply: true) }.max() ?? 0
         return (parameters, saturating(widths), largest)
+    }
+
+    /// Bytes per byte of a text read for a language model: the file, its characters, their tokens and the
+    /// split's copies.
+    static let textByte = 16
+
+    /// Bytes to train a character language model of `configuration` on batches of `batch` windows: its
+    /// parameters with the optimizer's buffers, and per window every layer's activations with their gradients
+    /// (a Transformer's include each head's context × context attention weights) and the logits; `largest`
+    /// is the largest single block, a batch's attention weights or logits.
+    static func languageModelBytes(_ configuration: LanguageModelTrainingConfiguration, batch: Int) -> (total: Int, largest: Int) {
+        let model = configuration.model
+        let (context, width, vocabulary) = (model.context, model.width, model.vocabularySize)
+        let parameters = saturating([model.parameterCount, floatsPerParameter(configuration.optimizer), 4], multiply: true)
+        let perLayer: Int, block: Int
+        switch model.kind {
+        case .transformer:
+            let attention = saturating([model.heads, context, context], multiply: true)
+            perLayer = saturating([saturating([context, width, 48], multiply: true), saturating([attention, 8], multiply: true)])
+            block = attention
+        case .lstm, .gru, .rnn:
+            let gates = model.kind == .lstm ? 4 : model.kind == .gru ? 3 : 1
+            perLayer = saturating([context, width, 4 * gates + 8], multiply: true)
+            block = saturating([context, width, gates], multiply: true)
+        }
+        let logits = saturating([context, vocabulary], multiply: true)
+        let perWindow = saturating([
+            saturating([model.layers, perLayer], multiply: true), saturating([context, width, 4], multiply: true),
+            saturating([logits, 4], multiply: true),
+        ])
+        let windows = Swift.min(batch, 1 << 40)
+        return (
+            saturating([parameters, saturating([windows, perWindow, 4], multiply: true)]),
+            saturating([windows, Swift.max(block, logits), 4], multiply: true)
+        )
     }
 
     /// Bytes to train (`training`) or evaluate a model of `configuration` on batches of `batch` examples.

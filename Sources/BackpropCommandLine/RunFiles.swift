@@ -7,6 +7,8 @@ import Foundation
 public struct RunFiles {
     /// The files read, with the flag that names each.
     private var inputs: [(flag: String, path: String)] = []
+    /// The folders whose every file is read, with the flag that names each.
+    private var folders: [(flag: String, path: String)] = []
     /// The files written, with the flag that names each and the input each may replace on purpose.
     private var outputs: [(flag: String, path: String, replacing: String?)] = []
 
@@ -16,6 +18,13 @@ public struct RunFiles {
     /// Records that the run reads `path` (given with `flag`).
     public mutating func reads(_ path: String, flag: String) {
         inputs.append((flag, path))
+    }
+
+    /// Records that the run reads every file in the folder `path` (given with `flag`), whatever its name: a
+    /// text corpus, where a file written into the folder would be read as text by the next run, and one
+    /// written over a file of it would destroy that text.
+    public mutating func readsEveryFile(inFolder path: String, flag: String) {
+        folders.append((flag, path))
     }
 
     /// Records that the run writes `path` (given with `flag`, or its default); `replacing` names the one input
@@ -32,6 +41,9 @@ public struct RunFiles {
             for input in inputs where identity == FileIdentity(input.path) {
                 if let allowed = output.replacing, FileIdentity(allowed) == identity { continue }
                 throw UserError("\(output.flag) \(output.path) is the file \(input.flag) reads (\(input.path)); writing it would destroy the input: choose another \(output.flag)")
+            }
+            for folder in folders where identity.lies(inFolder: folder.path) {
+                throw UserError("\(output.flag) \(output.path) is in the folder \(folder.flag) reads (\(folder.path)), every file of which is read: writing there would destroy or add to the input; choose another \(output.flag) outside it")
             }
             for other in outputs[..<index].indices where outputIdentities[other] == identity {
                 throw UserError("\(outputs[other].flag) and \(output.flag) both name \(output.path); give them different files")
@@ -59,6 +71,12 @@ struct FileIdentity: Equatable {
         }
         let folder = url.deletingLastPathComponent().resolvingSymlinksInPath()
         self.path = folder.appendingPathComponent(url.lastPathComponent).path
+    }
+
+    /// Whether the file is in `folder` or one of its subfolders (its path, folders' symbolic links resolved).
+    func lies(inFolder folder: String) -> Bool {
+        let resolved = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+        return path.hasPrefix(resolved.hasSuffix("/") ? resolved : resolved + "/")
     }
 
     static func == (a: FileIdentity, b: FileIdentity) -> Bool {

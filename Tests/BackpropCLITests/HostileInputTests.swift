@@ -134,6 +134,29 @@ struct HostileInputTests {
         try run(["train", "--data", data.path, "--resume", save, "--save", save, "--epochs", "3", "--plot", plot, "--quiet"])
     }
 
+    @Test func aLanguageModelNeverWritesIntoTheFolderOfTextsItReads() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let texts = folder.appendingPathComponent("texts")
+        try FileManager.default.createDirectory(at: texts.appendingPathComponent("more"), withIntermediateDirectories: true)
+        let text = String(repeating: "the cat sat on the mat. ", count: 40)
+        let first = texts.appendingPathComponent("a.txt")
+        try text.write(to: first, atomically: true, encoding: .utf8)
+        try text.write(to: texts.appendingPathComponent("more/b.txt"), atomically: true, encoding: .utf8)
+        let plot = folder.appendingPathComponent("p.svg").path
+        let model = ["train", "--model", "rnn", "--width", "8", "--layers", "1", "--epochs", "1", "--steps-per-epoch", "1", "--quiet"]
+        // Over one of its files (it was replaced by the checkpoint), or a new file there (read as text next time).
+        expectUserError(model + ["--data", texts.path, "--save", first.path, "--plot", plot], mentioning: "--save \(first.path) is in the folder --data reads")
+        expectUserError(model + ["--data", texts.path, "--save", folder.appendingPathComponent("m.safetensors").path, "--plot", texts.appendingPathComponent("more/p.svg").path],
+                        mentioning: "is in the folder --data reads")
+        expectUserError(model + ["--data", texts.path + "/", "--save", texts.appendingPathComponent("more/../new.safetensors").path, "--plot", plot],
+                        mentioning: "is in the folder --data reads")
+        #expect(try String(contentsOf: first, encoding: .utf8) == text)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: texts.path).sorted() == ["a.txt", "more"])
+        // Beside the folder is fine.
+        try run(model + ["--data", texts.path, "--save", folder.appendingPathComponent("m.safetensors").path, "--plot", plot])
+    }
+
     @Test func jsonLinesNameTheNumbersJSONCannotHold() throws {
         let line = try jsonLine(["loss": Double.nan, "rates": [1.5, Double.infinity, -Double.infinity], "nested": ["x": Float.nan]])
         #expect(line == #"{"loss":"nan","nested":{"x":"nan"},"rates":[1.5,"inf","-inf"]}"#)

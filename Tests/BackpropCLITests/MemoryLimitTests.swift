@@ -91,4 +91,26 @@ struct MemoryLimitTests {
         expectUserError(["predict", "--model", path.path, "--input", csv.path, "--memory-limit", "10M"], mentioning: "of which a header of 2.0 MB")
         expectUserError(["train", "--resume", path.path, "--memory-limit", "10M", "--plot", folder.appendingPathComponent("p.svg").path], mentioning: "--resume \(path.path): reading it")
     }
+
+    @Test func aLanguageModelIsMeasuredBeforeItIsBuilt() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = folder.appendingPathComponent("t.txt")
+        try String(repeating: "the cat sat on the mat. ", count: 10_000).write(to: text, atomically: true, encoding: .utf8)
+        let outputs = ["--save", folder.appendingPathComponent("m.safetensors").path, "--plot", folder.appendingPathComponent("p.svg").path, "--quiet"]
+        // Attention weights of 4 x 65536 x 65536 per window: it was `Fatal error: failed to allocate 2199023255584 bytes`.
+        expectUserError(["train", "--data", text.path, "--model", "transformer", "--context", "65536", "--width", "16", "--layers", "1"] + outputs,
+                        mentioning: "use a smaller --context (the attention weights grow with its square)")
+        // A batch of every window of the text.
+        expectUserError(["train", "--data", text.path, "--model", "rnn", "--width", "16", "--layers", "1", "--batch-size", "9223372036854775807"] + outputs,
+                        mentioning: "on batches of 240000 windows of 64 characters needs about")
+        expectUserError(["train", "--data", text.path, "--model", "lstm", "--memory-limit", "1M"] + outputs, mentioning: "reading its 234 KB of text needs about")
+        // A resumed checkpoint is measured before it is read, even to learn which kind of model it holds.
+        var file = SafeTensorsFile(metadata: ["format": LanguageModelTrainer<Float>.formatName, "lm.kind": "rnn", "note": String(repeating: "x", count: 2 << 20)])
+        try file.append(Tensor<Float>.zeros(shape: [1]), named: "w")
+        let checkpoint = folder.appendingPathComponent("lm.safetensors")
+        try file.write(to: checkpoint)
+        expectUserError(["train", "--resume", checkpoint.path, "--data", text.path, "--memory-limit", "10M", "--plot", folder.appendingPathComponent("p.svg").path],
+                        mentioning: "--resume \(checkpoint.path): reading it")
+    }
 }
