@@ -55,8 +55,13 @@ extension ParsableCommand {
             writeStandardError(prefix + "error: " + failure.message + "\n")
             Foundation.exit(1)
         } catch {
-            // Help and version requests are "errors" that exit successfully: let the parser print them.
-            if exitCode(for: error) == .success { exit(withError: error) }
+            // Help and version requests are "errors" that exit successfully: print them as the parser would,
+            // then flush, so that help written to a full disk is a failure too.
+            if exitCode(for: error) == .success {
+                let text = fullMessage(for: error)
+                if !text.isEmpty { print(text) }
+                exitAfterFlushingStandardOutput(0, prefix: prefix)
+            }
             let message = fullMessage(for: error)
             reportUserError(message.isEmpty ? String(describing: error) : message, prefix: prefix)
         }

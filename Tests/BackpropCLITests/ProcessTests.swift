@@ -72,7 +72,7 @@ struct ProcessTests {
 
     @Test func aFullStandardOutputIsAFailure() throws {
         guard let full = FileHandle(forWritingAtPath: "/dev/full") else { return }  // not Linux
-        for arguments in [["grad", "x^2", "--at", "x=3"], ["compare", "x*y", "--at", "x=1,y=2"]] {
+        for arguments in [["grad", "x^2", "--at", "x=3"], ["compare", "x*y", "--at", "x=1,y=2"], ["train", "--help"], ["--version"]] {
             let (process, errors) = try start(arguments, output: full)
             process.waitUntilExit()
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
