@@ -9,179 +9,23 @@
 #include <math.h>
 
 #define FU_ATTR
-#define FU_T double
-#define FU_FN(name) fused_d_portable_##name
-#define FU_EXP exp
-#define FU_LOG log
-#define FU_SIN sin
-#define FU_COS cos
-#define FU_TAN tan
-#define FU_TANH tanh
-#define FU_SQRT sqrt
-#define FU_POW pow
-#define FU_FABS fabs
-#define FU_ERF erf
-#define FU_VEC(name) bp_d##name
-#include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
-
-#define FU_T float
-#define FU_FN(name) fused_s_portable_##name
-#define FU_EXP expf
-#define FU_LOG logf
-#define FU_SIN sinf
-#define FU_COS cosf
-#define FU_TAN tanf
-#define FU_TANH tanhf
-#define FU_SQRT sqrtf
-#define FU_POW powf
-#define FU_FABS fabsf
-#define FU_ERF erff
-#define FU_VEC(name) bp_s##name
-#include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
+#define FU_ISA portable
+#include "fused_instances.h"
 #undef FU_ATTR
+#undef FU_ISA
 
 #if defined(BP_HAVE_AVX2)
 #define FU_ATTR BP_AVX2_FMA
-#define FU_T double
-#define FU_FN(name) fused_d_avx2_##name
-#define FU_EXP exp
-#define FU_LOG log
-#define FU_SIN sin
-#define FU_COS cos
-#define FU_TAN tan
-#define FU_TANH tanh
-#define FU_SQRT sqrt
-#define FU_POW pow
-#define FU_FABS fabs
-#define FU_ERF erf
-#define FU_VEC(name) bp_d##name
-#include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
-
-#define FU_T float
-#define FU_FN(name) fused_s_avx2_##name
-#define FU_EXP expf
-#define FU_LOG logf
-#define FU_SIN sinf
-#define FU_COS cosf
-#define FU_TAN tanf
-#define FU_TANH tanhf
-#define FU_SQRT sqrtf
-#define FU_POW powf
-#define FU_FABS fabsf
-#define FU_ERF erff
-#define FU_VEC(name) bp_s##name
-#include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
+#define FU_ISA avx2
+#include "fused_instances.h"
 #undef FU_ATTR
+#undef FU_ISA
 
 #define FU_ATTR BP_AVX512
-#define FU_T double
-#define FU_FN(name) fused_d_avx512_##name
-#define FU_EXP exp
-#define FU_LOG log
-#define FU_SIN sin
-#define FU_COS cos
-#define FU_TAN tan
-#define FU_TANH tanh
-#define FU_SQRT sqrt
-#define FU_POW pow
-#define FU_FABS fabs
-#define FU_ERF erf
-#define FU_VEC(name) bp_d##name
-#include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
-
-#define FU_T float
-#define FU_FN(name) fused_s_avx512_##name
-#define FU_EXP expf
-#define FU_LOG logf
-#define FU_SIN sinf
-#define FU_COS cosf
-#define FU_TAN tanf
-#define FU_TANH tanhf
-#define FU_SQRT sqrtf
-#define FU_POW powf
-#define FU_FABS fabsf
-#define FU_ERF erff
-#define FU_VEC(name) bp_s##name
-#include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
+#define FU_ISA avx512
+#include "fused_instances.h"
 #undef FU_ATTR
+#undef FU_ISA
 #endif
 
 void bp_fused_run_d(const bp_fused_kernel *k, const double *const *inputs, double *const *outputs, long begin,
