@@ -54,7 +54,27 @@ final class Trace<Scalar: TensorScalar>: @unchecked Sendable {
     private(set) var captured: [Tensor<Scalar>] = []
     private var capturedNodes: [ObjectIdentifier: [Int32: Int32]] = [:]
 
-    init(parent: Trace? = nil) { self.parent = parent }
+    /// Whether the trace is an attempt that falls back to eager evaluation when the traced function reads a
+    /// traced value on the host (an eager `scan` tracing its body), instead of stopping.
+    let isTentative: Bool
+    /// Set when a tentative trace (or one nested in it) saw a traced value read on the host: the trace does
+    /// not describe the function, and its program must not be used.
+    private(set) var readsOnHost = false
+
+    init(parent: Trace? = nil, tentative: Bool = false) {
+        self.parent = parent
+        isTentative = tentative || parent?.isTentative == true
+    }
+
+    /// Notes a host read of one of this trace's values: true when the outermost trace is tentative (which
+    /// then falls back to eager evaluation), false when the read must stop the program.
+    func toleratesHostRead() -> Bool {
+        var root = self
+        while let outer = root.parent { root = outer }
+        guard root.isTentative else { return false }
+        root.readsOnHost = true
+        return true
+    }
 
     /// Appends the arguments' nodes and returns the traced arguments (their values unchanged).
     func arguments(_ values: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
@@ -168,11 +188,13 @@ extension Tensor {
     /// Stops with a message when a traced value is read on the host inside `compiled`.
     @inlinable @inline(__always)
     func requireHostReadable(_ operation: @autoclosure () -> String) {
-        if annex != nil, isTraced { Tensor.hostReadOfTracedValue(operation()) }
+        if annex != nil, isTraced { hostReadOfTracedValue(operation()) }
     }
 
+    /// Stops with a message, unless the value's trace is tentative (which then knows not to use its program).
     @usableFromInline
-    static func hostReadOfTracedValue(_ operation: String) -> Never {
+    func hostReadOfTracedValue(_ operation: String) {
+        if let marker = traceMarker, marker.trace.toleratesHostRead() { return }
         preconditionFailure(
             "compiled: \(operation) reads a traced value on the host. A compiled function is traced once and "
                 + "replayed, so data-dependent control flow cannot be traced: a value read here would be the "

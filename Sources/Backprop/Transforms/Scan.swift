@@ -81,7 +81,44 @@ struct ScanLoop<Scalar: TensorScalar> {
     /// on untracked values, or, while tracing, by a program compiled from one trace of the body.
     private func packedValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool) -> (Tensor<Scalar>, [[Int]]) {
         if let outer = Trace<Scalar>.current { return outsideEnclosingTransforms { tracedValue(inputs, outer: outer) } }
-        return outsideEnclosingTransforms { loopValue(inputs, checkingCaptures: checkingCaptures) }
+        return outsideEnclosingTransforms {
+            compiledLoopValue(inputs, checkingCaptures: checkingCaptures) ?? loopValue(inputs, checkingCaptures: checkingCaptures)
+        }
+    }
+
+    /// The packed value by a program compiled from one trace of the body, replayed at every step (as
+    /// `lax.scan` compiles its body even outside `jit`); programs are kept by the trace's structure, so a
+    /// later scan of an equal body reuses its program. Nil, for the plain loop, when there are fewer than two
+    /// steps or the body reads a traced value on the host (data-dependent control flow).
+    private func compiledLoopValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool) -> (Tensor<Scalar>, [[Int]])? {
+        guard steps >= 2 else { return nil }
+        let (carryCount, xCount) = (self.carryCount, self.xCount)
+        let detached = inputs.map { $0.detached() }
+        let xs = Array(detached[carryCount..<(carryCount + xCount)]), parameters = Array(detached[(carryCount + xCount)...])
+        let sub = Trace<Scalar>(tentative: true)
+        let arguments = sub.arguments(Array(detached[0..<carryCount]) + xs.map { $0[0] } + parameters)
+        let traceBody = {
+            withTracing(sub) {
+                self.body(Array(arguments[0..<carryCount]), Array(arguments[carryCount..<(carryCount + xCount)]),
+                          Array(arguments[(carryCount + xCount)...]))
+            }
+        }
+        // Recording stays on while tracing when a tape might be recording: nothing is recorded unless the body
+        // uses a tracked tensor it was not given.
+        let (next, y) = checkingCaptures ? withRecordingEnabled(traceBody) : withoutRecording(traceBody)
+        precondition(
+            !checkingCaptures || !(next + y).contains(where: \.isTracked),
+            "scan: the body uses a tracked tensor that is not among its inputs; pass it in `parameters`")
+        checkCarry(next)
+        let outputs = (next + y).map { sub.node(of: $0) }
+        sub.finish()
+        guard !sub.readsOnHost else { return nil }
+        let program = ProgramCache.loopBodies.program(for: sub, outputs: outputs, argumentCount: sub.argumentCount) {
+            Program(graph: optimized(Graph(sub, outputs: outputs, argumentCount: sub.argumentCount)))
+        }
+        let layout = ScanLayout(carryShapes: carryShapes, yShapes: y.map(\.shape), steps: steps)
+        let (carry, ys, history) = program.loop(steps: steps, initial: Array(detached[0..<carryCount]), xs: xs, rest: parameters)
+        return (withoutRecording { layout.packFinal(carry + ys + history) }, layout.yShapes)
     }
 
     /// The packed value by a loop over untracked values.
