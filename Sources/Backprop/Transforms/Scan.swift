@@ -1,6 +1,6 @@
 import Foundation
-// A loop as one primitive: `scan` carries a state through a sequence, as JAX's `lax.scan` does. Eagerly it is a
-// loop; recorded, it is one node whose derivatives are scans too (so every transform and every order works);
+// A loop as one primitive: `scan` carries a state through a sequence, as JAX's `lax.scan` does. Eagerly its body
+// is traced once and replayed (a plain loop when the body reads values on the host); recorded, it is one node whose derivatives are scans too (so every transform and every order works);
 // traced by `compiled`, its body is traced once and compiled into a program the loop replays, so a recurrence
 // over thousands of steps costs one step's trace and compile.
 
@@ -10,8 +10,10 @@ import Foundation
 /// Every tensor of `xs` has the number of steps as its leading axis; `x_t` holds each one's slice at t. The
 /// carry keeps its shapes from step to step. `parameters` are the same at every step (weights). The body must
 /// receive every tensor it differentiates through in `initial`, `xs` or `parameters`; using a captured tracked
-/// tensor instead stops with a message. Inside `compiled`, the body is traced once, whatever the number of
-/// steps.
+/// tensor instead stops with a message. The body is traced once and compiled, whatever the number of steps,
+/// eagerly as inside `compiled` (as `lax.scan` does), so it must be a function of its arguments: side effects
+/// in it happen once per call, not once per step. A body that reads a value on the host (`scalar`, a
+/// comparison turned into a `Bool`) runs as a plain loop instead.
 ///
 /// ```swift
 /// // A running sum and its prefix sums.
