@@ -9,6 +9,12 @@ struct Graph<Scalar: TensorScalar> {
     /// How many arguments the program takes.
     var argumentCount: Int
 
+    init(nodes: [TraceNode<Scalar>], outputs: [Int32], argumentCount: Int) {
+        self.nodes = nodes
+        self.outputs = outputs
+        self.argumentCount = argumentCount
+    }
+
     init(_ trace: Trace<Scalar>, outputs: [Int32], argumentCount: Int) {
         nodes = trace.nodes
         self.outputs = outputs

@@ -360,9 +360,12 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     /// Runs the program `steps` times as a scan's body: arguments (carry, one step of each x, the rest), outputs
     /// (next carry, the step's outputs). The carry moves between two buffers and each step's x is read in place,
     /// so a step allocates nothing; returns the final carry and the outputs stacked over the steps.
+    ///
+    /// `reversed` runs the steps from the last to the first: step t reads position `count - 1 - t` of the xs and
+    /// writes its outputs and carry there (a reverse sweep, without reversing the arrays first).
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func loop(
-        steps count: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>]
+        steps count: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>], reversed: Bool = false
     ) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>], history: [Tensor<Scalar>]) {
         let carryCount = initial.count
         let carryShapes = initial.map(\.shape), yShapes = Array(outputShapes[carryCount...])
@@ -388,18 +391,19 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
             }
             for t in 0..<count {
                 let current = carryBuffers[t % 2], next = carryBuffers[(t + 1) % 2]
+                let position = reversed ? count - 1 - t : t
                 for i in 0..<carryCount {
                     table[i] = current[i]
-                    history[i].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: t * carrySizes[i]).update(from: current[i], count: carrySizes[i]) }
+                    history[i].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: position * carrySizes[i]).update(from: current[i], count: carrySizes[i]) }
                 }
-                for (j, base) in xBases.enumerated() { table[carryCount + j] = base + t * xSizes[j] }
+                for (j, base) in xBases.enumerated() { table[carryCount + j] = base + position * xSizes[j] }
                 execute(arena: arena, slots: &slots, arguments: [])
                 for i in 0..<carryCount {
                     copy(outputs[i], shape: carryShapes[i], table: table, into: next[i])
                 }
                 for j in yShapes.indices {
                     stacked[j].withUnsafeMutableBufferPointer { out in
-                        copy(outputs[carryCount + j], shape: yShapes[j], table: table, into: out.baseAddress! + t * ySizes[j])
+                        copy(outputs[carryCount + j], shape: yShapes[j], table: table, into: out.baseAddress! + position * ySizes[j])
                     }
                 }
             }

@@ -54,28 +54,28 @@ final class ProgramCache: @unchecked Sendable {
 
     deinit { pthread_mutex_destroy(&lock) }
 
-    /// The program compiled for `trace` (returning `outputs`), made by `make` when no trace with the same key
-    /// was compiled (or the trace has no key).
-    func program<Scalar: TensorScalar>(
-        for trace: Trace<Scalar>, outputs: [Int32], argumentCount: Int, make: () -> Program<Scalar>
-    ) -> Program<Scalar> {
+    /// What was compiled for `trace` (returning `outputs`): made by `make` when no trace with the same key was
+    /// compiled (or the trace has no key).
+    func compiled<Compiled: AnyObject, Scalar: TensorScalar>(
+        for trace: Trace<Scalar>, outputs: [Int32], argumentCount: Int, make: () -> Compiled
+    ) -> Compiled {
         guard let key = TraceKey(trace, outputs: outputs, argumentCount: argumentCount) else { return make() }
         pthread_mutex_lock(&lock)
         clock += 1
-        if let entry = programs[key], let program = entry.program as? Program<Scalar> {
-            programs[key] = (program, clock)
+        if let entry = programs[key], let found = entry.program as? Compiled {
+            programs[key] = (found, clock)
             pthread_mutex_unlock(&lock)
-            return program
+            return found
         }
         pthread_mutex_unlock(&lock)
-        let program = make()
+        let made = make()
         pthread_mutex_lock(&lock)
-        programs[key] = (program, clock)
+        programs[key] = (made, clock)
         if programs.count > capacity, let oldest = programs.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             programs[oldest] = nil
         }
         pthread_mutex_unlock(&lock)
-        return program
+        return made
     }
 
     /// How many programs the cache holds (for tests).

@@ -21,6 +21,9 @@ final class ThreadContext {
     var tracingDepth = 0
     /// The traces themselves, innermost last.
     var traces: [AnyObject] = []
+    /// True while a reverse sweep records only because it is traced: its cotangents will not be differentiated,
+    /// so a rule may compute them by a program the trace sees as one opaque step (a scan's reverse loop).
+    var sweepIsFirstOrder = false
     /// Where the innermost `withAnomalyDetection` was opened (file:line).
     var anomalySite: String?
     /// The first anomaly seen in the innermost `withAnomalyDetection` scope.

@@ -58,6 +58,10 @@ struct DifferentiationLevel<Scalar: TensorScalar> {
         // Inside a trace the sweep records: its steps must be primitives the trace sees, never the first-order
         // sweep's scalar arithmetic on the host.
         if isNested || seed.tape === tape || isTracing {
+            let context = ThreadContext.current
+            let wasFirstOrder = context.sweepIsFirstOrder
+            context.sweepIsFirstOrder = !isNested && seed.tape !== tape
+            defer { context.sweepIsFirstOrder = wasFirstOrder }
             let gradients = tape.recordingSweep(from: y.node, seed: seed, downTo: start)
             return inputs.map { input in
                 let g = gradients[Int(input.node) - start] ?? Tensor.zeros(shape: input.shape)

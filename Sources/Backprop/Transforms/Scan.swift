@@ -60,17 +60,21 @@ struct ScanLoop<Scalar: TensorScalar> {
         let inputs = initial + xs + parameters
         let tracked = inputs.contains(where: \.isTracked) && recordingEnabled()
         // Whenever a tape might be recording, the first step checks that the body captures nothing tracked.
-        let (packed, yShapes) = packedValue(inputs, checkingCaptures: recordingEnabled())
-        let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
+        let (packed, yShapes, linear) = packedValue(inputs, checkingCaptures: recordingEnabled(), linearizing: tracked)
+        let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps, residualShapes: linear?.step.residualShapes ?? [])
         guard tracked else {
             let (carry, ys, _) = layout.unpackFinal(packed)
             return (carry, ys)
         }
         // The packed value also holds the carry before every step (its history), which the pullback reads
-        // instead of running the loop again.
+        // instead of running the loop again, and, when the step was linearised, the residuals its reverse
+        // program reads (the first-order pullback; a pullback that is itself differentiated is a scan).
         let recorded = packed.recorded(
             "scan", inputs: inputs, saving: inputs, savingOutput: true,
-            vjp: { g, saved in self.pullback(g, saved, layout).map { Optional($0) } },
+            vjp: { g, saved in
+                if let linear, !recordingEnabled() || ThreadContext.current.sweepIsFirstOrder { return self.linearPullback(g, saved, layout, linear).map { Optional($0) } }
+                return self.pullback(g, saved, layout).map { Optional($0) }
+            },
             jvp: { tangents, saved in
                 let filled = zip(tangents, saved).map { t, x in t ?? Tensor.zeros(shape: x.shape) }
                 return self.tangent(filled, Array(saved.dropLast()), layout)
@@ -79,12 +83,20 @@ struct ScanLoop<Scalar: TensorScalar> {
         return (carry, ys)
     }
 
-    /// The packed value (final carry, then each output stacked) and the outputs' shapes at one step: by a loop
-    /// on untracked values, or, while tracing, by a program compiled from one trace of the body.
-    private func packedValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool) -> (Tensor<Scalar>, [[Int]]) {
-        if let outer = Trace<Scalar>.current { return outsideEnclosingTransforms { tracedValue(inputs, outer: outer) } }
+    /// The packed value (final carry, then each output stacked, the history, the residuals) and the outputs'
+    /// shapes at one step: by a program compiled from one trace of the body (while tracing, or eagerly), or by
+    /// a loop. With `linearizing`, the step and its pullback are compiled together when they can be, and the
+    /// forward program also saves the residuals the reverse program reads.
+    private func packedValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool, linearizing: Bool)
+        -> (Tensor<Scalar>, [[Int]], LinearizedScan<Scalar>?)
+    {
+        if let outer = Trace<Scalar>.current {
+            return outsideEnclosingTransforms { tracedValue(inputs, outer: outer, linearizing: linearizing) }
+        }
         return outsideEnclosingTransforms {
-            compiledLoopValue(inputs, checkingCaptures: checkingCaptures) ?? loopValue(inputs, checkingCaptures: checkingCaptures)
+            if let value = compiledLoopValue(inputs, checkingCaptures: checkingCaptures, linearizing: linearizing) { return value }
+            let (packed, yShapes) = loopValue(inputs, checkingCaptures: checkingCaptures)
+            return (packed, yShapes, nil)
         }
     }
 
@@ -92,7 +104,9 @@ struct ScanLoop<Scalar: TensorScalar> {
     /// `lax.scan` compiles its body even outside `jit`); programs are kept by the trace's structure, so a
     /// later scan of an equal body reuses its program. Nil, for the plain loop, when there are fewer than two
     /// steps or the body reads a traced value on the host (data-dependent control flow).
-    private func compiledLoopValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool) -> (Tensor<Scalar>, [[Int]])? {
+    private func compiledLoopValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool, linearizing: Bool)
+        -> (Tensor<Scalar>, [[Int]], LinearizedScan<Scalar>?)?
+    {
         guard steps >= 2 else { return nil }
         let (carryCount, xCount) = (self.carryCount, self.xCount)
         let detached = inputs.map { $0.detached() }
@@ -115,12 +129,17 @@ struct ScanLoop<Scalar: TensorScalar> {
         let outputs = (next + y).map { sub.node(of: $0) }
         sub.finish()
         guard !sub.readsOnHost else { return nil }
-        let program = ProgramCache.loopBodies.program(for: sub, outputs: outputs, argumentCount: sub.argumentCount) {
+        let yShapes = y.map(\.shape)
+        let initial = Array(detached[0..<carryCount])
+        if linearizing, let linear = linearized(sample: initial + xs.map { $0[0] } + parameters, yShapes: yShapes, outer: nil) {
+            return (linear.forwardValue(steps: steps, initial: initial, xs: xs, rest: parameters), yShapes, linear)
+        }
+        let program = ProgramCache.loopBodies.compiled(for: sub, outputs: outputs, argumentCount: sub.argumentCount) {
             Program(graph: optimized(Graph(sub, outputs: outputs, argumentCount: sub.argumentCount)))
         }
-        let layout = ScanLayout(carryShapes: carryShapes, yShapes: y.map(\.shape), steps: steps)
-        let (carry, ys, history) = program.loop(steps: steps, initial: Array(detached[0..<carryCount]), xs: xs, rest: parameters)
-        return (withoutRecording { layout.packFinal(carry + ys + history) }, layout.yShapes)
+        let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
+        let (carry, ys, history) = program.loop(steps: steps, initial: initial, xs: xs, rest: parameters)
+        return (withoutRecording { layout.packFinal(carry + ys + history) }, yShapes, nil)
     }
 
     /// The packed value by a loop over untracked values.
@@ -173,7 +192,9 @@ struct ScanLoop<Scalar: TensorScalar> {
     /// While tracing: the body traced once (its arguments a carry, one step of each x and the parameters; the
     /// enclosing trace's values it reads become arguments too), compiled, and the loop one node of the
     /// enclosing trace that replays the program at every step.
-    private func tracedValue(_ inputs: [Tensor<Scalar>], outer: Trace<Scalar>) -> (Tensor<Scalar>, [[Int]]) {
+    private func tracedValue(_ inputs: [Tensor<Scalar>], outer: Trace<Scalar>, linearizing: Bool)
+        -> (Tensor<Scalar>, [[Int]], LinearizedScan<Scalar>?)
+    {
         let (carryCount, xCount, steps) = (self.carryCount, self.xCount, self.steps)
         let sub = Trace<Scalar>(parent: outer)
         let first = inputs[0..<carryCount].map { $0.untraced().detached() }
@@ -193,6 +214,15 @@ struct ScanLoop<Scalar: TensorScalar> {
         if BackpropSettings.current.printsCompiledPrograms {
             print("scan body: trace \(sub.nodes.count) nodes, optimized \(graph.nodes.count), kernels \(program.kernelCount), instructions \(program.instructionCount), steps \(program.steps.count)")
         }
+        if linearizing, steps > 0, let linear = linearized(sample: first, yShapes: yShapes, outer: outer) {
+            let replay: ([Tensor<Scalar>]) -> Tensor<Scalar> = { all in
+                linear.forwardValue(steps: steps, initial: Array(all[0..<carryCount]),
+                                    xs: Array(all[carryCount..<(carryCount + xCount)]), rest: Array(all[(carryCount + xCount)...]))
+            }
+            let operands = inputs + linear.captured
+            let value = replay(operands.map { $0.untraced().detached() })
+            return (value.traced(.opaque("scan"), operands, replay: replay), yShapes, linear)
+        }
         let captured = sub.captured
         let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
         let replay: ([Tensor<Scalar>]) -> Tensor<Scalar> = { all in
@@ -203,7 +233,7 @@ struct ScanLoop<Scalar: TensorScalar> {
         }
         let operands = inputs + captured
         let value = replay(operands.map { $0.untraced().detached() })
-        return (value.traced(.opaque("scan"), operands, replay: replay), yShapes)
+        return (value.traced(.opaque("scan"), operands, replay: replay), yShapes, nil)
     }
 
     /// The cotangents of the inputs (initial carry, xs, parameters) for the packed output's cotangent `g`: a
@@ -262,19 +292,27 @@ struct ScanLoop<Scalar: TensorScalar> {
             return (Array(v[0..<nc]) + Array(dv[0..<nc]), Array(v[nc...]) + Array(dv[nc...]) + Array(ct[nc...]))
         }
         let ny = layout.yShapes.count
-        return layout.packFinal(Array(carry[nc...]) + Array(ys[ny..<(2 * ny)]) + Array(ys[(2 * ny)...]))
+        // The residuals are read only by the first-order pullback, which is never differentiated: their
+        // tangent is zero.
+        let residuals = layout.residualShapes.map { Tensor<Scalar>.zeros(shape: [steps] + $0) }
+        return layout.packFinal(Array(carry[nc...]) + Array(ys[ny..<(2 * ny)]) + Array(ys[(2 * ny)...]) + residuals)
     }
 }
 
 /// How a scan's results are packed into one tensor: the final carry's tensors, then each output stacked over
-/// the steps, each flattened, one after another.
+/// the steps, the carry before each step, and the residuals of a linearised step, each flattened, one after
+/// another.
 struct ScanLayout {
     let carryShapes: [[Int]]
     let yShapes: [[Int]]
     let steps: Int
+    var residualShapes: [[Int]] = []
 
-    /// The shapes of the packed parts: the final carry, the outputs stacked, the carries before each step.
-    var finalShapes: [[Int]] { carryShapes + yShapes.map { [steps] + $0 } + carryShapes.map { [steps] + $0 } }
+    /// The shapes of the packed parts: the final carry, the outputs stacked, the carries before each step,
+    /// the residuals stacked.
+    var finalShapes: [[Int]] {
+        carryShapes + yShapes.map { [steps] + $0 } + carryShapes.map { [steps] + $0 } + residualShapes.map { [steps] + $0 }
+    }
 
     /// The layout of one step's results (carry and outputs, unstacked).
     var step: ShapesLayout { ShapesLayout(shapes: carryShapes + yShapes) }
@@ -282,9 +320,15 @@ struct ScanLayout {
     func packFinal<Scalar>(_ parts: [Tensor<Scalar>]) -> Tensor<Scalar> { ShapesLayout(shapes: finalShapes).pack(parts) }
 
     func unpackFinal<Scalar>(_ packed: Tensor<Scalar>) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>], history: [Tensor<Scalar>]) {
-        let parts = ShapesLayout(shapes: finalShapes).unpack(packed)
         let (nc, ny) = (carryShapes.count, yShapes.count)
+        let parts = ShapesLayout(shapes: finalShapes).unpack(packed, parts: 0..<(nc + ny + nc))
         return (Array(parts[0..<nc]), Array(parts[nc..<(nc + ny)]), Array(parts[(nc + ny)...]))
+    }
+
+    /// The stacked residuals in a packed value.
+    func residuals<Scalar>(_ packed: Tensor<Scalar>) -> [Tensor<Scalar>] {
+        let count = finalShapes.count
+        return ShapesLayout(shapes: finalShapes).unpack(packed, parts: (count - residualShapes.count)..<count)
     }
 }
 
@@ -299,9 +343,12 @@ struct ShapesLayout {
         return flat.count == 1 ? flat[0] : Tensor(concatenating: flat)
     }
 
-    func unpack<Scalar>(_ packed: Tensor<Scalar>) -> [Tensor<Scalar>] {
-        var offset = 0
-        return shapes.map { shape in
+    func unpack<Scalar>(_ packed: Tensor<Scalar>) -> [Tensor<Scalar>] { unpack(packed, parts: shapes.indices) }
+
+    /// The parts in `parts` only (the others are not sliced).
+    func unpack<Scalar>(_ packed: Tensor<Scalar>, parts: Range<Int>) -> [Tensor<Scalar>] {
+        var offset = shapes[..<parts.lowerBound].reduce(0) { $0 + $1.reduce(1, *) }
+        return shapes[parts].map { shape in
             let count = shape.reduce(1, *)
             defer { offset += count }
             let part = shapes.count == 1 ? packed : packed.slicing(offset..<(offset + count))

@@ -46,6 +46,26 @@ import Testing
         #expect(g.scalars == [2, -1, 2, -1, 2])
     }
 
+    @Test func theReverseSweepSeesTheForwardSweepsRandomDraws() {
+        // loss(w) = Σ_t ⟨mask_t · x_t, w⟩ is linear in w, so its value is ⟨gradient, w⟩ exactly when the reverse
+        // sweep uses the masks the forward sweep drew (a reverse sweep that ran the body again would draw others).
+        let xs = uniform([30, 8], 0.5, 1.5, seed: 11), w = uniform([8], -1, 1, seed: 12)
+        func loss(_ w: Tensor<Double>, _ stream: RandomStream) -> Tensor<Double> {
+            scan(initial: [Tensor<Double>(0)], over: [xs], parameters: [w]) { c, x, p in
+                let mask = Tensor<Double>.dropoutMask(shape: [8], dropProbability: 0.5, scale: 2, using: stream)
+                return ([c[0] + (mask * x[0] * p[0]).sum()], [])
+            }.carry[0]
+        }
+        let stream = RandomStream(seed: 3)
+        let (value, g) = valueWithGradient(at: w) { loss($0, stream) }
+        #expect(abs(value.scalar - (g * w).sum().scalar) <= 1e-12)
+        let step = compiled { (w: Tensor<Double>) -> Tensor<Double> in
+            let (value, g) = valueWithGradient(at: w) { loss($0, stream) }
+            return value - (g * w).sum()
+        }
+        for _ in 0..<2 { #expect(abs(step(w).scalar) <= 1e-12) }
+    }
+
     @Test func equalTracesShareOneProgramAndTheCacheIsBounded() {
         let cache = ProgramCache(capacity: 2)
         var made = 0
@@ -55,7 +75,7 @@ import Testing
             let y = withTracing(trace) { exp(x * Tensor(scale)) + 1 }
             let outputs = [trace.node(of: y)]
             trace.finish()
-            _ = cache.program(for: trace, outputs: outputs, argumentCount: 1) {
+            _ = cache.compiled(for: trace, outputs: outputs, argumentCount: 1) {
                 made += 1
                 return Program(graph: optimized(Graph(trace, outputs: outputs, argumentCount: 1)))
             }
