@@ -60,19 +60,21 @@ struct ScanLoop<Scalar: TensorScalar> {
         let inputs = initial + xs + parameters
         let tracked = inputs.contains(where: \.isTracked) && recordingEnabled()
         // Whenever a tape might be recording, the first step checks that the body captures nothing tracked.
-        let (packed, yShapes, linear) = packedValue(inputs, checkingCaptures: recordingEnabled(), linearizing: tracked)
-        let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps, residualShapes: linear?.step.residualShapes ?? [])
+        let (packed, yShapes, residuals) = packedValue(inputs, checkingCaptures: recordingEnabled(), linearizing: tracked)
+        let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
         guard tracked else {
             let (carry, ys, _) = layout.unpackFinal(packed)
             return (carry, ys)
         }
         // The packed value also holds the carry before every step (its history), which the pullback reads
-        // instead of running the loop again, and, when the step was linearised, the residuals its reverse
-        // program reads (the first-order pullback; a pullback that is itself differentiated is a scan).
+        // instead of running the loop again. When the step was linearised, the first-order pullback is its
+        // reverse program run on the residuals (a pullback that is itself differentiated is a scan).
         let recorded = packed.recorded(
             "scan", inputs: inputs, saving: inputs, savingOutput: true,
             vjp: { g, saved in
-                if let linear, !recordingEnabled() || ThreadContext.current.sweepIsFirstOrder { return self.linearPullback(g, saved, layout, linear).map { Optional($0) } }
+                if let residuals, !recordingEnabled() || ThreadContext.current.sweepIsFirstOrder {
+                    return self.linearPullback(g, saved, layout, residuals).map { Optional($0) }
+                }
                 return self.pullback(g, saved, layout).map { Optional($0) }
             },
             jvp: { tangents, saved in
@@ -83,12 +85,12 @@ struct ScanLoop<Scalar: TensorScalar> {
         return (carry, ys)
     }
 
-    /// The packed value (final carry, then each output stacked, the history, the residuals) and the outputs'
-    /// shapes at one step: by a program compiled from one trace of the body (while tracing, or eagerly), or by
-    /// a loop. With `linearizing`, the step and its pullback are compiled together when they can be, and the
-    /// forward program also saves the residuals the reverse program reads.
+    /// The packed value (final carry, then each output stacked, the history) and the outputs' shapes at one
+    /// step: by a program compiled from one trace of the body (while tracing, or eagerly), or by a loop. With
+    /// `linearizing`, the step and its pullback are compiled together when they can be, and the forward
+    /// program also saves the residuals the reverse program reads.
     private func packedValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool, linearizing: Bool)
-        -> (Tensor<Scalar>, [[Int]], LinearizedScan<Scalar>?)
+        -> (Tensor<Scalar>, [[Int]], ScanResiduals<Scalar>?)
     {
         if let outer = Trace<Scalar>.current {
             return outsideEnclosingTransforms { tracedValue(inputs, outer: outer, linearizing: linearizing) }
@@ -105,7 +107,7 @@ struct ScanLoop<Scalar: TensorScalar> {
     /// later scan of an equal body reuses its program. Nil, for the plain loop, when there are fewer than two
     /// steps or the body reads a traced value on the host (data-dependent control flow).
     private func compiledLoopValue(_ inputs: [Tensor<Scalar>], checkingCaptures: Bool, linearizing: Bool)
-        -> (Tensor<Scalar>, [[Int]], LinearizedScan<Scalar>?)?
+        -> (Tensor<Scalar>, [[Int]], ScanResiduals<Scalar>?)?
     {
         guard steps >= 2 else { return nil }
         let (carryCount, xCount) = (self.carryCount, self.xCount)
@@ -132,7 +134,8 @@ struct ScanLoop<Scalar: TensorScalar> {
         let yShapes = y.map(\.shape)
         let initial = Array(detached[0..<carryCount])
         if linearizing, let linear = linearized(sample: initial + xs.map { $0[0] } + parameters, yShapes: yShapes, outer: nil) {
-            return (linear.forwardValue(steps: steps, initial: initial, xs: xs, rest: parameters), yShapes, linear)
+            let (packed, residuals) = linear.forwardValue(steps: steps, initial: initial, xs: xs, rest: parameters)
+            return (packed, yShapes, ScanResiduals(linear: linear, operands: residuals, unpack: { $0 }))
         }
         let program = ProgramCache.loopBodies.compiled(for: sub, outputs: outputs, argumentCount: sub.argumentCount) {
             Program(graph: optimized(Graph(sub, outputs: outputs, argumentCount: sub.argumentCount)))
@@ -193,7 +196,7 @@ struct ScanLoop<Scalar: TensorScalar> {
     /// enclosing trace's values it reads become arguments too), compiled, and the loop one node of the
     /// enclosing trace that replays the program at every step.
     private func tracedValue(_ inputs: [Tensor<Scalar>], outer: Trace<Scalar>, linearizing: Bool)
-        -> (Tensor<Scalar>, [[Int]], LinearizedScan<Scalar>?)
+        -> (Tensor<Scalar>, [[Int]], ScanResiduals<Scalar>?)
     {
         let (carryCount, xCount, steps) = (self.carryCount, self.xCount, self.steps)
         let sub = Trace<Scalar>(parent: outer)
@@ -215,13 +218,21 @@ struct ScanLoop<Scalar: TensorScalar> {
             print("scan body: trace \(sub.nodes.count) nodes, optimized \(graph.nodes.count), kernels \(program.kernelCount), instructions \(program.instructionCount), steps \(program.steps.count)")
         }
         if linearizing, steps > 0, let linear = linearized(sample: first, yShapes: yShapes, outer: outer) {
+            // One node computes the packed value and the residuals after it; the scan's value is a slice of it
+            // (a view in the program) and the pullback's node reads the residuals from the whole.
             let replay: ([Tensor<Scalar>]) -> Tensor<Scalar> = { all in
-                linear.forwardValue(steps: steps, initial: Array(all[0..<carryCount]),
-                                    xs: Array(all[carryCount..<(carryCount + xCount)]), rest: Array(all[(carryCount + xCount)...]))
+                let (packed, residuals) = linear.forwardValue(
+                    steps: steps, initial: Array(all[0..<carryCount]), xs: Array(all[carryCount..<(carryCount + xCount)]),
+                    rest: Array(all[(carryCount + xCount)...]))
+                return withoutRecording { pack([packed] + residuals) }
             }
             let operands = inputs + linear.captured
-            let value = replay(operands.map { $0.untraced().detached() })
-            return (value.traced(.opaque("scan"), operands, replay: replay), yShapes, linear)
+            let whole = replay(operands.map { $0.untraced().detached() }).traced(.opaque("scan"), operands, replay: replay)
+            if linear.step.residualShapes.isEmpty { return (whole, yShapes, ScanResiduals(linear: linear, operands: []) { _ in [] }) }
+            let mainCount = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps).finalShapes.reduce(0) { $0 + $1.reduce(1, *) }
+            let parts = ShapesLayout(shapes: [[mainCount]] + linear.step.residualShapes.map { [steps] + $0 })
+            let residuals = ScanResiduals(linear: linear, operands: [whole]) { parts.unpack($0[0], parts: 1..<parts.shapes.count) }
+            return (whole.slicing(0..<mainCount), yShapes, residuals)
         }
         let captured = sub.captured
         let layout = ScanLayout(carryShapes: carryShapes, yShapes: yShapes, steps: steps)
@@ -292,27 +303,19 @@ struct ScanLoop<Scalar: TensorScalar> {
             return (Array(v[0..<nc]) + Array(dv[0..<nc]), Array(v[nc...]) + Array(dv[nc...]) + Array(ct[nc...]))
         }
         let ny = layout.yShapes.count
-        // The residuals are read only by the first-order pullback, which is never differentiated: their
-        // tangent is zero.
-        let residuals = layout.residualShapes.map { Tensor<Scalar>.zeros(shape: [steps] + $0) }
-        return layout.packFinal(Array(carry[nc...]) + Array(ys[ny..<(2 * ny)]) + Array(ys[(2 * ny)...]) + residuals)
+        return layout.packFinal(Array(carry[nc...]) + Array(ys[ny..<(2 * ny)]) + Array(ys[(2 * ny)...]))
     }
 }
 
 /// How a scan's results are packed into one tensor: the final carry's tensors, then each output stacked over
-/// the steps, the carry before each step, and the residuals of a linearised step, each flattened, one after
-/// another.
+/// the steps, and the carry before each step, each flattened, one after another.
 struct ScanLayout {
     let carryShapes: [[Int]]
     let yShapes: [[Int]]
     let steps: Int
-    var residualShapes: [[Int]] = []
 
-    /// The shapes of the packed parts: the final carry, the outputs stacked, the carries before each step,
-    /// the residuals stacked.
-    var finalShapes: [[Int]] {
-        carryShapes + yShapes.map { [steps] + $0 } + carryShapes.map { [steps] + $0 } + residualShapes.map { [steps] + $0 }
-    }
+    /// The shapes of the packed parts: the final carry, the outputs stacked, the carries before each step.
+    var finalShapes: [[Int]] { carryShapes + yShapes.map { [steps] + $0 } + carryShapes.map { [steps] + $0 } }
 
     /// The layout of one step's results (carry and outputs, unstacked).
     var step: ShapesLayout { ShapesLayout(shapes: carryShapes + yShapes) }
@@ -320,15 +323,9 @@ struct ScanLayout {
     func packFinal<Scalar>(_ parts: [Tensor<Scalar>]) -> Tensor<Scalar> { ShapesLayout(shapes: finalShapes).pack(parts) }
 
     func unpackFinal<Scalar>(_ packed: Tensor<Scalar>) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>], history: [Tensor<Scalar>]) {
+        let parts = ShapesLayout(shapes: finalShapes).unpack(packed)
         let (nc, ny) = (carryShapes.count, yShapes.count)
-        let parts = ShapesLayout(shapes: finalShapes).unpack(packed, parts: 0..<(nc + ny + nc))
         return (Array(parts[0..<nc]), Array(parts[nc..<(nc + ny)]), Array(parts[(nc + ny)...]))
-    }
-
-    /// The stacked residuals in a packed value.
-    func residuals<Scalar>(_ packed: Tensor<Scalar>) -> [Tensor<Scalar>] {
-        let count = finalShapes.count
-        return ShapesLayout(shapes: finalShapes).unpack(packed, parts: (count - residualShapes.count)..<count)
     }
 }
 

@@ -1,14 +1,16 @@
 // A scan's step linearised, as JAX differentiates `lax.scan`: the step and its pullback are traced together
 // once and split at the cotangents (Compiler/GraphSplit.swift). The forward loop runs the part that needs no
-// cotangent and saves the values the rest reads (residuals); the reverse loop runs the rest from them, so the
-// reverse sweep does not compute the forward step again (nor draw its random numbers again).
+// cotangent; the reverse loop runs the rest, computing again the cheap forward values it reads from the carry
+// before the step and the step's x, and reading the others (random draws, matrix products) from residuals the
+// forward loop saved, so a dropout mask is the same in both sweeps.
 
 /// The two programs of a linearised scan step.
 final class LinearizedScanPrograms<Scalar: TensorScalar>: @unchecked Sendable {
     /// (carry, x, parameters and captured values) → (next carry, outputs, residuals).
     let forward: Program<Scalar>
-    /// (carry cotangent, parameters' cotangents so far; output cotangents, history cotangent, residuals;
-    /// parameters and captured values) → (carry cotangent before the step, parameters' cotangents, x cotangents).
+    /// (carry cotangent, parameters' cotangents so far; output cotangents, history cotangent, carry before the
+    /// step, x, residuals; parameters and captured values) → (carry cotangent before the step, parameters'
+    /// cotangents, x cotangents).
     let reverse: Program<Scalar>
     /// The shape of each residual at one step.
     let residualShapes: [[Int]]
@@ -34,12 +36,25 @@ struct LinearizedScan<Scalar: TensorScalar> {
     let carryShapes: [[Int]]
     let yShapes: [[Int]]
 
-    /// The packed value of the scan (final carry, outputs, history, residuals) by the forward program.
-    func forwardValue(steps: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>]) -> Tensor<Scalar> {
+    /// The packed value of the scan (final carry, outputs, history) and the stacked residuals, by the forward
+    /// program.
+    func forwardValue(steps: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>])
+        -> (packed: Tensor<Scalar>, residuals: [Tensor<Scalar>])
+    {
         let (carry, outputs, history) = step.forward.loop(steps: steps, initial: initial, xs: xs, rest: rest)
         let ny = yShapes.count
-        return withoutRecording { pack(carry + Array(outputs[0..<ny]) + history + Array(outputs[ny...])) }
+        return (withoutRecording { pack(carry + Array(outputs[0..<ny]) + history) }, Array(outputs[ny...]))
     }
+}
+
+/// A linearised scan's residuals as its pullback receives them.
+struct ScanResiduals<Scalar: TensorScalar> {
+    let linear: LinearizedScan<Scalar>
+    /// What the pullback takes as operands: the stacked residuals (eagerly), or, while tracing, the node whose
+    /// value holds them.
+    let operands: [Tensor<Scalar>]
+    /// The stacked residuals from the operands' values.
+    let unpack: ([Tensor<Scalar>]) -> [Tensor<Scalar>]
 }
 
 extension ScanLoop {
@@ -75,12 +90,14 @@ extension ScanLoop {
         if trace.readsOnHost { return nil }
         let captured = trace.captured
         let argumentCount = trace.argumentCount + captured.count
-        // Where each argument goes: carry and x to the forward program, cotangents to the reverse one,
-        // parameters and captured values to both.
-        let lateCount = 2 * nc + np + ny
-        var roles: [GraphSplit<Scalar>.Role] = (0..<(nc + nx)).map { .early($0) }
+        // Where each argument goes. The reverse program's carry is the cotangents accumulated (carry's,
+        // parameters'), its xs the output and history cotangents, the carry before the step (the history) and
+        // the x of the step, then the residuals; parameters and captured values go to both programs.
+        let cotangentCount = 2 * nc + np + ny, lateCount = 3 * nc + np + ny + nx
+        var roles: [GraphSplit<Scalar>.Role] = (0..<nc).map { .early($0, late: cotangentCount + $0) }
+        roles += (0..<nx).map { .early(nc + $0, late: cotangentCount + nc + $0) }
         roles += (0..<np).map { .shared(early: nc + nx + $0, late: $0) }
-        roles += (0..<lateCount).map { .late($0) }
+        roles += (0..<cotangentCount).map { .late($0) }
         roles += (0..<captured.count).map { .shared(early: nc + nx + np + $0, late: np + $0) }
         let cached = ProgramCache.loopBodies.compiled(for: trace, outputs: nodes, argumentCount: argumentCount) {
             () -> LinearizedScanPrograms<Scalar>.Outcome in
@@ -102,25 +119,31 @@ extension ScanLoop {
 
     /// The first-order pullback of a linearised scan: the reverse program run from the last step to the first
     /// on the residuals the forward loop saved. One node of the enclosing trace while tracing.
-    func linearPullback(_ g: Tensor<Scalar>, _ saved: [Tensor<Scalar>], _ layout: ScanLayout, _ linear: LinearizedScan<Scalar>) -> [Tensor<Scalar>] {
+    func linearPullback(_ g: Tensor<Scalar>, _ saved: [Tensor<Scalar>], _ layout: ScanLayout, _ residuals: ScanResiduals<Scalar>) -> [Tensor<Scalar>] {
         let (nc, nx) = (carryCount, xCount)
         let parameterCount = saved.count - 1 - nc - nx
         let steps = self.steps, parameterShapes = self.parameterShapes
         let cotangentLayout = ShapesLayout(shapes: carryShapes + xShapes.map { [steps] + $0 } + parameterShapes)
-        let reverse = linear.step.reverse
-        // Operands: the packed output's cotangent, the packed output, the parameters, the captured values.
+        let reverse = residuals.linear.step.reverse
+        let residualCount = residuals.operands.count, unpackResiduals = residuals.unpack
+        // Operands: the packed output's cotangent, the packed output (for the history), the xs, the residuals'
+        // operands, the parameters, the captured values.
         let run: ([Tensor<Scalar>]) -> Tensor<Scalar> = { all in
             withoutRecording {
                 let (gCarry, gYs, gHistory) = layout.unpackFinal(all[0])
-                let residuals = layout.residuals(all[1])
-                let rest = Array(all[2...])
+                let history = layout.unpackFinal(all[1]).history
+                let xs = Array(all[2..<(2 + nx)])
+                let residuals = unpackResiduals(Array(all[(2 + nx)..<(2 + nx + residualCount)]))
+                let rest = Array(all[(2 + nx + residualCount)...])
                 let zeros = parameterShapes.map { Tensor<Scalar>.zeros(shape: $0) }
                 let (accumulated, xCotangents, _) = reverse.loop(
-                    steps: steps, initial: gCarry + zeros, xs: gYs + gHistory + residuals, rest: rest, reversed: true)
+                    steps: steps, initial: gCarry + zeros, xs: gYs + gHistory + history + xs + residuals, rest: rest,
+                    reversed: true)
                 return cotangentLayout.pack(Array(accumulated[0..<nc]) + xCotangents + Array(accumulated[nc...]))
             }
         }
-        let operands = [g, saved[saved.count - 1]] + Array(saved[(nc + nx)..<(nc + nx + parameterCount)]) + linear.captured
+        let operands = [g, saved[saved.count - 1]] + Array(saved[nc..<(nc + nx)]) + residuals.operands
+            + Array(saved[(nc + nx)..<(nc + nx + parameterCount)]) + residuals.linear.captured
         let packed: Tensor<Scalar>
         if isTracing {
             packed = run(operands.map { $0.untraced().detached() }).traced(.opaque("scan pullback"), operands, replay: run)
