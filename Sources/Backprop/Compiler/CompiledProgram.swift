@@ -10,7 +10,7 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
 
     init(graph: Graph<Scalar>) {
         self.graph = graph
-        program = Program(graph: graph)
+        program = Program(graph: graph, heapValues: true)
     }
 
     /// Traces `f` at `arguments` and compiles the trace; returns the program and the trace's own values of

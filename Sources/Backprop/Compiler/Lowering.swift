@@ -102,13 +102,19 @@ struct Lowering<Scalar: TensorScalar> {
     private(set) var constants: [Tensor<Scalar>] = []
     private var constantBuffer: [Int32: Int] = [:]
     private(set) var slotCount = 0
+    /// Slots the program fills with a new array of this many values at the start of every call (values
+    /// the call returns or an opaque step reads whole: they are handed over as they are, never copied).
+    private(set) var heapSlots: [(slot: Int, count: Int)] = []
+    /// Nodes whose value lives in a heap slot when it is allocated (see `heapSlots`).
+    private var heapValued: Set<Int32> = []
 
     private struct ClusterKey: Hashable {
         let shape: [Int]
         let stage: Int
     }
 
-    init(_ graph: Graph<Scalar>) {
+    /// `heapValues`: outputs and the values opaque steps read get heap slots instead of arena memory.
+    init(_ graph: Graph<Scalar>, heapValues: Bool = false) {
         self.graph = graph
         let n = graph.nodes.count
         access = [Access?](repeating: nil, count: n)
@@ -122,6 +128,18 @@ struct Lowering<Scalar: TensorScalar> {
         var isOutput = [Bool](repeating: false, count: n)
         for output in graph.outputs { isOutput[Int(output)] = true }
         self.isOutput = isOutput
+        if heapValues {
+            // The node whose memory a value is, through reshapes (which alias contiguous memory).
+            func base(_ id: Int32) -> Int32 {
+                var id = id
+                while case .reshape = graph.nodes[Int(id)].kind { id = graph.nodes[Int(id)].inputs[0] }
+                return id
+            }
+            for output in graph.outputs { heapValued.insert(base(output)) }
+            for node in graph.nodes {
+                if case .opaque = node.kind { for input in node.inputs { heapValued.insert(base(input)) } }
+            }
+        }
     }
 
     /// Lowers the whole graph; returns the steps in order and the accesses of the outputs.
@@ -271,11 +289,11 @@ struct Lowering<Scalar: TensorScalar> {
                     || consumers[Int(member)].contains { !isInternal($0, of: member, cluster: cluster) }
                 if needed {
                     cluster.materialised.insert(member)
-                    access[Int(member)] = allocate(graph.nodes[Int(member)].shape)
+                    access[Int(member)] = allocate(graph.nodes[Int(member)].shape, for: member)
                 }
             }
             for write in cluster.writes where padWriters[write] != nil {
-                access[Int(write)] = allocate(graph.nodes[Int(write)].shape)
+                access[Int(write)] = allocate(graph.nodes[Int(write)].shape, for: write)
             }
         }
     }
@@ -322,13 +340,13 @@ struct Lowering<Scalar: TensorScalar> {
             if padWriters[id] != nil { return }
             let input = node.inputs[0], inputShape = graph.nodes[Int(input)].shape
             let source = materialised(input)
-            let allocation = allocate(node.shape)
+            let allocation = allocate(node.shape, for: id)
             var spec = copyKernel(from: source, shape: inputShape, to: allocation.sliced(lower: lower, axis: axis))
             spec.fills.insert(.init(buffer: allocation.buffer, offset: 0, count: node.shape.reduce(1, *), value: 0), at: 0)
             order.append(.kernel(spec))
             access[Int(id)] = allocation
         case .concat(let axis):
-            let allocation = allocate(node.shape)
+            let allocation = allocate(node.shape, for: id)
             var lower = 0
             for input in node.inputs {
                 let inputShape = graph.nodes[Int(input)].shape
@@ -361,8 +379,15 @@ struct Lowering<Scalar: TensorScalar> {
         return a
     }
 
-    /// A new arena allocation for a value of `shape`.
-    private mutating func allocate(_ shape: [Int]) -> Access {
+    /// New memory for a value of `shape`: a heap slot for the node's value when it is returned or read by an
+    /// opaque step, else an arena allocation.
+    private mutating func allocate(_ shape: [Int], for id: Int32? = nil) -> Access {
+        if let id, heapValued.contains(id), !shape.isEmpty {
+            let slot = slotCount
+            slotCount += 1
+            heapSlots.append((slot, shape.reduce(1, *)))
+            return .contiguous(.slot(slot), shape: shape)
+        }
         allocationSizes.append(Swift.max(shape.reduce(1, *), 1))
         return .contiguous(.allocation(allocationSizes.count - 1), shape: shape)
     }
@@ -392,7 +417,7 @@ struct Lowering<Scalar: TensorScalar> {
         let rank = node.shape.count
         let m = node.shape[rank - 2], n = node.shape[rank - 1]
         let k = transposeA ? shapeA[shapeA.count - 2] : shapeA[shapeA.count - 1]
-        let output = allocate(node.shape)
+        let output = allocate(node.shape, for: id)
         order.append(.matmul(MatmulSpec(
             a: accessA, b: accessB, output: output, batch: node.shape.dropLast(2).reduce(1, *), m: m, n: n, k: k,
             transposeA: transposeA, transposeB: transposeB)))

@@ -140,6 +140,10 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     let outputs: [Access]
     let outputShapes: [[Int]]
     let constants: [OwnedBuffer<Scalar>]
+    /// The constants as tensors, handed to opaque steps that read one whole.
+    let constantTensors: [Tensor<Scalar>]
+    /// Slots filled with a new array of this many values at the start of each call (see `Lowering.heapSlots`).
+    let heapSlots: [(slot: Int, count: Int)]
     let slotCount: Int
     let argumentCount: Int
     /// The offset of each allocation in the arena, and the arena's size.
@@ -154,9 +158,13 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     private var idleArenas: [Arena<Scalar>] = []
     private let arenaLock = ArenaLock()
 
-    init(graph: Graph<Scalar>) {
-        var lowering = Lowering(graph)
+    /// `heapValues`: the outputs and the values opaque steps read are new arrays of each call, returned and
+    /// read without copies (a scan's body, run many times per call, keeps them in the arena instead).
+    init(graph: Graph<Scalar>, heapValues: Bool = false) {
+        var lowering = Lowering(graph, heapValues: heapValues)
         let (specs, outputs) = lowering.lower()
+        heapSlots = lowering.heapSlots
+        constantTensors = lowering.constants
         self.outputs = outputs
         outputShapes = graph.outputs.map { graph.nodes[Int($0)].shape }
         constants = lowering.constants.map { OwnedBuffer($0.shape.isEmpty ? [$0.scalarValue] : $0.storage) }
@@ -331,6 +339,15 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     private func execute(arena: Arena<Scalar>, slots: inout [Tensor<Scalar>?], arguments: [Tensor<Scalar>]) {
         let table = arena.table
+        for (slot, count) in heapSlots {
+            var base: UnsafeMutablePointer<Scalar>?
+            let values = [Scalar](unsafeUninitializedCapacity: Swift.max(count, 1)) { buffer, initialized in
+                base = buffer.baseAddress
+                initialized = count
+            }
+            slots[slot] = Tensor(shape: [count], buffer: values)
+            table[tableIndex(.slot(slot))] = base
+        }
         for step in steps {
             switch step {
             case .sequence(let kernels, _):
@@ -440,6 +457,9 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         }
         if whole, case .slot(let s) = access.buffer, let value = slots[s], value.scalarCount == shape.reduce(1, *) {
             return withoutRecording { value.reshaped(to: shape) }
+        }
+        if whole, case .constant(let c) = access.buffer, constantTensors[c].scalarCount == shape.reduce(1, *) {
+            return withoutRecording { constantTensors[c].reshaped(to: shape) }
         }
         let base = table[tableIndex(access.buffer)]!
         let count = shape.reduce(1, *)

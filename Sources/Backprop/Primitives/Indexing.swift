@@ -238,9 +238,54 @@ struct FlatRouting<Scalar: TensorScalar> {
     let source: Tensor<Scalar>
     /// Finds the positions in a tensor of the source's shape.
     let locate: (Tensor<Scalar>) -> [Int]
+    /// The last positions found by `relocated(in:)`, shared by the copies of this routing (a compiled
+    /// program's gather and the scatter of its pullback find them once per call).
+    let memo: FlatRoutingMemo<Scalar>
 
-    /// The routing the same rule chooses in `source`'s values.
+    init(
+        positions: [Int], source: Tensor<Scalar>, memo: FlatRoutingMemo<Scalar> = FlatRoutingMemo(),
+        locate: @escaping (Tensor<Scalar>) -> [Int]
+    ) {
+        self.positions = positions
+        self.source = source
+        self.locate = locate
+        self.memo = memo
+    }
+
+    /// The routing the same rule chooses in `source`'s values (found once for the same storage).
     func relocated(in source: Tensor<Scalar>) -> FlatRouting {
-        FlatRouting(positions: locate(source), source: source, locate: locate)
+        FlatRouting(positions: memo.positions(in: source, locate), source: source, memo: memo, locate: locate)
+    }
+}
+
+/// The positions a routing last found and the source they were found in. The source is kept, so its
+/// storage cannot be freed and reused while it is the key: storage identity then means the same values
+/// (tensor storage is never written in place while shared).
+final class FlatRoutingMemo<Scalar: TensorScalar>: @unchecked Sendable {
+    private let lock = DeferredValueLock()
+    private var source: Tensor<Scalar>?
+    private var positions: [Int] = []
+
+    /// The positions `locate` finds in `source`, from the memo when `source` has the same storage as last time.
+    func positions(in source: Tensor<Scalar>, _ locate: (Tensor<Scalar>) -> [Int]) -> [Int] {
+        let hit: [Int]? = lock.withLock {
+            guard let last = self.source, last.shape == source.shape, last.hasSameStorage(as: source) else { return nil }
+            return positions
+        }
+        if let hit { return hit }
+        let found = locate(source)
+        lock.withLock {
+            self.source = source
+            positions = found
+        }
+        return found
+    }
+}
+
+extension Tensor {
+    /// Whether both tensors read the same memory (the same storage, not equal values); false for scalars.
+    func hasSameStorage(as other: Tensor) -> Bool {
+        guard !shape.isEmpty, !other.shape.isEmpty, storage.count == other.storage.count, !storage.isEmpty else { return false }
+        return storage.withUnsafeBufferPointer { a in other.storage.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
 }

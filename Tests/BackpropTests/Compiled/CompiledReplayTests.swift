@@ -1,0 +1,50 @@
+@testable import Backprop
+import Testing
+
+/// The replay's own shortcuts: values handed over without copies (outputs, what opaque steps read) and the
+/// positions of maxima found once per call.
+@Suite struct CompiledReplayTests {
+    @Test func maxPoolingGradientsFollowEachCallsInput() {
+        // Max pooling is an opaque gather whose pullback scatters to the positions of the maxima; the replay
+        // finds them once per call, in that call's values.
+        func lossAndGradient(_ x: Tensor<Double>, _ w: Tensor<Double>) -> [Tensor<Double>] {
+            let (value, g) = valueWithGradient(at: x, w) { x, w in
+                (maxPool2d(relu(x * w), kernel: (2, 2)) * maxPool2d(x, kernel: (2, 2))).sum()
+            }
+            return [value, g.0, g.1]
+        }
+        let f = compiled { (a: [Tensor<Double>]) -> [Tensor<Double>] in lossAndGradient(a[0], a[1]) }
+        let w = uniform([1, 2, 4, 4], -1, 1, seed: 7)
+        var results: [[Tensor<Double>]] = []
+        for seed in UInt64(1)...4 {
+            let x = uniform([3, 2, 4, 4], -1, 1, seed: seed)
+            let out = f([x, w])
+            #expect(largestError(out, lossAndGradient(x, w)) <= 1e-12, "call with seed \(seed)")
+            results.append(out)
+        }
+        // Each call's outputs are its own arrays: later calls do not write into them.
+        for (seed, out) in zip(UInt64(1)...4, results) {
+            let x = uniform([3, 2, 4, 4], -1, 1, seed: seed)
+            #expect(largestError(out, lossAndGradient(x, w)) <= 1e-12, "kept outputs of the call with seed \(seed)")
+        }
+    }
+
+    @Test func aRoutingFindsItsPositionsOncePerStorage() {
+        let locations = CallCounter()
+        let locate: (Tensor<Double>) -> [Int] = { x in
+            locations.count += 1
+            return x.scalars.indices.filter { x.scalars[$0] > 0 }
+        }
+        let a = Tensor<Double>([1, -2, 3, -4])
+        let routing = FlatRouting(positions: locate(a), source: a, locate: locate)
+        #expect(routing.relocated(in: a).positions == [0, 2])
+        #expect(routing.relocated(in: a).positions == [0, 2])
+        #expect(locations.count == 2)
+        // Equal values in other storage, and other values: found again.
+        let b = Tensor<Double>([1, -2, 3, -4]), c = Tensor<Double>([-1, 2, -3, 4])
+        #expect(routing.relocated(in: b).positions == [0, 2])
+        #expect(routing.relocated(in: c).positions == [1, 3])
+        #expect(routing.relocated(in: c).positions == [1, 3])
+        #expect(locations.count == 4)
+    }
+}
