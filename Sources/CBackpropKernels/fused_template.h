@@ -81,6 +81,16 @@ FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inpu
     int scalar[BP_FUSED_MAX_REGISTERS];
     long in_offset[BP_FUSED_MAX_OPERANDS], out_offset[BP_FUSED_MAX_OPERANDS];
     long index[BP_FUSED_MAX_RANK];
+    // A register stored contiguously by an output is computed straight into that output (the first one
+    // storing it), which saves copying the tile there: the output's index, or -1.
+    signed char direct[BP_FUSED_MAX_REGISTERS];
+    int stored[BP_FUSED_MAX_OPERANDS];
+    for (long r = 0; r < nr && r < BP_FUSED_MAX_REGISTERS; r++) direct[r] = -1;
+    for (long j = no - 1; j >= 0; j--) {
+        const long stride = rank > 0 ? k->output_strides[j * rank + rank - 1] : 0;
+        const int r = k->output_registers[j];
+        if (k->output_modes[j] == BP_FUSED_STORE && stride == 1 && r >= ni && r < nr) direct[r] = (signed char)j;
+    }
     // The position of row `begin` in the outer axes (mixed radix).
     long rest = begin;
     for (long axis = rank - 2; axis >= 0; axis--) {
@@ -118,11 +128,17 @@ FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inpu
                     scalar[j] = 0;
                 }
             }
+            for (long j = 0; j < no; j++) stored[j] = 0;
             for (long q = 0; q < k->instruction_count; q++) {
                 const bp_fused_instruction *ins = &k->instructions[q];
                 FU_T *d = scratch + ins->destination * BP_FUSED_TILE;
                 const int as = ins->a >= 0 ? scalar[ins->a] : 1;
                 const int bs = ins->b >= 0 ? scalar[ins->b] : 1;
+                const int j = direct[ins->destination];
+                if (j >= 0 && !(as && bs)) {
+                    d = outputs[j] + out_offset[j] + t0;
+                    stored[j] = 1;
+                }
                 const FU_T *a = ins->a >= 0 ? reg[ins->a] : d, *b = ins->b >= 0 ? reg[ins->b] : d;
                 FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
                 reg[ins->destination] = d;
@@ -136,6 +152,7 @@ FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inpu
                 FU_T *out = outputs[j] + out_offset[j];
                 switch (k->output_modes[j]) {
                 case BP_FUSED_STORE:
+                    if (stored[j]) break;
                     if (stride == 1) {
                         if (vs) { for (long i = 0; i < n; i++) out[t0 + i] = v[0]; }
                         else { for (long i = 0; i < n; i++) out[t0 + i] = v[i]; }

@@ -35,6 +35,8 @@ final class KernelStep<Scalar: TensorScalar>: @unchecked Sendable {
     let length: Int
     let parts: Int
     let splitsColumns: Bool
+    /// When split by rows, each part's rows are a multiple of this many (a block of the outermost axis).
+    let rowBlock: Int
 
     init(_ spec: KernelSpec, tableIndex: (BufferReference) -> Int32) {
         self.spec = spec
@@ -53,6 +55,29 @@ final class KernelStep<Scalar: TensorScalar>: @unchecked Sendable {
         }
         if merged.isEmpty { merged = [(1, strideLists.map { _ in 0 })] }
         axes = merged
+        // How the work splits across threads, when there is enough of it, so that no two parts accumulate into
+        // one output element: by rows when every accumulated output moves along every outer axis; by columns
+        // (of every row) when each moves along the row; else by blocks of an outer axis along which each moves,
+        // made the outermost axis.
+        let accumulated = spec.outputs.indices.filter { spec.outputs[$0].mode != Int32(BP_FUSED_STORE) }
+            .map { spec.inputs.count + $0 }
+        let total = axes.reduce(1) { $0 * $1.size }
+        let outer = axes.dropLast().indices
+        let threads = gemmThreadCount
+        var split = (parts: 1, columns: false, rowBlock: 1)
+        if total >= elementwiseParallelThreshold && threads > 1 {
+            let length = axes[axes.count - 1].size, rows = total / length
+            if accumulated.allSatisfy({ j in outer.allSatisfy { axes[$0].strides[j] != 0 } }) && rows >= threads {
+                split = (threads, false, 1)
+            } else if accumulated.allSatisfy({ axes[axes.count - 1].strides[$0] != 0 }) && length >= threads * Int(BP_FUSED_TILE) {
+                split = (threads, true, 1)
+            } else if let axis = outer.first(where: { a in
+                axes[a].size >= threads && accumulated.allSatisfy { axes[a].strides[$0] != 0 }
+            }) {
+                axes.insert(axes.remove(at: axis), at: 0)
+                split = (threads, false, rows / axes[0].size)
+            }
+        }
         let rank = axes.count
         let shape = axes.map(\.size)
         let operandStrides = (0..<strideLists.count).map { j in axes.map { $0.strides[j] } }
@@ -91,28 +116,7 @@ final class KernelStep<Scalar: TensorScalar>: @unchecked Sendable {
         outputBases = OwnedBuffer(uninitialized: outputCount)
         length = shape[rank - 1]
         rows = shape.dropLast().reduce(1, *)
-        // Split across threads when there is enough work and no two parts accumulate into one output: by rows
-        // when every accumulated output moves along the outer axes, by columns of a single row when none
-        // accumulates along it.
-        let total = rows * length
-        let accumulated = spec.outputs.indices.filter { spec.outputs[$0].mode != Int32(BP_FUSED_STORE) }
-        let rowsSafe = accumulated.allSatisfy { j in (0..<(rank - 1)).allSatisfy { operandStrides[inputCount + j][$0] != 0 } }
-        let columnsSafe = accumulated.allSatisfy { j in operandStrides[inputCount + j][rank - 1] != 0 }
-        if total >= elementwiseParallelThreshold && gemmThreadCount > 1 {
-            if rowsSafe && rows >= gemmThreadCount {
-                parts = gemmThreadCount
-                splitsColumns = false
-            } else if columnsSafe && rows == 1 && length >= elementwiseParallelThreshold {
-                parts = gemmThreadCount
-                splitsColumns = true
-            } else {
-                parts = 1
-                splitsColumns = false
-            }
-        } else {
-            parts = 1
-            splitsColumns = false
-        }
+        (parts, splitsColumns, rowBlock) = split
     }
 
     /// Values of scratch one part needs.
@@ -495,11 +499,12 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         let parts = k.parts
         concurrentPerformKeepingKernelPath(iterations: parts) { part in
             if pointers.step.splitsColumns {
-                let chunk = (pointers.step.length + parts - 1) / parts
+                let chunk = ((pointers.step.length + parts - 1) / parts + 63) / 64 * 64
                 let lower = Swift.min(part * chunk, pointers.step.length)
-                pointers.run(rows: 0..<1, columns: lower..<Swift.min(lower + chunk, pointers.step.length), part: part)
+                pointers.run(rows: 0..<pointers.step.rows, columns: lower..<Swift.min(lower + chunk, pointers.step.length), part: part)
             } else {
-                let chunk = (pointers.step.rows + parts - 1) / parts
+                let block = pointers.step.rowBlock
+                let chunk = ((pointers.step.rows / block + parts - 1) / parts) * block
                 let lower = Swift.min(part * chunk, pointers.step.rows)
                 pointers.run(rows: lower..<Swift.min(lower + chunk, pointers.step.rows), columns: 0..<pointers.step.length, part: part)
             }

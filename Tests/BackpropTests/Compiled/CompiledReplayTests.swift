@@ -1,8 +1,8 @@
 @testable import Backprop
 import Testing
 
-/// The replay's own shortcuts: values handed over without copies (outputs, what opaque steps read) and the
-/// positions of maxima found once per call.
+/// The replay's own shortcuts: values handed over without copies (outputs, what opaque steps read), the
+/// positions of maxima found once per call, and fused kernels with reductions split across threads.
 @Suite struct CompiledReplayTests {
     @Test func maxPoolingGradientsFollowEachCallsInput() {
         // Max pooling is an opaque gather whose pullback scatters to the positions of the maxima; the replay
@@ -46,5 +46,26 @@ import Testing
         #expect(routing.relocated(in: c).positions == [1, 3])
         #expect(routing.relocated(in: c).positions == [1, 3])
         #expect(locations.count == 4)
+    }
+
+    @Test func kernelsWithReductionsSplitAcrossThreadsEqualEager() {
+        // Big enough to split: the bias gradient of a [128, 512] layer sums over rows (split by columns), a
+        // convolution's over images and positions (split by blocks of its 9 channels, made the outer axis).
+        func layer(_ x: Tensor<Double>, _ b: Tensor<Double>, _ g: Tensor<Double>) -> [Tensor<Double>] {
+            let h = relu(x + b)
+            return [h * g, (h * g).sum(alongAxes: [0])]
+        }
+        func channels(_ x: Tensor<Double>, _ g: Tensor<Double>) -> [Tensor<Double>] {
+            let masked = Tensor.reluBackward(g, x)
+            return [masked, masked.sum(alongAxes: [0, 2, 3])]
+        }
+        let f = compiled { (a: [Tensor<Double>]) -> [Tensor<Double>] in layer(a[0], a[1], a[2]) }
+        let x = uniform([128, 512], -1, 1, seed: 1), b = uniform([512], -1, 1, seed: 2), g = uniform([128, 512], -1, 1, seed: 3)
+        _ = f([x, b, g])
+        #expect(largestError(f([x, b, g]), withoutRecording { layer(x, b, g) }) <= 1e-12)
+        let c = compiled { (a: [Tensor<Double>]) -> [Tensor<Double>] in channels(a[0], a[1]) }
+        let images = uniform([64, 9, 12, 12], -1, 1, seed: 4), gradient = uniform([64, 9, 12, 12], -1, 1, seed: 5)
+        _ = c([images, gradient])
+        #expect(largestError(c([images, gradient]), withoutRecording { channels(images, gradient) }) <= 1e-12)
     }
 }
