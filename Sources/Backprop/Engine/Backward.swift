@@ -33,62 +33,69 @@ extension Tape {
         } else {
             tensorGradients[Int(node(Int(root)).record)] = seed
         }
-        scalarGradients.withUnsafeMutableBufferPointer { sg in
-            let nodes = self.nodes
-            var i = Int(root)
-            while i >= start {
-                let node = nodes[i]
-                if node.record < 0 {
-                    let g = sg[i - start]
-                    if g != 0 {
-                        if node.parentA >= start { sg[Int(node.parentA) - start] += g * node.partialA }
-                        if node.parentB >= start { sg[Int(node.parentB) - start] += g * node.partialB }
+        // One recording scope for the whole sweep (the rules run with recording off), not one per record.
+        withoutRecording {
+            scalarGradients.withUnsafeMutableBufferPointer { sg in
+                let nodes = self.nodes
+                var i = Int(root)
+                while i >= start {
+                    let node = nodes[i]
+                    if node.record < 0 {
+                        let g = sg[i - start]
+                        if g != 0 {
+                            if node.parentA >= start { sg[Int(node.parentA) - start] += g * node.partialA }
+                            if node.parentB >= start { sg[Int(node.parentB) - start] += g * node.partialB }
+                        }
+                    } else {
+                        stepTensor(i, Int(node.record), start, sg, &tensorGradients)
                     }
-                } else {
-                    stepTensor(i, Int(node.record), start, sg, &tensorGradients)
+                    i -= 1
                 }
-                i -= 1
             }
         }
         return Gradients(start: start, scalarGradients: scalarGradients, tensorGradients: tensorGradients)
     }
 
+    /// One tensor record of a first-order sweep (recording is off). The record is read in place, field by
+    /// field, never copied out of the tape (a copy retains and releases every array and closure it holds).
     private func stepTensor(
         _ i: Int, _ r: Int, _ start: Int, _ sg: UnsafeMutableBufferPointer<Scalar>, _ tg: inout [Tensor<Scalar>?]
     ) {
-        let record = records[r]
         let upstream: Tensor<Scalar>
-        if record.shape.isEmpty {
+        if records[r].shape.isEmpty {
             guard sg[i - start] != 0 else { return }
             upstream = Tensor(sg[i - start])
         } else {
             guard let g = tg[r] else { return }
             upstream = g
         }
-        if let box = record.leafBox, accumulatesIntoLeaves {
+        if accumulatesIntoLeaves, let box = records[r].leafBox {
             box.accumulate(upstream)
         }
-        guard let rule = record.rule else { return }
+        guard records[r].rule != nil else { return }
         // Intermediate gradients are no longer needed once passed on (a level's input nodes, whose parents
         // lie before the range, keep theirs: they are the answer).
-        if record.parents.contains(where: { $0 >= start }) { tg[r] = nil }
-        let downstream = withoutRecording { rule.vjp(upstream, record.saved) }
-        AnomalyDetection.checkGradients(downstream, of: record, on: self)
-        for (parent, gradient) in zip(record.parents, downstream) {
-            guard parent >= start, let gradient else { continue }
+        if records[r].parents.contains(where: { $0 >= start }) { tg[r] = nil }
+        let downstream = records[r].rule.unsafelyUnwrapped.vjp(upstream, records[r].saved)
+        if AnomalyDetection.isOn { AnomalyDetection.checkGradients(downstream, of: records[r], on: self) }
+        for k in 0..<Swift.min(records[r].parents.count, downstream.count) {
+            let parent = records[r].parents[k]
+            guard parent >= start, let gradient = downstream[k] else { continue }
             let p = Int(parent)
-            let pr = Int(nodes[p].record)
+            let pr = Int(node(p).record)
             if pr < 0 || records[pr].shape.isEmpty {
                 sg[p - start] += gradient.scalar
             } else {
-                checkGradientShape(gradient, of: record, for: pr)
-                if let old = tg[pr] {
-                    tg[pr] = withoutRecording { old + gradient }
-                } else {
-                    tg[pr] = gradient
-                }
+                checkGradientShape(gradient, of: r, for: pr)
+                Tensor.accumulate(gradient, into: &tg[pr])
             }
         }
+    }
+
+    /// Stops with a message naming the primitive of record `r` when its VJP returns a cotangent of the wrong
+    /// shape.
+    func checkGradientShape(_ gradient: Tensor<Scalar>, of r: Int, for parentRecord: Int) {
+        if gradient.shape != records[parentRecord].shape { checkGradientShape(gradient, of: records[r], for: parentRecord) }
     }
 
     /// Stops with a message naming the primitive when its VJP returns a cotangent of the wrong shape.
@@ -191,5 +198,31 @@ extension Tensor {
             if factor.scalarValue == -1 { return -self }
         }
         return self * factor
+    }
+}
+
+extension Tensor {
+    /// Adds the cotangent `g` into `total` (nil: none yet) during a first-order sweep: in place when `total`
+    /// owns its values (copy-on-write copies them first when anything else still shares them), so a node
+    /// with many uses gathers its gradient in one buffer instead of a new tensor per use. Long tensors take
+    /// the addition's kernel, on all cores.
+    static func accumulate(_ g: Tensor, into total: inout Tensor?) {
+        guard var sum = total else {
+            total = g
+            return
+        }
+        total = nil
+        guard sum.shape == g.shape, !sum.shape.isEmpty, sum.scalarCount < elementwiseParallelThreshold,
+              sum.tape == nil, sum.annex == nil, g.annex == nil else {
+            total = sum + g
+            return
+        }
+        let count = sum.scalarCount
+        g.withScalarBuffer { gp in
+            sum.buffer.withUnsafeMutableBufferPointer { sp in
+                for k in 0..<count { sp[k] += gp[k] }
+            }
+        }
+        total = sum
     }
 }

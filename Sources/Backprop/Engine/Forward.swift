@@ -47,21 +47,22 @@ extension Tape {
                     scalarTangents[i - start] = t
                     continue
                 }
-                let record = records[Int(n.record)]
+                // The record is read in place, field by field, not copied out of the tape.
+                let r = Int(n.record)
                 let out: Tensor<Scalar>?
                 if let seed = seeds[Int32(i)] {
                     out = seed
-                } else if let rule = record.rule {
-                    let inputs = record.parents.map(tangent)
-                    out = inputs.allSatisfy({ $0 == nil }) ? nil : rule.jvp(inputs, record.saved)
+                } else if records[r].rule != nil {
+                    let inputs = records[r].parents.map(tangent)
+                    out = inputs.allSatisfy({ $0 == nil }) ? nil : records[r].rule.unsafelyUnwrapped.jvp(inputs, records[r].saved)
                 } else {
                     out = nil
                 }
                 guard let out else { continue }
-                if record.shape.isEmpty {
+                if records[r].shape.isEmpty {
                     scalarTangents[i - start] = out.scalar
                 } else {
-                    checkTangentShape(out, of: record)
+                    if out.shape != records[r].shape { checkTangentShape(out, of: records[r]) }
                     tensorTangents[i] = out
                 }
             }
