@@ -155,6 +155,16 @@ extension Tensor {
         guard inputs.contains(where: { $0.isTracked }), recordingEnabled() else {
             return self
         }
+        return recorded(
+            name, inputs: inputs, saving: saving, savingOutput: savingOutput,
+            rule: DerivativeRule(vjp: vjp, jvp: jvp, batchedVJP: batchedVJP, batchedJVP: batchedJVP))
+    }
+
+    /// Records a tensor primitive whose derivative rule is given as a value (see `DerivativeRule.Form`).
+    func recorded(_ name: String, inputs: [Tensor], saving: [Tensor] = [], savingOutput: Bool = false, rule: DerivativeRule<Scalar>) -> Tensor {
+        guard inputs.contains(where: { $0.isTracked }), recordingEnabled() else {
+            return self
+        }
         let anomalySite: String?
         if AnomalyDetection.isOn {
             AnomalyDetection.checkValue(self, of: name, inputs: inputs)
@@ -176,7 +186,7 @@ extension Tensor {
         out.node = tape.appendRecord(
             TensorRecord(
                 name: name, parents: parents, shape: shape,
-                rule: DerivativeRule(vjp: vjp, jvp: jvp, batchedVJP: batchedVJP, batchedJVP: batchedJVP),
+                rule: rule,
                 saved: savedValues, savedNodes: savedNodes, leafBox: nil, site: anomalySite))
         return out
     }

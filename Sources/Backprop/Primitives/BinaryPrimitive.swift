@@ -54,62 +54,70 @@ extension Tensor {
         var out = Tensor(shape: shape, buffer: values)
         if a.isTraced || b.isTraced { out = out.traced(.elementwise(P.code), [a, b]) { applying(P.self, $0[0], $0[1]) } }
         guard a.isTracked || b.isTracked else { return out }
-        let trackA = a.isTracked, trackB = b.isTracked
-        let shapeA = a.shape, shapeB = b.shape
+        let rule = DerivativeRule<Scalar>(.binary(ElementwiseBinaryRule(
+            code: P.code, trackA: a.isTracked, trackB: b.isTracked, shapeA: a.shape, shapeB: b.shape, shape: shape)))
         // Sums and differences pass the gradient through unchanged (up to sign) and keep no values.
+        if P.self == Addition.self || P.self == Subtraction.self { return out.recorded(P.name, inputs: [a, b], rule: rule) }
+        return out.recorded(P.name, inputs: [a, b], saving: [a, b], savingOutput: true, rule: rule)
+    }
+
+    /// The VJP of the binary primitive `P` (see `ElementwiseBinaryRule`).
+    static func binaryVJP<P: BinaryPrimitive>(_: P.Type, _ rule: ElementwiseBinaryRule, _ g: Tensor, _ saved: [Tensor]) -> [Tensor?] {
+        let (trackA, trackB, shapeA, shapeB) = (rule.trackA, rule.trackB, rule.shapeA, rule.shapeB)
+        if P.self == Addition.self || P.self == Subtraction.self {
+            let negated = P.self == Subtraction.self
+            return [trackA ? g.summed(toShape: shapeA) : nil, trackB ? (negated ? -g : g).summed(toShape: shapeB) : nil]
+        }
+        let (ga, gb) = scaledByPartials(P.self, g, saved[0], saved[1], saved[2], trackA, trackB)
+        return [ga?.summed(toShape: shapeA), gb?.summed(toShape: shapeB)]
+    }
+
+    /// The JVP of the binary primitive `P`: ȧ·∂y/∂a + ḃ·∂y/∂b, with each tangent broadcast to the output's
+    /// shape first.
+    static func binaryJVP<P: BinaryPrimitive>(_: P.Type, _ rule: ElementwiseBinaryRule, _ t: [Tensor?], _ saved: [Tensor]) -> Tensor? {
+        let shape = rule.shape
+        if P.self == Addition.self || P.self == Subtraction.self {
+            let tb = t[1].map { P.self == Subtraction.self ? -$0 : $0 }
+            let sum = t[0].map { ta in tb.map { ta + $0 } ?? ta } ?? tb
+            return sum?.broadcasted(to: shape)
+        }
+        let (ta, tb) = (t[0]?.broadcasted(to: shape), t[1]?.broadcasted(to: shape))
+        if fusedRulesAllowed(), let ta, let tb {
+            let (pa, _) = scaledByPartials(P.self, ta, saved[0], saved[1], saved[2], true, false)
+            let (_, pb) = scaledByPartials(P.self, tb, saved[0], saved[1], saved[2], false, true)
+            return pa! + pb!
+        }
+        let (pa, _) = ta.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], true, false) } ?? (nil, nil)
+        let (_, pb) = tb.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], false, true) } ?? (nil, nil)
+        return pa.map { pa in pb.map { pa + $0 } ?? pa } ?? pb
+    }
+
+    /// The VJP of the binary primitive `P` for cotangents stacked along a new leading axis.
+    static func binaryBatchedVJP<P: BinaryPrimitive>(_: P.Type, _ rule: ElementwiseBinaryRule, _ g: Tensor, _ saved: [Tensor]) -> [Tensor?] {
+        let (trackA, trackB, shapeA, shapeB) = (rule.trackA, rule.trackB, rule.shapeA, rule.shapeB)
+        if P.self == Addition.self || P.self == Subtraction.self {
+            let negated = P.self == Subtraction.self
+            return [trackA ? g.summed(toBatchOf: shapeA) : nil, trackB ? (negated ? -g : g).summed(toBatchOf: shapeB) : nil]
+        }
+        let (da, db) = P.partials(at: saved[0], saved[1], value: saved[2])
+        return [trackA ? (g * da).summed(toBatchOf: shapeA) : nil, trackB ? (g * db).summed(toBatchOf: shapeB) : nil]
+    }
+
+    /// The JVP of the binary primitive `P` for tangents stacked along a new leading axis.
+    static func binaryBatchedJVP<P: BinaryPrimitive>(_: P.Type, _ rule: ElementwiseBinaryRule, _ t: [Tensor?], _ saved: [Tensor]) -> Tensor? {
+        let shape = rule.shape
         if P.self == Addition.self || P.self == Subtraction.self {
             let sign: Scalar = P.self == Subtraction.self ? -1 : 1
-            return out.recorded(
-                P.name, inputs: [a, b],
-                vjp: { g, _ in
-                    [trackA ? g.summed(toShape: shapeA) : nil,
-                     trackB ? (sign < 0 ? -g : g).summed(toShape: shapeB) : nil]
-                },
-                jvp: { t, _ in
-                    let tb = t[1].map { sign < 0 ? -$0 : $0 }
-                    let sum = t[0].map { ta in tb.map { ta + $0 } ?? ta } ?? tb
-                    return sum?.broadcasted(to: shape)
-                },
-                batchedVJP: { g, _ in
-                    [trackA ? g.summed(toBatchOf: shapeA) : nil,
-                     trackB ? (sign < 0 ? -g : g).summed(toBatchOf: shapeB) : nil]
-                },
-                batchedJVP: { t, _ in
-                    let ta = t[0]?.batchAligned(toRank: shape.count)
-                    let tb = t[1].map { ($0 * sign).batchAligned(toRank: shape.count) }
-                    let sum = ta.map { ta in tb.map { ta + $0 } ?? ta } ?? tb
-                    return sum.map { $0.broadcasted(to: [$0.shape[0]] + shape) }
-                })
+            let ta = t[0]?.batchAligned(toRank: shape.count)
+            let tb = t[1].map { ($0 * sign).batchAligned(toRank: shape.count) }
+            let sum = ta.map { ta in tb.map { ta + $0 } ?? ta } ?? tb
+            return sum.map { $0.broadcasted(to: [$0.shape[0]] + shape) }
         }
-        return out.recorded(
-            P.name, inputs: [a, b], saving: [a, b], savingOutput: true,
-            vjp: { g, saved in
-                let (ga, gb) = scaledByPartials(P.self, g, saved[0], saved[1], saved[2], trackA, trackB)
-                return [ga?.summed(toShape: shapeA), gb?.summed(toShape: shapeB)]
-            },
-            jvp: { t, saved in
-                // ȧ·∂y/∂a + ḃ·∂y/∂b, with each tangent broadcast to the output's shape first.
-                let (ta, tb) = (t[0]?.broadcasted(to: shape), t[1]?.broadcasted(to: shape))
-                if fusedRulesAllowed(), let ta, let tb {
-                    let (pa, _) = scaledByPartials(P.self, ta, saved[0], saved[1], saved[2], true, false)
-                    let (_, pb) = scaledByPartials(P.self, tb, saved[0], saved[1], saved[2], false, true)
-                    return pa! + pb!
-                }
-                let (pa, _) = ta.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], true, false) } ?? (nil, nil)
-                let (_, pb) = tb.map { scaledByPartials(P.self, $0, saved[0], saved[1], saved[2], false, true) } ?? (nil, nil)
-                return pa.map { pa in pb.map { pa + $0 } ?? pa } ?? pb
-            },
-            batchedVJP: { g, saved in
-                let (da, db) = P.partials(at: saved[0], saved[1], value: saved[2])
-                return [trackA ? (g * da).summed(toBatchOf: shapeA) : nil, trackB ? (g * db).summed(toBatchOf: shapeB) : nil]
-            },
-            batchedJVP: { t, saved in
-                let (da, db) = P.partials(at: saved[0], saved[1], value: saved[2])
-                let pa = t[0].map { $0.batchAligned(toRank: shape.count) * da }
-                let pb = t[1].map { $0.batchAligned(toRank: shape.count) * db }
-                let sum = pa.map { pa in pb.map { pa + $0 } ?? pa } ?? pb
-                return sum.map { $0.broadcasted(to: [$0.shape[0]] + shape) }
-            })
+        let (da, db) = P.partials(at: saved[0], saved[1], value: saved[2])
+        let pa = t[0].map { $0.batchAligned(toRank: shape.count) * da }
+        let pb = t[1].map { $0.batchAligned(toRank: shape.count) * db }
+        let sum = pa.map { pa in pb.map { pa + $0 } ?? pa } ?? pb
+        return sum.map { $0.broadcasted(to: [$0.shape[0]] + shape) }
     }
 
     /// (g · ∂y/∂a, g · ∂y/∂b) over the broadcast shape, for the operands asked for: one fused loop for a
@@ -249,5 +257,60 @@ extension Tensor {
                 }
             }
         }
+    }
+}
+
+/// The derivative rule of an elementwise function of two arguments with broadcasting, recorded by its code and
+/// its operands' shapes (a, b and y saved, except for sums and differences, which keep no values). Its VJP is
+/// (g · ∂y/∂a, g · ∂y/∂b), each summed back to its operand's shape; its JVP is ȧ · ∂y/∂a + ḃ · ∂y/∂b, with
+/// the primitive's `partials` (`Tensor.binaryVJP` and its relatives above).
+struct ElementwiseBinaryRule {
+    /// The primitive.
+    let code: ScalarPrimitiveCode
+    /// Which operands were tracked (the others receive no cotangent).
+    let trackA: Bool, trackB: Bool
+    /// The operands' shapes and the output's.
+    let shapeA: [Int], shapeB: [Int], shape: [Int]
+
+    /// The cotangents of a and b.
+    func vjp<S: TensorScalar>(_ g: Tensor<S>, _ saved: [Tensor<S>]) -> [Tensor<S>?] {
+        code.visit(BinaryRuleVisitor(rule: self, operation: .vjp, cotangent: g, tangents: [], saved: saved))
+    }
+
+    /// The output's tangent.
+    func jvp<S: TensorScalar>(_ t: [Tensor<S>?], _ saved: [Tensor<S>]) -> Tensor<S>? {
+        code.visit(BinaryRuleVisitor(rule: self, operation: .jvp, cotangent: nil, tangents: t, saved: saved))[0]
+    }
+
+    /// The cotangents of a and b for cotangents stacked along a new leading axis.
+    func batchedVJP<S: TensorScalar>(_ g: Tensor<S>, _ saved: [Tensor<S>]) -> [Tensor<S>?] {
+        code.visit(BinaryRuleVisitor(rule: self, operation: .batchedVJP, cotangent: g, tangents: [], saved: saved))
+    }
+
+    /// The output's tangents for tangents stacked along a new leading axis.
+    func batchedJVP<S: TensorScalar>(_ t: [Tensor<S>?], _ saved: [Tensor<S>]) -> Tensor<S>? {
+        code.visit(BinaryRuleVisitor(rule: self, operation: .batchedJVP, cotangent: nil, tangents: t, saved: saved))[0]
+    }
+}
+
+/// Runs one of `ElementwiseBinaryRule`'s rules with the primitive's type, found by its code.
+private struct BinaryRuleVisitor<Scalar: TensorScalar>: ElementwisePrimitiveVisitor {
+    enum Operation { case vjp, jvp, batchedVJP, batchedJVP }
+    let rule: ElementwiseBinaryRule
+    let operation: Operation
+    let cotangent: Tensor<Scalar>?
+    let tangents: [Tensor<Scalar>?]
+    let saved: [Tensor<Scalar>]
+
+    func visitBinary<P: BinaryPrimitive>(_: P.Type) -> [Tensor<Scalar>?] {
+        switch operation {
+        case .vjp: Tensor.binaryVJP(P.self, rule, cotangent!, saved)
+        case .jvp: [Tensor.binaryJVP(P.self, rule, tangents, saved)]
+        case .batchedVJP: Tensor.binaryBatchedVJP(P.self, rule, cotangent!, saved)
+        case .batchedJVP: [Tensor.binaryBatchedJVP(P.self, rule, tangents, saved)]
+        }
+    }
+    func visitUnary<P: UnaryPrimitive>(_: P.Type) -> [Tensor<Scalar>?] {
+        preconditionFailure("\(P.name) takes one argument")
     }
 }

@@ -33,25 +33,14 @@ extension Tensor {
                 $0[0].slicing(range, alongAxis: a)
             }
         }
-        return out.recorded(
-            "slice", inputs: [self],
-            vjp: { g, _ in [g.padded(to: inputShape, placing: range, alongAxis: a)] },
-            jvp: { t, _ in t[0]?.slicing(range, alongAxis: a) })
+        return out.recorded("slice", inputs: [self], rule: DerivativeRule(.slice(SliceRule(range: range, axis: a, inputShape: inputShape))))
     }
 
     /// This tensor placed at positions `range` along `axis` of a zero tensor of `shape`: the transpose
     /// of `slicing(_:alongAxis:)`, and its pullback.
     func padded(to shape: [Int], placing range: Range<Int>, alongAxis axis: Int) -> Tensor {
         var full = Tensor.zeros(shape: shape)
-        let (outer, n, inner) = full.splitAround(axis: axis)
-        full.buffer.withUnsafeMutableBufferPointer { grad in
-            withScalarBuffer { gp in
-                for o in 0..<outer {
-                    let start = (o * n + range.lowerBound) * inner
-                    for k in 0..<(range.count * inner) { grad[start + k] = gp[o * range.count * inner + k] }
-                }
-            }
-        }
+        full.buffer.withUnsafeMutableBufferPointer { addPlaced(into: $0, shape: shape, range: range, axis: axis) }
         if isTraced {
             full = full.traced(.pad(lower: range.lowerBound, axis: axis), [self]) {
                 $0[0].padded(to: shape, placing: range, alongAxis: axis)
@@ -61,6 +50,19 @@ extension Tensor {
             "pad", inputs: [self],
             vjp: { g, _ in [g.slicing(range, alongAxis: axis)] },
             jvp: { t, _ in t[0]?.padded(to: shape, placing: range, alongAxis: axis) })
+    }
+
+    /// Adds this tensor's values into `target`, the values of a tensor of `shape`, at positions `range` along
+    /// `axis` (the loop of `padded(to:placing:alongAxis:)`).
+    func addPlaced(into target: UnsafeMutableBufferPointer<Scalar>, shape: [Int], range: Range<Int>, axis: Int) {
+        let outer = shape[..<axis].reduce(1, *), n = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        let run = range.count * inner
+        withScalarBuffer { gp in
+            for o in 0..<outer {
+                let start = (o * n + range.lowerBound) * inner
+                for k in 0..<run { target[start + k] += gp[o * run + k] }
+            }
+        }
     }
 
     /// The elements at positions `range` of the first axis.
@@ -226,6 +228,23 @@ extension Tensor {
         let a = tensors[0].resolvedAxis(axis, "Tensor(stacking:alongAxis:)", extra: 1)
         self.init(concatenating: tensors.map { $0.expandingShape(at: a) }, alongAxis: a)
     }
+}
+
+/// The derivative rule of `slicing(_:alongAxis:)`, recorded as its parameters: the VJP places the cotangent at
+/// `range` of zeros of the input's shape (`padded`), the JVP slices the tangent.
+struct SliceRule {
+    /// The positions taken along `axis`.
+    let range: Range<Int>
+    /// The axis.
+    let axis: Int
+    /// The input's shape.
+    let inputShape: [Int]
+
+    /// The input's cotangent.
+    func vjp<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> { g.padded(to: inputShape, placing: range, alongAxis: axis) }
+
+    /// The output's tangent.
+    func jvp<S: TensorScalar>(_ t: Tensor<S>) -> Tensor<S> { t.slicing(range, alongAxis: axis) }
 }
 
 /// Flat positions in a tensor that were chosen by the values of another one, the *source* (the position of

@@ -16,13 +16,7 @@ extension Tensor {
         if target == shape { return self }
         var out = Tensor(shape: target, buffer: shape.isEmpty ? [scalarValue] : buffer)
         if isTraced { out = out.traced(.reshape, [self]) { $0[0].reshaped(to: target) } }
-        let inputShape = shape
-        return out.recorded(
-            "reshape", inputs: [self],
-            vjp: { g, _ in [g.reshaped(to: inputShape)] },
-            jvp: { t, _ in t[0]?.reshaped(to: target) },
-            batchedVJP: { g, _ in [g.reshaped(to: [g.shape[0]] + inputShape)] },
-            batchedJVP: { t, _ in t[0].map { $0.reshaped(to: [$0.shape[0]] + target) } })
+        return out.recorded("reshape", inputs: [self], rule: DerivativeRule(.reshape(ReshapeRule(inputShape: shape, target: target))))
     }
 
     /// The same values with a new shape; one dimension may be -1 and is then inferred.
@@ -130,4 +124,23 @@ extension Tensor {
         newShape.insert(1, at: a)
         return reshaped(to: newShape)
     }
+}
+
+/// The derivative rule of `reshaped(to:)`, recorded as its two shapes: the VJP reshapes the cotangent back to
+/// the input's shape, the JVP reshapes the tangent to the output's.
+struct ReshapeRule {
+    /// The input's shape and the output's.
+    let inputShape: [Int], target: [Int]
+
+    /// The input's cotangent.
+    func vjp<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> { g.reshaped(to: inputShape) }
+
+    /// The output's tangent.
+    func jvp<S: TensorScalar>(_ t: Tensor<S>) -> Tensor<S> { t.reshaped(to: target) }
+
+    /// The input's cotangents, stacked along a new leading axis.
+    func batchedVJP<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> { g.reshaped(to: [g.shape[0]] + inputShape) }
+
+    /// The output's tangents, stacked along a new leading axis.
+    func batchedJVP<S: TensorScalar>(_ t: Tensor<S>) -> Tensor<S> { t.reshaped(to: [t.shape[0]] + target) }
 }

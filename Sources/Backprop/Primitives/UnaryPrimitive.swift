@@ -79,15 +79,11 @@ extension Tensor {
         return out.recordedElementwise(P.self, self)
     }
 
-    /// Records `self`, the value of the elementwise primitive `P` at `x`.
+    /// Records `self`, the value of the elementwise primitive `P` at `x`, with x and y saved: its rule is the
+    /// primitive's code (`ElementwiseUnaryRule`), no closure.
     func recordedElementwise<P: UnaryPrimitive>(_: P.Type, _ x: Tensor) -> Tensor {
         guard x.isTracked else { return self }
-        return recorded(
-            P.name, inputs: [x], saving: [x], savingOutput: true,
-            vjp: { g, saved in [Tensor.scaledByDerivative(P.self, g, saved[0], saved[1])] },
-            jvp: { t, saved in t[0].map { Tensor.scaledByDerivative(P.self, $0, saved[0], saved[1]) } },
-            batchedVJP: { g, saved in [g * P.derivative(at: saved[0], value: saved[1])] },
-            batchedJVP: { t, saved in t[0].map { $0 * P.derivative(at: saved[0], value: saved[1]) } })
+        return recorded(P.name, inputs: [x], saving: [x], savingOutput: true, rule: DerivativeRule(.unary(ElementwiseUnaryRule(code: P.code))))
     }
 
     /// g · f′(x) elementwise: one fused loop for a first-order sweep, recorded primitives when the sweep
@@ -164,6 +160,46 @@ extension Tensor {
             jvp: { t, saved in t[0].map { reluBackward($0, saved[0]) } },
             batchedVJP: { u, saved in [u * (saved[0] .> 0)] },
             batchedJVP: { t, saved in t[0].map { $0 * (saved[0] .> 0) } })
+    }
+}
+
+/// The derivative rule of an elementwise function of one argument, recorded by its code, with x and y = f(x)
+/// saved: the VJP and the JVP both multiply by f′(x), the primitive's `derivative`.
+struct ElementwiseUnaryRule {
+    /// The primitive.
+    let code: ScalarPrimitiveCode
+
+    /// [g · f′(x)].
+    func vjp<S: TensorScalar>(_ g: Tensor<S>, _ saved: [Tensor<S>]) -> [Tensor<S>?] {
+        [code.visit(ScaleByDerivative(g: g, x: saved[0], y: saved[1], batched: false))]
+    }
+
+    /// ẋ · f′(x).
+    func jvp<S: TensorScalar>(_ t: [Tensor<S>?], _ saved: [Tensor<S>]) -> Tensor<S>? {
+        t[0].map { code.visit(ScaleByDerivative(g: $0, x: saved[0], y: saved[1], batched: false)) }
+    }
+
+    /// The VJP of cotangents stacked along a new leading axis.
+    func batchedVJP<S: TensorScalar>(_ g: Tensor<S>, _ saved: [Tensor<S>]) -> [Tensor<S>?] {
+        [code.visit(ScaleByDerivative(g: g, x: saved[0], y: saved[1], batched: true))]
+    }
+
+    /// The JVP of tangents stacked along a new leading axis.
+    func batchedJVP<S: TensorScalar>(_ t: [Tensor<S>?], _ saved: [Tensor<S>]) -> Tensor<S>? {
+        t[0].map { code.visit(ScaleByDerivative(g: $0, x: saved[0], y: saved[1], batched: true)) }
+    }
+}
+
+/// g · f′(x) for the primitive found by its code: by the fused loop of `scaledByDerivative` for one cotangent
+/// or tangent, by broadcasting the derivative against a stacked batch.
+private struct ScaleByDerivative<Scalar: TensorScalar>: ElementwisePrimitiveVisitor {
+    let g: Tensor<Scalar>, x: Tensor<Scalar>, y: Tensor<Scalar>
+    let batched: Bool
+    func visitUnary<P: UnaryPrimitive>(_: P.Type) -> Tensor<Scalar> {
+        batched ? g * P.derivative(at: x, value: y) : Tensor.scaledByDerivative(P.self, g, x, y)
+    }
+    func visitBinary<P: BinaryPrimitive>(_: P.Type) -> Tensor<Scalar> {
+        preconditionFailure("\(P.name) takes two arguments")
     }
 }
 
