@@ -76,6 +76,16 @@ extension Tape {
         // Intermediate gradients are no longer needed once passed on (a level's input nodes, whose parents
         // lie before the range, keep theirs: they are the answer).
         if records[r].parents.contains(where: { $0 >= start }) { tg[r] = nil }
+        // A slice adds its cotangent into the sub-range of its input's gradient: no zeros, no sum.
+        if case .slice(let slice) = records[r].rule.unsafelyUnwrapped.form, !AnomalyDetection.isOn {
+            let parent = records[r].parents[0]
+            guard parent >= start else { return }
+            let pr = Int(node(Int(parent)).record)
+            if pr >= 0 && records[pr].shape == slice.inputShape {
+                slice.accumulate(upstream, into: &tg[pr])
+                return
+            }
+        }
         let downstream = records[r].rule.unsafelyUnwrapped.vjp(upstream, records[r].saved)
         if AnomalyDetection.isOn { AnomalyDetection.checkGradients(downstream, of: records[r], on: self) }
         for k in 0..<Swift.min(records[r].parents.count, downstream.count) {

@@ -231,7 +231,9 @@ extension Tensor {
 }
 
 /// The derivative rule of `slicing(_:alongAxis:)`, recorded as its parameters: the VJP places the cotangent at
-/// `range` of zeros of the input's shape (`padded`), the JVP slices the tangent.
+/// `range` of zeros of the input's shape (`padded`), the JVP slices the tangent. A first-order sweep adds the
+/// cotangent into that range of the input's gradient instead (`accumulate`), which is the same VJP without
+/// the zeros and the sum.
 struct SliceRule {
     /// The positions taken along `axis`.
     let range: Range<Int>
@@ -245,6 +247,25 @@ struct SliceRule {
 
     /// The output's tangent.
     func jvp<S: TensorScalar>(_ t: Tensor<S>) -> Tensor<S> { t.slicing(range, alongAxis: axis) }
+
+    /// Adds the VJP of `g` into `total`, the input's gradient so far (nil: none yet), during a first-order
+    /// sweep: into `range` of its values, in place when nothing else shares them (copy-on-write copies them
+    /// otherwise).
+    func accumulate<S: TensorScalar>(_ g: Tensor<S>, into total: inout Tensor<S>?) {
+        guard var sum = total else {
+            var fresh = Tensor<S>.zeros(shape: inputShape)
+            fresh.buffer.withUnsafeMutableBufferPointer { g.addPlaced(into: $0, shape: inputShape, range: range, axis: axis) }
+            total = fresh
+            return
+        }
+        total = nil
+        guard sum.shape == inputShape, sum.tape == nil, sum.annex == nil, g.annex == nil else {
+            total = sum + vjp(g)
+            return
+        }
+        sum.buffer.withUnsafeMutableBufferPointer { g.addPlaced(into: $0, shape: inputShape, range: range, axis: axis) }
+        total = sum
+    }
 }
 
 /// Flat positions in a tensor that were chosen by the values of another one, the *source* (the position of
