@@ -8,8 +8,12 @@ import Darwin
 
 /// What a compiled program depends on in a trace: every node's kind, inputs and shape, the constants' values
 /// and the outputs. Two traces with equal keys compile to the same program. A trace with an opaque node has
-/// no key: its replay closure belongs to that trace (a random stream, a nested loop's body).
+/// no key: its replay closure belongs to that trace (a random stream, a nested loop's body); nor has one with
+/// a constant of more than `largestConstant` values (a key would copy it, and compiling again costs less than
+/// reading it).
 struct TraceKey: Hashable {
+    static let largestConstant = 4096
+
     private struct NodeKey: Hashable {
         let kind: OpKind
         let inputs: [Int32]
@@ -27,6 +31,7 @@ struct TraceKey: Hashable {
         nodes.reserveCapacity(trace.nodes.count)
         for node in trace.nodes {
             if case .opaque = node.kind { return nil }
+            if let constant = node.constant, constant.scalarCount > TraceKey.largestConstant { return nil }
             let constant = node.constant.map { value in value.withScalarBuffer { $0.map { Double($0).bitPattern } } } ?? []
             nodes.append(NodeKey(kind: node.kind, inputs: node.inputs, shape: node.shape, constant: constant))
         }

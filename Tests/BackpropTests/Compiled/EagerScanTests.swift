@@ -87,5 +87,19 @@ import Testing
         compile(scale: 2, shape: [5])  // a different shape
         #expect(made == 3)
         #expect(cache.count == 2)
+        // A large constant is not copied into a key: such a trace compiles each time.
+        let large = Tensor<Double>.ones(shape: [TraceKey.largestConstant + 1])
+        for _ in 0..<2 {
+            let trace = Trace<Double>(tentative: true)
+            let x = trace.arguments([large])[0]
+            let y = withTracing(trace) { x * large }
+            let outputs = [trace.node(of: y)]
+            trace.finish()
+            _ = cache.compiled(for: trace, outputs: outputs, argumentCount: 1) {
+                made += 1
+                return Program(graph: optimized(Graph(trace, outputs: outputs, argumentCount: 1)))
+            }
+        }
+        #expect(made == 5)
     }
 }
