@@ -38,6 +38,7 @@ public final class Tape<Scalar: TensorScalar>: @unchecked Sendable {
         self.accumulatesIntoLeaves = accumulatesIntoLeaves
         storage = .allocate(capacity: 1)
         storage.initialize(to: NodeStorage())
+        if let spare = RecordArrayCache.take(TensorRecord<Scalar>.self) { records = spare }
     }
 
     deinit {
@@ -68,7 +69,7 @@ public final class Tape<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// Appends a tensor record and returns its node.
-    func appendRecord(_ record: TensorRecord<Scalar>) -> Int32 {
+    func appendRecord(_ record: consuming TensorRecord<Scalar>) -> Int32 {
         let node = storage.pointee.append(
             Node(parentA: -1, parentB: -1, record: Int32(records.count), partialA: 0, partialB: 0, inputA: 0, inputB: 0))
         records.append(record)
@@ -94,6 +95,8 @@ public final class Tape<Scalar: TensorScalar>: @unchecked Sendable {
     /// Frees the recorded graph. Tensors that refer to it behave as constants afterwards.
     public func release() {
         storage.pointee.recycle()
+        records.removeAll(keepingCapacity: true)
+        RecordArrayCache.give(records)
         records = []
         storage.pointee.isReleased = true
     }
@@ -278,5 +281,23 @@ enum NodeBufferCache {
             spare.base.deallocate()
         }
         context.spareNodeBuffers[key] = (UnsafeMutableRawPointer(base), capacity)
+    }
+}
+
+/// Each thread keeps the largest (emptied) array of tensor records of a released tape, for the next tape to
+/// append to: a tape of many records otherwise grows its array from empty every time, copying it at each
+/// doubling into freshly mapped memory.
+enum RecordArrayCache {
+    /// Takes the cached array of records of type `Record`, if any.
+    static func take<Record>(_: Record.Type) -> [Record]? {
+        ThreadContext.current.spareRecordArrays.removeValue(forKey: ObjectIdentifier(Record.self)) as? [Record]
+    }
+
+    /// Keeps `records` (empty) if its capacity is larger than the cached array's.
+    static func give<Record>(_ records: [Record]) {
+        let context = ThreadContext.current
+        let key = ObjectIdentifier(Record.self)
+        if let spare = context.spareRecordArrays[key] as? [Record], spare.capacity >= records.capacity { return }
+        context.spareRecordArrays[key] = records
     }
 }

@@ -36,6 +36,8 @@ final class ThreadContext {
     weak var defaultDoubleTape: Tape<Double>?
     /// Node buffers of released tapes, kept for reuse (see `NodeBufferCache`).
     var spareNodeBuffers: [ObjectIdentifier: (base: UnsafeMutableRawPointer, capacity: Int)] = [:]
+    /// Emptied arrays of tensor records of released tapes, kept for reuse (see `RecordArrayCache`).
+    var spareRecordArrays: [ObjectIdentifier: Any] = [:]
 
     deinit {
         for spare in spareNodeBuffers.values { spare.base.deallocate() }
