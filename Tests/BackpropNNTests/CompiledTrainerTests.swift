@@ -69,7 +69,9 @@ import Testing
         }
         let first = loss(seed: 1, compiled: true), second = loss(seed: 2, compiled: true)
         #expect(first != second, "two compiled steps with other dropout seeds gave the same loss")
-        #expect(loss(seed: 1, compiled: true) == first)
+        // The first call's loss comes from the trace, this one from the replay: equal up to rounding (the
+        // portable kernels round differently from the fused interpreter).
+        #expect(abs(loss(seed: 1, compiled: true) - first) <= 1e-12 * abs(first))
         #expect(abs(loss(seed: 2, compiled: false) - second) <= 1e-9 * abs(second))
         #expect(start.compiledStep?.calls == 3)
     }
