@@ -90,6 +90,12 @@ public enum AtomicFile {
         InProgress.shared.removeAll()
     }
 
+    /// Removes the temporary files this process is writing right now in `folder` only (for tests, which run
+    /// beside other tests' writes in the same process).
+    package static func removeTemporaryFilesInProgress(in folder: URL) {
+        InProgress.shared.removeAll(inFolder: folder.standardizedFileURL.path)
+    }
+
     /// Removes the stale temporary files of `url` (`.NAME.PID.RANDOM.tmp` in its folder): those of processes
     /// that no longer run, or of this process but no write in progress, unchanged for `age` seconds or more.
     /// Returns how many were removed. Every write calls this for its target.
@@ -243,6 +249,18 @@ private final class InProgress: @unchecked Sendable {
         defer { lock.unlock() }
         return (0..<Self.slotCount).contains { slot in
             used[slot] != 0 && String(cString: paths + slot * Self.pathCapacity) == path
+        }
+    }
+
+    /// Unlinks the files in use directly inside `folder`.
+    func removeAll(inFolder folder: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        for slot in 0..<Self.slotCount where used[slot] != 0 {
+            let path = paths + slot * Self.pathCapacity
+            if URL(fileURLWithPath: String(cString: path)).deletingLastPathComponent().standardizedFileURL.path == folder {
+                unlink(path)
+            }
         }
     }
 

@@ -61,7 +61,8 @@ import Testing
             try AtomicFile.write(to: target) { temporary in
                 try "new".write(to: temporary, atomically: false, encoding: .utf8)
                 #expect(FileManager.default.fileExists(atPath: temporary.path))
-                AtomicFile.removeTemporaryFilesInProgress()
+                // Only this folder's: every other test's writes in progress in this process would go too.
+                AtomicFile.removeTemporaryFilesInProgress(in: folder)
                 #expect(!FileManager.default.fileExists(atPath: temporary.path))
             }
         }
