@@ -44,8 +44,8 @@ struct TraceKey: Hashable {
 
 /// The programs of recently compiled traces, by their keys (at most `capacity`, least recently used dropped).
 final class ProgramCache: @unchecked Sendable {
-    /// The process's cache of loop bodies' programs.
-    static let loopBodies = ProgramCache(capacity: 64)
+    /// The process's cache of loop bodies' programs (each keeps its arena, so the cache is small).
+    static let loopBodies = ProgramCache(capacity: 16)
 
     let capacity: Int
     private var programs: [TraceKey: (program: AnyObject, lastUse: Int)] = [:]
