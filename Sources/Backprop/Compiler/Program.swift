@@ -400,10 +400,26 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         for (i, value) in initial.enumerated() {
             value.withScalarBuffer { carryBuffers[0][i].update(from: $0.baseAddress!, count: carrySizes[i]) }
         }
-        var stacked = ySizes.map { [Scalar](repeating: 0, count: $0 * count) }
-        var history = carrySizes.map { [Scalar](repeating: 0, count: $0 * count) }
-        let xArrays = xs.map { $0.storage }, restArrays = rest.map { $0.shape.isEmpty ? [$0.scalarValue] : $0.storage }
+        // The stacked outputs and the history in raw buffers, written through pointers worked out once (a step
+        // then costs no array access, reference count or shape arithmetic per output).
+        let stacked = ySizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0 * count, 1)) }
+        let history = carrySizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0 * count, 1)) }
+        defer { (stacked + history).forEach { $0.deallocate() } }
         let table = arena.table
+        let outputShapesInOrder = carryShapes + yShapes
+        let plans = outputs.enumerated().map { k, access in
+            (entry: tableIndex(access.buffer), offset: access.offset, count: outputShapesInOrder[k].reduce(1, *),
+             contiguous: access.isContiguous(shape: outputShapesInOrder[k]))
+        }
+        func store(_ k: Int, into target: UnsafeMutablePointer<Scalar>) {
+            let plan = plans[k]
+            if plan.contiguous {
+                target.update(from: table[plan.entry]! + plan.offset, count: plan.count)
+            } else {
+                copy(outputs[k], shape: outputShapesInOrder[k], table: table, into: target)
+            }
+        }
+        let xArrays = xs.map { $0.storage }, restArrays = rest.map { $0.shape.isEmpty ? [$0.scalarValue] : $0.storage }
         var slots = [Tensor<Scalar>?](repeating: nil, count: slotCount)
         withExtendedLifetime((xArrays, restArrays)) {
             let xBases = xArrays.map { UnsafeMutablePointer(mutating: $0.withUnsafeBufferPointer { $0.baseAddress! }) }
@@ -415,26 +431,21 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                 let position = reversed ? count - 1 - t : t
                 for i in 0..<carryCount {
                     table[i] = current[i]
-                    history[i].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: position * carrySizes[i]).update(from: current[i], count: carrySizes[i]) }
+                    (history[i] + position * carrySizes[i]).update(from: current[i], count: carrySizes[i])
                 }
                 for (j, base) in xBases.enumerated() { table[carryCount + j] = base + position * xSizes[j] }
                 execute(arena: arena, slots: &slots, arguments: [])
-                for i in 0..<carryCount {
-                    copy(outputs[i], shape: carryShapes[i], table: table, into: next[i])
-                }
-                for j in yShapes.indices {
-                    stacked[j].withUnsafeMutableBufferPointer { out in
-                        copy(outputs[carryCount + j], shape: yShapes[j], table: table, into: out.baseAddress! + position * ySizes[j])
-                    }
-                }
+                for i in 0..<carryCount { store(i, into: next[i]) }
+                for j in 0..<yShapes.count { store(carryCount + j, into: stacked[j] + position * ySizes[j]) }
             }
         }
         let final = carryBuffers[count % 2]
-        let carry = carryShapes.indices.map { i in
-            Tensor<Scalar>(shape: carryShapes[i], buffer: Array(UnsafeBufferPointer(start: final[i], count: carrySizes[i])))
+        func array(_ base: UnsafeMutablePointer<Scalar>, _ size: Int) -> [Scalar] { Array(UnsafeBufferPointer(start: base, count: size)) }
+        let carry = carryShapes.indices.map { i in Tensor<Scalar>(shape: carryShapes[i], buffer: array(final[i], carrySizes[i])) }
+        let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: array(stacked[j], ySizes[j] * count)) }
+        let carries = carryShapes.indices.map { i in
+            Tensor<Scalar>(shape: [count] + carryShapes[i], buffer: array(history[i], carrySizes[i] * count))
         }
-        let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: stacked[j]) }
-        let carries = carryShapes.indices.map { i in Tensor<Scalar>(shape: [count] + carryShapes[i], buffer: history[i]) }
         return (carry, ys, carries)
     }
 
