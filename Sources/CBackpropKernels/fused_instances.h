@@ -18,19 +18,6 @@
 #define FU_ERF erf
 #define FU_VEC(name) bp_d##name
 #include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
 
 #define FU_T float
 #define FU_FN(name) FU_NAME(fused_s_, FU_ISA, name)
@@ -46,18 +33,5 @@
 #define FU_ERF erff
 #define FU_VEC(name) bp_s##name
 #include "fused_template.h"
-#undef FU_T
-#undef FU_FN
-#undef FU_EXP
-#undef FU_LOG
-#undef FU_SIN
-#undef FU_COS
-#undef FU_TAN
-#undef FU_TANH
-#undef FU_SQRT
-#undef FU_POW
-#undef FU_FABS
-#undef FU_ERF
-#undef FU_VEC
 #undef FU_NAME
 #undef FU_PASTE

@@ -4,6 +4,7 @@
 //   FU_ATTR         the target attribute (may be empty)
 //   FU_EXP, FU_LOG, FU_SIN, FU_COS, FU_TAN, FU_TANH, FU_SQRT, FU_POW, FU_FABS, FU_ERF   the C library's functions
 //   FU_VEC(name)    the vectorised array function of vecmath.c for `name` (bp_dexp, ...), for whole tiles
+// The template undefines them at its end (FU_ATTR excepted), so the next instance defines them afresh.
 
 /// One instruction over a tile of n values: dst = op(a, b). `as`/`bs` say whether an operand is one value
 /// broadcast over the tile (a scalar register) instead of n values; `imm` is an immediate constant.
@@ -220,3 +221,17 @@ FU_ATTR static void FU_FN(sequence)(const bp_fused_kernel *const *kernels, long 
         FU_FN(run)(k, inputs, outputs, 0, rows, 0, length, scratch);
     }
 }
+
+#undef FU_T
+#undef FU_FN
+#undef FU_EXP
+#undef FU_LOG
+#undef FU_SIN
+#undef FU_COS
+#undef FU_TAN
+#undef FU_TANH
+#undef FU_SQRT
+#undef FU_POW
+#undef FU_FABS
+#undef FU_ERF
+#undef FU_VEC

@@ -113,8 +113,10 @@ struct ScanLoop<Scalar: TensorScalar> {
         let (carryCount, xCount) = (self.carryCount, self.xCount)
         let detached = inputs.map { $0.detached() }
         let xs = Array(detached[carryCount..<(carryCount + xCount)]), parameters = Array(detached[(carryCount + xCount)...])
+        let initial = Array(detached[0..<carryCount])
+        let sample = initial + xs.map { $0[0] } + parameters
         let sub = Trace<Scalar>(tentative: true)
-        let arguments = sub.arguments(Array(detached[0..<carryCount]) + xs.map { $0[0] } + parameters)
+        let arguments = sub.arguments(sample)
         let traceBody = {
             withTracing(sub) {
                 self.body(Array(arguments[0..<carryCount]), Array(arguments[carryCount..<(carryCount + xCount)]),
@@ -132,8 +134,7 @@ struct ScanLoop<Scalar: TensorScalar> {
         sub.finish()
         guard !sub.readsOnHost else { return nil }
         let yShapes = y.map(\.shape)
-        let initial = Array(detached[0..<carryCount])
-        if linearizing, let linear = linearized(sample: initial + xs.map { $0[0] } + parameters, yShapes: yShapes, outer: nil) {
+        if linearizing, let linear = linearized(sample: sample, yShapes: yShapes, outer: nil) {
             let (packed, residuals) = linear.forwardValue(steps: steps, initial: initial, xs: xs, rest: parameters)
             return (packed, yShapes, ScanResiduals(linear: linear, operands: residuals, unpack: { $0 }))
         }
