@@ -93,7 +93,9 @@ public enum AtomicFile {
     /// Removes the temporary files this process is writing right now in `folder` only (for tests, which run
     /// beside other tests' writes in the same process).
     package static func removeTemporaryFilesInProgress(in folder: URL) {
-        InProgress.shared.removeAll(inFolder: folder.standardizedFileURL.path)
+        var path = folder.path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        InProgress.shared.removeAll(inFolder: path)
     }
 
     /// Removes the stale temporary files of `url` (`.NAME.PID.RANDOM.tmp` in its folder): those of processes
@@ -252,15 +254,15 @@ private final class InProgress: @unchecked Sendable {
         }
     }
 
-    /// Unlinks the files in use directly inside `folder`.
+    /// Unlinks the files in use directly inside `folder` (a path without a trailing slash), comparing the
+    /// paths as they were recorded.
     func removeAll(inFolder folder: String) {
         lock.lock()
         defer { lock.unlock() }
+        let prefix = folder + "/"
         for slot in 0..<Self.slotCount where used[slot] != 0 {
-            let path = paths + slot * Self.pathCapacity
-            if URL(fileURLWithPath: String(cString: path)).deletingLastPathComponent().standardizedFileURL.path == folder {
-                unlink(path)
-            }
+            let path = String(cString: paths + slot * Self.pathCapacity)
+            if path.hasPrefix(prefix) && !path.dropFirst(prefix.count).contains("/") { unlink(path) }
         }
     }
 
