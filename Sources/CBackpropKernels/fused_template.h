@@ -68,13 +68,182 @@ FU_ATTR static void FU_FN(apply)(int op, FU_T *restrict d, const FU_T *a, int as
 #undef FU_BINARY
 }
 
+/// The sum of n values, in 16 independent lanes (which the compiler turns into vector additions) added up
+/// pairwise at the end.
+FU_ATTR static FU_T FU_FN(sum)(const FU_T *v, long n) {
+    FU_T lanes[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int l = 0; l < 16; l++) lanes[l] += v[i + l];
+    }
+    for (int l = 0; i < n; i++, l++) lanes[l] += v[i];
+    for (int width = 8; width > 0; width /= 2) {
+        for (int l = 0; l < width; l++) lanes[l] += lanes[l + width];
+    }
+    return lanes[0];
+}
+
+/// The offsets of `rows` consecutive rows from the row at `index` (mixed radix over the outer axes) for one
+/// operand with `strides` and base `offset`; returns 1 when they are one contiguous run of whole rows.
+FU_ATTR static int FU_FN(row_offsets)(const bp_fused_kernel *k, const long *strides, long offset, const long *index,
+                                      long rows, long *out) {
+    const long rank = k->rank, length = k->shape[rank - 1];
+    long walk[BP_FUSED_MAX_RANK];
+    for (long axis = 0; axis + 1 < rank; axis++) walk[axis] = index[axis];
+    int contiguous = strides[rank - 1] == 1;
+    for (long r = 0; r < rows; r++) {
+        long o = offset;
+        for (long axis = 0; axis + 1 < rank; axis++) o += walk[axis] * strides[axis];
+        out[r] = o;
+        if (o != out[0] + r * length) contiguous = 0;
+        for (long axis = rank - 2; axis >= 0; axis--) {
+            if (++walk[axis] < k->shape[axis]) break;
+            walk[axis] = 0;
+        }
+    }
+    return contiguous;
+}
+
+/// `run` for short rows (at most half a tile): a tile holds several whole rows, so each instruction is
+/// dispatched once per block of rows instead of once per row. Operands that are not one contiguous run over
+/// the block are gathered into their register's scratch tile; outputs are stored or accumulated row by row in
+/// the order `run` uses, so the results are the same.
+FU_ATTR static void FU_FN(run_short)(const bp_fused_kernel *k, const FU_T *const *inputs, FU_T *const *outputs,
+                                     long begin, long end, FU_T *scratch) {
+    const long rank = k->rank, length = k->shape[rank - 1];
+    const long per = BP_FUSED_TILE / length;
+    const long ni = k->input_count, no = k->output_count, nr = k->register_count;
+    const FU_T *reg[BP_FUSED_MAX_REGISTERS];
+    int scalar[BP_FUSED_MAX_REGISTERS];
+    signed char direct[BP_FUSED_MAX_REGISTERS];
+    long index[BP_FUSED_MAX_RANK];
+    long offsets[BP_FUSED_TILE / 2];
+    long out_first[BP_FUSED_MAX_OPERANDS];
+    int out_contiguous[BP_FUSED_MAX_OPERANDS], stored[BP_FUSED_MAX_OPERANDS];
+    for (long r = 0; r < nr && r < BP_FUSED_MAX_REGISTERS; r++) direct[r] = -1;
+    long rest = begin;
+    for (long axis = rank - 2; axis >= 0; axis--) {
+        index[axis] = rest % k->shape[axis];
+        rest /= k->shape[axis];
+    }
+    for (long r0 = begin; r0 < end; r0 += per) {
+        const long rows = end - r0 < per ? end - r0 : per, n = rows * length;
+        for (long j = 0; j < ni; j++) {
+            const long *strides = k->input_strides + j * rank;
+            const long sc = strides[rank - 1];
+            const int contiguous = FU_FN(row_offsets)(k, strides, k->input_offsets[j], index, rows, offsets);
+            int constant = sc == 0;
+            for (long r = 1; r < rows && constant; r++) constant = offsets[r] == offsets[0];
+            if (constant) {
+                reg[j] = inputs[j] + offsets[0];
+                scalar[j] = 1;
+            } else if (contiguous) {
+                reg[j] = inputs[j] + offsets[0];
+                scalar[j] = 0;
+            } else {
+                FU_T *tile = scratch + j * BP_FUSED_TILE;
+                for (long r = 0; r < rows; r++) {
+                    const FU_T *p = inputs[j] + offsets[r];
+                    for (long c = 0; c < length; c++) tile[r * length + c] = p[c * sc];
+                }
+                reg[j] = tile;
+                scalar[j] = 0;
+            }
+        }
+        for (long j = no - 1; j >= 0; j--) {
+            out_contiguous[j] = FU_FN(row_offsets)(k, k->output_strides + j * rank, k->output_offsets[j], index, rows, offsets);
+            out_first[j] = offsets[0];
+            stored[j] = 0;
+            const int r = k->output_registers[j];
+            if (k->output_modes[j] == BP_FUSED_STORE && out_contiguous[j] && r >= ni && r < nr) direct[r] = (signed char)j;
+        }
+        for (long q = 0; q < k->instruction_count; q++) {
+            const bp_fused_instruction *ins = &k->instructions[q];
+            FU_T *d = scratch + ins->destination * BP_FUSED_TILE;
+            const int as = ins->a >= 0 ? scalar[ins->a] : 1;
+            const int bs = ins->b >= 0 ? scalar[ins->b] : 1;
+            const int j = direct[ins->destination];
+            if (j >= 0 && !(as && bs)) {
+                d = outputs[j] + out_first[j];
+                stored[j] = 1;
+            }
+            const FU_T *a = ins->a >= 0 ? reg[ins->a] : d, *b = ins->b >= 0 ? reg[ins->b] : d;
+            FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
+            reg[ins->destination] = d;
+            scalar[ins->destination] = as && bs;
+        }
+        for (long j = 0; j < no; j++) {
+            const int r = k->output_registers[j];
+            if (r < nr) direct[r] = -1;
+            const long stride = k->output_strides[j * rank + rank - 1];
+            const FU_T *v = reg[r];
+            const int vs = scalar[r];
+            FU_T *out = outputs[j];
+            const long *rowsAt = offsets;
+            if (!(k->output_modes[j] == BP_FUSED_STORE && (stored[j] || out_contiguous[j]))) {
+                FU_FN(row_offsets)(k, k->output_strides + j * rank, k->output_offsets[j], index, rows, offsets);
+            }
+            switch (k->output_modes[j]) {
+            case BP_FUSED_STORE:
+                if (stored[j]) break;
+                if (out_contiguous[j]) {
+                    FU_T *o = out + out_first[j];
+                    if (vs) { for (long i = 0; i < n; i++) o[i] = v[0]; }
+                    else { for (long i = 0; i < n; i++) o[i] = v[i]; }
+                } else {
+                    for (long row = 0; row < rows; row++) {
+                        FU_T *o = out + rowsAt[row];
+                        const FU_T *w = vs ? v : v + row * length;
+                        for (long i = 0; i < length; i++) o[i * stride] = vs ? w[0] : w[i];
+                    }
+                }
+                break;
+            case BP_FUSED_ACCUMULATE_SUM:
+                for (long row = 0; row < rows; row++) {
+                    FU_T *o = out + rowsAt[row];
+                    const FU_T *w = vs ? v : v + row * length;
+                    if (stride == 0) {
+                        o[0] += vs ? w[0] * (FU_T)length : FU_FN(sum)(w, length);
+                    } else if (stride == 1) {
+                        if (vs) { for (long i = 0; i < length; i++) o[i] += w[0]; }
+                        else { for (long i = 0; i < length; i++) o[i] += w[i]; }
+                    } else {
+                        for (long i = 0; i < length; i++) o[i * stride] += vs ? w[0] : w[i];
+                    }
+                }
+                break;
+            case BP_FUSED_ACCUMULATE_MAX:
+                for (long row = 0; row < rows; row++) {
+                    FU_T *o = out + rowsAt[row];
+                    for (long i = 0; i < length; i++) {
+                        FU_T x = vs ? v[0] : v[row * length + i];
+                        FU_T *p = o + i * stride;
+                        if (x > *p || (x != x && *p == *p)) *p = x;
+                    }
+                }
+                break;
+            default: break;
+            }
+        }
+        for (long row = 0; row < rows; row++) {
+            for (long axis = rank - 2; axis >= 0; axis--) {
+                if (++index[axis] < k->shape[axis]) break;
+                index[axis] = 0;
+            }
+        }
+    }
+}
+
 /// Runs the kernel over rows `begin..<end` and columns `column_begin..<column_end` of its iteration space (the
 /// space's last axis is the row); `inputs` and `outputs` are the operands' base pointers.
 FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inputs, FU_T *const *outputs,
                                long begin, long end, long column_begin, long column_end, FU_T *scratch) {
     const long rank = k->rank;
     const long length = rank > 0 ? k->shape[rank - 1] : 1;
-    (void)length;
+    if (rank > 1 && length * 2 <= BP_FUSED_TILE && column_begin == 0 && column_end >= length && end - begin > 1) {
+        FU_FN(run_short)(k, inputs, outputs, begin, end, scratch);
+        return;
+    }
     const long ni = k->input_count, no = k->output_count, nr = k->register_count;
     // Per register: where its values are (a pointer into an input, or a scratch tile) and whether it is one
     // value broadcast over the tile.
@@ -163,14 +332,7 @@ FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inpu
                     break;
                 case BP_FUSED_ACCUMULATE_SUM:
                     if (stride == 0) {
-                        FU_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                        if (vs) { s0 = v[0] * (FU_T)n; }
-                        else {
-                            long i = 0;
-                            for (; i + 4 <= n; i += 4) { s0 += v[i]; s1 += v[i + 1]; s2 += v[i + 2]; s3 += v[i + 3]; }
-                            for (; i < n; i++) s0 += v[i];
-                        }
-                        out[0] += (s0 + s1) + (s2 + s3);
+                        out[0] += vs ? v[0] * (FU_T)n : FU_FN(sum)(v, n);
                     } else if (stride == 1) {
                         if (vs) { for (long i = 0; i < n; i++) out[t0 + i] += v[0]; }
                         else { for (long i = 0; i < n; i++) out[t0 + i] += v[i]; }

@@ -68,4 +68,27 @@ import Testing
         _ = c([images, gradient])
         #expect(largestError(c([images, gradient]), withoutRecording { channels(images, gradient) }) <= 1e-12)
     }
+
+    @Test func shortRowsRunSeveralToATileAndEqualEager() {
+        // Rows of 7 (36 to a tile of 256): 150 rows in blocks that cross the middle axis's boundaries, with
+        // inputs broadcast along each axis, one read transposed (gathered), one-value registers, stores, sums
+        // along and across rows, and a maximum.
+        func f(_ x: Tensor<Double>, _ y: Tensor<Double>, _ column: Tensor<Double>, _ row: Tensor<Double>, _ t: Tensor<Double>) -> [Tensor<Double>] {
+            let u = exp(x * column) + row - t.transposed(permutation: [0, 2, 1])
+            let v = relu(u * y) + 2
+            return [v, v.sum(alongAxes: [2]), u.sum(alongAxes: [0, 1]), (u * v).max(alongAxes: [1]), v.sum()]
+        }
+        let g = compiled { (a: [Tensor<Double>]) -> [Tensor<Double>] in f(a[0], a[1], a[2], a[3], a[4]) }
+        let x = uniform([3, 50, 7], -1, 1, seed: 1), y = uniform([3, 50, 7], -1, 1, seed: 2)
+        let column = uniform([1, 50, 1], -1, 1, seed: 3), row = uniform([7], -1, 1, seed: 4)
+        let t = uniform([3, 7, 50], -1, 1, seed: 5)
+        _ = g([x, y, column, row, t])
+        #expect(largestError(g([x, y, column, row, t]), withoutRecording { f(x, y, column, row, t) }) <= 1e-12)
+        let compiledGradient = compiled { (a: [Tensor<Double>]) -> [Tensor<Double>] in
+            gradient(at: [a[0], a[2]]) { p in f(p[0], a[1], p[1], a[3], a[4])[1].sum() }
+        }
+        let eager = gradient(at: [x, column]) { p in f(p[0], y, p[1], row, t)[1].sum() }
+        _ = compiledGradient([x, y, column, row, t])
+        #expect(largestError(compiledGradient([x, y, column, row, t]), eager) <= 1e-12)
+    }
 }
