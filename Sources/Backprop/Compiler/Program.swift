@@ -314,6 +314,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// Runs the program on arguments of the shapes it was compiled for.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func run(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         let arena = arenaLock.withLock { idleArenas.popLast() } ?? makeArena()
         defer { arenaLock.withLock { idleArenas.append(arena) } }

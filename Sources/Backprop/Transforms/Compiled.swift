@@ -80,16 +80,19 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Calls the function: inline inside another trace, as one differentiable node on tracked arguments,
     /// else by its compiled program.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func call(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         if isTracing { return function(arguments) }
-        if arguments.contains(where: \.isTracked) && recordingEnabled() { return differentiableCall(arguments) }
+        if arguments.contains(where: { $0.isTracked }) && recordingEnabled() { return differentiableCall(arguments) }
         return evaluate(arguments.map { $0.detached() })
     }
 
     /// The values at untracked arguments, by the program for their shapes (traced and compiled first if
     /// there is none: the trace's own values are the answer then).
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func evaluate(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        let shapes = arguments.map(\.shape)
+        // Closures, not key paths: a key path literal in generic code is instantiated on every call.
+        let shapes = arguments.map { $0.shape }
         pthread_mutex_lock(&lock)
         if let index = programs.firstIndex(where: { $0.shapes == shapes }) {
             let entry = programs.remove(at: index)
@@ -121,7 +124,7 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
     private func differentiableCall(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         let values = evaluate(arguments.map { $0.detached() })
         let count = arguments.count
-        let shapes = arguments.map(\.shape)
+        let shapes = arguments.map { $0.shape }
         return values.enumerated().map { k, value in
             value.recorded(
                 "compiled", inputs: arguments, saving: arguments,

@@ -85,7 +85,7 @@ final class CompiledModelFunction<Model: Module>: @unchecked Sendable {
     /// The core compiled function for `model`: the last one if the parameter shapes and buffer values are
     /// those it was made for, else a new one (whose first call traces).
     private func function(for model: Model, parameters: [Tensor<Scalar>]) -> ([Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        let shapes = parameters.map(\.shape)
+        let shapes = parameters.map { $0.shape }   // a key path literal here is instantiated on every call
         let buffers = model.buffers
         if let entry, entry.parameterShapes == shapes, entry.buffers == buffers { return entry.function }
         var template = model
