@@ -109,8 +109,10 @@ extension Tensor {
     public static func dropoutMask(
         shape: [Int], dropProbability: Double, scale: Scalar, using stream: RandomStream
     ) -> Tensor {
+        let trace = Trace<Scalar>.current
+        trace?.noteDraw(from: stream)
         let mask = drawnDropoutMask(shape: shape, dropProbability: dropProbability, scale: scale, stream: stream)
-        guard let trace = Trace<Scalar>.current else { return mask }
+        guard let trace else { return mask }
         return trace.append(.opaque("dropoutMask"), inputs: [], output: mask) { _ in
             drawnDropoutMask(shape: shape, dropProbability: dropProbability, scale: scale, stream: stream)
         }

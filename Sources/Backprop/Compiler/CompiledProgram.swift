@@ -13,17 +13,15 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
         program = Program(graph: graph, heapValues: true)
     }
 
-    /// Traces `f` at `arguments` and compiles the trace; returns the program and the trace's own values of
-    /// the outputs (the answer of this first call).
-    static func trace(
-        _ f: ([Tensor<Scalar>]) -> [Tensor<Scalar>], at arguments: [Tensor<Scalar>]
-    ) -> (CompiledProgram, [Tensor<Scalar>]) {
+    /// Traces `f` at `arguments` and compiles the trace; returns the program, with the random streams the
+    /// trace drew from put back to their states before it (so the program's run draws what the trace drew).
+    static func trace(_ f: ([Tensor<Scalar>]) -> [Tensor<Scalar>], at arguments: [Tensor<Scalar>]) -> CompiledProgram {
         let trace = Trace<Scalar>()
         let traced = trace.arguments(arguments)
         let outputs = withTracing(trace) { f(traced) }
         let outputNodes = outputs.map { trace.node(of: $0) }
         trace.finish()
-        let values = outputs.map { $0.untraced().detached() }
+        for (stream, before) in trace.streamsDrawnFrom { stream.generator = before }
         let clock = ContinuousClock()
         let t0 = clock.now
         let graph = optimized(Graph(trace, outputs: outputNodes, argumentCount: arguments.count))
@@ -46,7 +44,7 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
             }
             print("compile: trace \(trace.nodes.count) nodes, optimized \(graph.nodes.count) \(kinds.sorted { $0.value > $1.value }.prefix(12)); steps \(stepKinds) instructions \(instructions); passes \(t1 - t0), lowering \(t2 - t1); arena \(program.program.arenaSize)")
         }
-        return (program, values)
+        return program
     }
 
     /// Runs the program on untracked arguments of the shapes it was compiled for.

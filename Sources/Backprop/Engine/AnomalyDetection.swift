@@ -103,7 +103,8 @@ enum AnomalyDetection {
 /// Runs `body` with anomaly detection on for the calling thread, and throws `AnomalyDetected` naming the
 /// first primitive whose forward value or backward gradient had a NaN or an infinite element (its name,
 /// its input shapes, and where it was applied), also when `body` itself throws after that. For debugging a loss that turns into NaN: it makes every
-/// operation scan its result, so leave it off otherwise (off, it costs nothing).
+/// operation scan its result, so leave it off otherwise (off, it costs nothing). Compiled functions called
+/// inside run uncompiled, operation by operation, so that their operations are checked too.
 ///
 /// ```swift
 /// do {

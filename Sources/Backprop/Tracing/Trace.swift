@@ -61,6 +61,11 @@ final class Trace<Scalar: TensorScalar>: @unchecked Sendable {
     /// not describe the function, and its program must not be used.
     private(set) var readsOnHost = false
 
+    /// The random streams the traced function drew from, each with its state before the trace's first draw
+    /// from it (kept by the outermost trace). A compiled function puts them back before it runs its new
+    /// program, so every call's numbers, the first's included, are drawn once and by the program.
+    private(set) var streamsDrawnFrom: [(stream: RandomStream, before: SeededGenerator)] = []
+
     init(parent: Trace? = nil, tentative: Bool = false) {
         self.parent = parent
         isTentative = tentative || parent?.isTentative == true
@@ -74,6 +79,14 @@ final class Trace<Scalar: TensorScalar>: @unchecked Sendable {
         guard root.isTentative else { return false }
         root.readsOnHost = true
         return true
+    }
+
+    /// Notes that the traced function is about to draw from `stream` (see `streamsDrawnFrom`).
+    func noteDraw(from stream: RandomStream) {
+        var root = self
+        while let outer = root.parent { root = outer }
+        guard !root.streamsDrawnFrom.contains(where: { $0.stream === stream }) else { return }
+        root.streamsDrawnFrom.append((stream, stream.generator))
     }
 
     /// Appends the arguments' nodes and returns the traced arguments (their values unchanged).

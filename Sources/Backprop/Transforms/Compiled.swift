@@ -15,6 +15,7 @@ import Darwin
 /// message, because a replay would reuse the first call's value. Random draws from a `RandomStream` are drawn
 /// again on every call. Transforms compose both ways: `f` may take gradients (the forward and backward sweeps
 /// compile together), and a compiled function can be differentiated by every transform, to any order.
+/// Inside `withAnomalyDetection`, `f` runs uncompiled, so that every operation is checked.
 ///
 /// ```swift
 /// let step = compiled { (p: [Tensor<Float>]) -> [Tensor<Float>] in
@@ -82,13 +83,14 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
     /// else by its compiled program.
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func call(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        if isTracing { return function(arguments) }
+        if isTracing || ThreadContext.current.anomalyDepth > 0 { return function(arguments) }
         if arguments.contains(where: { $0.isTracked }) && recordingEnabled() { return differentiableCall(arguments) }
         return evaluate(arguments.map { $0.detached() })
     }
 
     /// The values at untracked arguments, by the program for their shapes (traced and compiled first if
-    /// there is none: the trace's own values are the answer then).
+    /// there is none). The first call's values come from the program too, not from the trace, so a call's
+    /// numbers do not depend on whether its program was already made (the trace rounds as eager code does).
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func evaluate(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         // Closures, not key paths: a key path literal in generic code is instantiated on every call.
@@ -101,7 +103,7 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
             return entry.program.run(arguments)
         }
         pthread_mutex_unlock(&lock)
-        let (program, values) = CompiledProgram.trace(function, at: arguments)
+        let program = CompiledProgram.trace(function, at: arguments)
         pthread_mutex_lock(&lock)
         traceCount += 1
         if !programs.contains(where: { $0.shapes == shapes }) {
@@ -109,7 +111,7 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
             if programs.count > compiledProgramCacheSize { programs.removeFirst() }
         }
         pthread_mutex_unlock(&lock)
-        return values
+        return program.run(arguments)
     }
 
     /// The shape lists of the programs kept, least recently used first (for tests).

@@ -101,6 +101,43 @@ final class CallCounter: @unchecked Sendable {
         }
     }
 
+    @Test func theFirstCallGivesTheProgramsNumbersAndDrawsOnce() {
+        // The first call's values come from the program (not from the trace, which rounds as eager code
+        // does), so a call's numbers do not depend on whether its program existed; the trace's own draws are
+        // put back, so the first call draws from the stream once, as every later call does.
+        let stream = RandomStream(seed: 3)
+        func body(_ x: Tensor<Double>) -> Tensor<Double> {
+            exp(x * Tensor.dropoutMask(shape: x.shape, dropProbability: 0.3, scale: 1 / 0.7, using: stream)).sum() / 3
+        }
+        let x = uniform([300], -2, 2, seed: 9)
+        let f = compiled(body), g = compiled(body)
+        let before = stream.generator
+        let first = f(x)
+        let replay = RandomStream(seed: 3)
+        _ = Tensor<Double>.dropoutMask(shape: [300], dropProbability: 0.3, scale: 1 / 0.7, using: replay)
+        var (a, b) = (stream.generator, replay.generator)
+        #expect(a.next() == b.next(), "the first call did not draw exactly once")
+        _ = f(x)   // traced already: the program's replay
+        stream.generator = before
+        #expect(g(x).scalar == first.scalar, "a new compiled function's first call differs from a replay")
+        stream.generator = before
+        #expect(f(x).scalar == first.scalar)
+    }
+
+    @Test func insideAnomalyDetectionACompiledFunctionRunsUncompiled() {
+        let f = compiled { (x: Tensor<Double>) -> Tensor<Double> in log(x - 1).sum() }
+        _ = f(Tensor([3, 4]))
+        do {
+            _ = try withAnomalyDetection { gradient(at: Tensor<Double>([0.5, 4]), of: f) }
+            Issue.record("no anomaly reported")
+        } catch let anomaly as AnomalyDetected {
+            #expect(anomaly.primitive == "log", "\(anomaly)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        #expect(f(Tensor([0.5, 4])).scalar.isNaN)
+    }
+
     @Test func aCompiledTrainingRunEqualsTheEagerOne() {
         // A two-layer network trained by SGD on a fixed stream of batches, step by step both ways.
         func loss(_ p: [Tensor<Double>], _ x: Tensor<Double>, _ labels: Tensor<Double>) -> Tensor<Double> {
