@@ -101,8 +101,12 @@ public struct TrainOptions: ParsableArguments {
     @Flag(help: "Stop at the first operation whose value or gradient is NaN or infinite and name it (slower; for debugging a diverging run).")
     var detectAnomaly = false
 
-    /// `--compiled` or `--eager` (the default).
-    @Flag var steps: TrainingStepMode = .eager
+    /// `--compiled` (what a classifier does when neither is given) or `--eager`; nil when neither is given.
+    @Flag var steps: TrainingStepMode?
+
+    /// Whether a classifier's training steps are compiled: unless `--eager` is given, or `--detect-anomaly`,
+    /// whose checks see eager operations one by one.
+    public var compilesSteps: Bool { steps != .eager && !detectAnomaly }
 
     @Flag(help: "Print only the results (no per-epoch progress).")
     var quiet = false
@@ -272,9 +276,9 @@ enum TrainingStepMode: String, EnumerableFlag {
     static func help(for value: TrainingStepMode) -> ArgumentHelp? {
         switch value {
         case .compiled:
-            "Run a classifier's training steps through a compiled program (traced on the first batch of each size, replayed afterwards); the same numbers as --eager up to rounding. A network with bn trains eagerly, with a note."
+            "Run a classifier's training steps through a compiled program, traced on the first batch of each size and replayed afterwards (the default); the same numbers as --eager up to rounding. A network with bn trains eagerly (with --compiled, a note says so)."
         case .eager:
-            "Run a classifier's training steps operation by operation (the default; it measured faster than --compiled on the digits MLP and the small CNN). Language models always train so."
+            "Run a classifier's training steps operation by operation instead of compiled. Language models always train so."
         }
     }
 }

@@ -41,8 +41,7 @@ extension TrainOptions {
         let dataBytes = try checkMemoryBeforeReading(source, budget: budget)
         var run = try prepareRun(source: source, budget: budget, dataBytes: dataBytes)
         if let parallelism { try join(parallelism, &run) }
-        // Anomaly detection checks eager operations one by one: it needs the eager step.
-        run.trainer.compilesSteps = steps == .compiled && !detectAnomaly
+        run.trainer.compilesSteps = compilesSteps
         let quiet = self.quiet || !reporting
         if !quiet { printHeader(run, source: source, parallelism: parallelism) }
         if reporting, steps == .compiled, let reason = run.trainer.eagerStepReason ?? (detectAnomaly ? "--detect-anomaly checks eager operations" : nil) {
@@ -236,6 +235,7 @@ extension TrainOptions {
                 "epochs": run.trainer.completedEpochs, "checkpoint": outputs.checkpoint, "plot": outputs.plot,
                 "train_examples": run.train.count, "test_examples": run.test.count,
                 "final_train_loss": run.trainer.history.last?.trainLoss ?? Double.nan,
+                "compiled_steps": run.trainer.compilesSteps && run.trainer.eagerStepReason == nil,
             ]
             if let parallelism {
                 object["processes"] = parallelism.reduction.workerCount

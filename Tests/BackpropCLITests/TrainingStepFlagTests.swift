@@ -5,8 +5,8 @@ import BackpropNN
 import BackpropCommandLine
 @testable import backprop
 
-/// `backprop train --compiled` and `--eager` (the default): the flags are documented, exclusive, and a run
-/// with one ends where a run with the other does, up to 32-bit rounding.
+/// `backprop train --compiled` (the default) and `--eager`: the flags are documented, exclusive, a run with
+/// neither compiles, and a run with one ends where a run with the other does, up to 32-bit rounding.
 @Suite(.serialized)
 struct TrainingStepFlagTests {
     @Test func helpNamesBothFlagsAndTheyExcludeEachOther() {
@@ -15,6 +15,15 @@ struct TrainingStepFlagTests {
         #expect(help.contains("compiled program"), "\(help)")
         #expect(throws: (any Error).self) { try BackpropCommand.parseAsRoot(["train", "--compiled", "--eager"]) }
         expectUserError(["train", "--model", "transformer", "--compiled"], mentioning: "--compiled applies to classifiers")
+        #expect(help.contains("(the default)"), "\(help)")
+    }
+
+    @Test func aRunWithNeitherFlagCompilesItsSteps() throws {
+        for (arguments, compiles) in [(["train"], true), (["train", "--compiled"], true), (["train", "--eager"], false),
+                                      (["train", "--compiled", "--detect-anomaly"], false)] {
+            let command = try #require(try BackpropCommand.parseAsRoot(arguments) as? TrainCommand)
+            #expect(command.options.compilesSteps == compiles, "\(arguments)")
+        }
     }
 
     @Test func eagerAndCompiledRunsEndWithTheSameModel() throws {

@@ -64,6 +64,7 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
                 epochs: configuration.epochs, batchSize: configuration.batchSize, learningRate: configuration.learningRate,
                 schedule: configuration.schedule, maxGradientNorm: configuration.maxGradientNorm, seed: configuration.seed),
             loss: .softmaxCrossEntropy, metrics: [.accuracy])
+        trainer.compilesSteps = true
     }
 
     /// The network being trained.
@@ -94,8 +95,10 @@ public struct ClassifierTrainer<Scalar: TensorScalar> {
     /// The number of epochs trained so far.
     public var completedEpochs: Int { trainer.completedEpochs }
 
-    /// Whether each training step runs through a compiled program (true) or eagerly (false, the default);
-    /// see `Trainer.compilesSteps`. A network with `BatchNorm` trains eagerly (`eagerStepReason` says so).
+    /// Whether each training step runs through a compiled program (true, the default) or eagerly (false);
+    /// see `Trainer.compilesSteps`. Both end with the same parameters up to rounding. A classifier's layers
+    /// are all traceable, so its step compiles by default; a network with `BatchNorm` trains eagerly
+    /// (`eagerStepReason` says so).
     public var compilesSteps: Bool {
         get { trainer.compilesSteps }
         set { trainer.compilesSteps = newValue }

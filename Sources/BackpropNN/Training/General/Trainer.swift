@@ -39,12 +39,13 @@ public struct Trainer<Model: Layer, Batch: TrainingBatch> {
     /// The learning rate the schedule starts from: `settings.learningRate`, or the optimizer's own.
     public let baseLearningRate: Double
     /// Whether each training step (forward pass, loss and gradient) runs through a compiled program, traced
-    /// on the first batch of each shape and replayed afterwards (true), or eagerly (false, the default: on the
-    /// digits MLP and the small CNN the eager step measured faster; see docs/performance.md). Both give the
-    /// same parameters and losses up to rounding; dropout draws the same masks. A step is compiled only when
+    /// on the first batch of each shape and replayed afterwards (true), or eagerly (false, the default here,
+    /// because a model of your own may read a value on the host in its forward pass, which a trace cannot
+    /// follow; `ClassifierTrainer`, whose layers are all traceable, turns it on). Both give the same
+    /// parameters and losses up to rounding; dropout draws the same masks. A step is compiled only when
     /// the loss has a `tensorForm` and the model has no buffers (`BatchNorm`'s running statistics, which a
-    /// training pass updates): otherwise it runs eagerly, and `eagerStepReason` says why. Leave it off inside
-    /// `withAnomalyDetection`, whose checks see eager operations only.
+    /// training pass updates): otherwise it runs eagerly, and `eagerStepReason` says why. Inside
+    /// `withAnomalyDetection` the step runs uncompiled, so the checks see every operation.
     public var compilesSteps = false
     /// The compiled step, made once (copies of the trainer share it) when the loss has a tensor form.
     let compiledStep: CompiledTrainingStep<Model>?
