@@ -10,6 +10,8 @@ Everything is deterministic, so re-running the script reproduces the committed f
   npy/      arrays written by numpy: <f4, <f8, <i8, <i4, |u1, |b1, >f8, a 0-d array, a v2.0 header,
             and a Fortran-order array (which the reader must reject)
   moons.csv a CSV with a header and -1/+1 labels
+  mnist5k-sample/  the first 80 training images and labels of ../shared/data/mnist5k (real MNIST, 28x28),
+            written only when that folder is there (the compiled-training test trains the mnist5k CNN on them)
 """
 import gzip
 import os
@@ -104,10 +106,28 @@ def idx_bomb():
     write("idx/bomb-images-idx3-ubyte.gz", blob)
 
 
+def mnist5k_sample(count=80):
+    """The first `count` training examples of the shared mnist5k data set, as an IDX pair (gzip, no time stamp)."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "mnist5k")
+    if not os.path.isdir(source):
+        print("mnist5k-sample: skipped (no", os.path.normpath(source) + ")")
+        return
+    images = gzip.open(os.path.join(source, "train-images-idx3-ubyte.gz")).read()
+    labels = gzip.open(os.path.join(source, "train-labels-idx1-ubyte.gz")).read()
+    magic, _, rows, columns = struct.unpack(">IIII", images[:16])
+    assert magic == 0x00000803 and struct.unpack(">I", labels[:4])[0] == 0x00000801
+    pixels = images[16:16 + count * rows * columns]
+    write("mnist5k-sample/train-images-idx3-ubyte.gz",
+          gzip.compress(struct.pack(">IIII", magic, count, rows, columns) + pixels, mtime=0))
+    write("mnist5k-sample/train-labels-idx1-ubyte.gz",
+          gzip.compress(struct.pack(">II", 0x00000801, count) + labels[8:8 + count], mtime=0))
+
+
 if __name__ == "__main__":
     gzip_fixtures()
     mnist_fixtures()
     npy_fixtures()
     csv_fixtures()
     idx_bomb()
+    mnist5k_sample()
     print("wrote fixtures to", os.path.normpath(ROOT))
