@@ -68,6 +68,29 @@ FU_ATTR static void FU_FN(apply)(int op, FU_T *restrict d, const FU_T *a, int as
 #undef FU_BINARY
 }
 
+/// Runs the kernel's instructions over tiles of n values. Each result goes to its register's scratch tile, or
+/// straight into the output that stores it (`direct[register]`, at `outputs[j] + at[j] + shift`), which is then
+/// marked stored; `reg` and `scalar` say where each register's values are and whether they are one value.
+FU_ATTR static inline __attribute__((always_inline)) void FU_FN(instructions)(const bp_fused_kernel *k, const FU_T **reg, int *scalar, const signed char *direct,
+                                        FU_T *const *outputs, const long *at, long shift, int *stored, FU_T *scratch,
+                                        long n) {
+    for (long q = 0; q < k->instruction_count; q++) {
+        const bp_fused_instruction *ins = &k->instructions[q];
+        FU_T *d = scratch + ins->destination * BP_FUSED_TILE;
+        const int as = ins->a >= 0 ? scalar[ins->a] : 1;
+        const int bs = ins->b >= 0 ? scalar[ins->b] : 1;
+        const int j = direct[ins->destination];
+        if (j >= 0 && !(as && bs)) {
+            d = outputs[j] + at[j] + shift;
+            stored[j] = 1;
+        }
+        const FU_T *a = ins->a >= 0 ? reg[ins->a] : d, *b = ins->b >= 0 ? reg[ins->b] : d;
+        FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
+        reg[ins->destination] = d;
+        scalar[ins->destination] = as && bs;
+    }
+}
+
 /// The sum of n values, in 16 independent lanes (which the compiler turns into vector additions) added up
 /// pairwise at the end.
 FU_ATTR static FU_T FU_FN(sum)(const FU_T *v, long n) {
@@ -157,21 +180,7 @@ FU_ATTR static void FU_FN(run_short)(const bp_fused_kernel *k, const FU_T *const
             const int r = k->output_registers[j];
             if (k->output_modes[j] == BP_FUSED_STORE && out_contiguous[j] && r >= ni && r < nr) direct[r] = (signed char)j;
         }
-        for (long q = 0; q < k->instruction_count; q++) {
-            const bp_fused_instruction *ins = &k->instructions[q];
-            FU_T *d = scratch + ins->destination * BP_FUSED_TILE;
-            const int as = ins->a >= 0 ? scalar[ins->a] : 1;
-            const int bs = ins->b >= 0 ? scalar[ins->b] : 1;
-            const int j = direct[ins->destination];
-            if (j >= 0 && !(as && bs)) {
-                d = outputs[j] + out_first[j];
-                stored[j] = 1;
-            }
-            const FU_T *a = ins->a >= 0 ? reg[ins->a] : d, *b = ins->b >= 0 ? reg[ins->b] : d;
-            FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
-            reg[ins->destination] = d;
-            scalar[ins->destination] = as && bs;
-        }
+        FU_FN(instructions)(k, reg, scalar, direct, outputs, out_first, 0, stored, scratch, n);
         for (long j = 0; j < no; j++) {
             const int r = k->output_registers[j];
             if (r < nr) direct[r] = -1;
@@ -299,21 +308,7 @@ FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inpu
                 }
             }
             for (long j = 0; j < no; j++) stored[j] = 0;
-            for (long q = 0; q < k->instruction_count; q++) {
-                const bp_fused_instruction *ins = &k->instructions[q];
-                FU_T *d = scratch + ins->destination * BP_FUSED_TILE;
-                const int as = ins->a >= 0 ? scalar[ins->a] : 1;
-                const int bs = ins->b >= 0 ? scalar[ins->b] : 1;
-                const int j = direct[ins->destination];
-                if (j >= 0 && !(as && bs)) {
-                    d = outputs[j] + out_offset[j] + t0;
-                    stored[j] = 1;
-                }
-                const FU_T *a = ins->a >= 0 ? reg[ins->a] : d, *b = ins->b >= 0 ? reg[ins->b] : d;
-                FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
-                reg[ins->destination] = d;
-                scalar[ins->destination] = as && bs;
-            }
+            FU_FN(instructions)(k, reg, scalar, direct, outputs, out_offset, t0, stored, scratch, n);
             (void)nr;
             for (long j = 0; j < no; j++) {
                 const long stride = rank > 0 ? k->output_strides[j * rank + rank - 1] : 0;
