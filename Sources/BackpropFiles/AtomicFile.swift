@@ -164,7 +164,7 @@ private struct TemporaryFile {
         descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             let reason = lastError()
-            InProgress.shared.remove(slot)
+            InProgress.shared.remove(slot, path: url.path)
             throw FileWriteError(path: target.path, reason: "cannot create a temporary file in \(folder.path): \(reason)")
         }
     }
@@ -178,7 +178,7 @@ private struct TemporaryFile {
         guard systemRename(url.path, target.path) == 0 else {
             throw FileWriteError(path: target.path, reason: lastError())
         }
-        InProgress.shared.remove(slot)
+        InProgress.shared.remove(slot, path: url.path)
         let folder = open(target.deletingLastPathComponent().path, O_RDONLY)
         if folder >= 0 {
             _ = fsync(folder)
@@ -190,14 +190,15 @@ private struct TemporaryFile {
     func discard() {
         if InProgress.shared.isActive(slot, path: url.path) {
             unlink(url.path)
-            InProgress.shared.remove(slot)
+            InProgress.shared.remove(slot, path: url.path)
         }
     }
 }
 
 /// The temporary files being written, in fixed slots a signal handler can read without allocating: each
-/// slot a zero-terminated path and a flag saying whether it is in use.
-private final class InProgress: @unchecked Sendable {
+/// slot a zero-terminated path and a flag saying whether it is in use. A write frees its slot only while the
+/// slot still holds its path: once renamed, its slot may already be another write's.
+final class InProgress: @unchecked Sendable {
     static let shared = InProgress()
 
     static let slotCount = 16
@@ -229,29 +230,32 @@ private final class InProgress: @unchecked Sendable {
         return -1
     }
 
-    /// Forgets the file of `slot`.
-    func remove(_ slot: Int) {
+    /// Forgets the file of `slot` if the slot still holds `path`.
+    func remove(_ slot: Int, path: String) {
         guard slot >= 0 else { return }
         lock.lock()
-        used[slot] = 0
-        lock.unlock()
+        defer { lock.unlock() }
+        if holds(slot, path) { used[slot] = 0 }
     }
 
-    /// Whether `slot` still holds `path`.
+    /// Whether `slot` still holds `path` (the file of a slotless write: whether it exists).
     func isActive(_ slot: Int, path: String) -> Bool {
         guard slot >= 0 else { return FileManager.default.fileExists(atPath: path) }
         lock.lock()
         defer { lock.unlock() }
-        return used[slot] != 0
+        return holds(slot, path)
+    }
+
+    /// Whether `slot` is in use for `path`; the caller holds the lock.
+    private func holds(_ slot: Int, _ path: String) -> Bool {
+        used[slot] != 0 && String(cString: paths + slot * Self.pathCapacity) == path
     }
 
     /// Whether a write in progress uses `path`.
     func contains(_ path: String) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        return (0..<Self.slotCount).contains { slot in
-            used[slot] != 0 && String(cString: paths + slot * Self.pathCapacity) == path
-        }
+        return (0..<Self.slotCount).contains { holds($0, path) }
     }
 
     /// Unlinks the files in use directly inside `folder` (a path without a trailing slash), comparing the

@@ -5,7 +5,7 @@ import Testing
 
 /// Atomic writes: the target is replaced whole or not at all, and temporary files do not outlive the write
 /// (removed on failure, on request, and, when a killed process left them, by the next write).
-@Suite struct AtomicFileTests {
+@Suite(.serialized) struct AtomicFileTests {
     /// A fresh folder, removed by the caller.
     func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-files-\(UUID().uuidString)")
@@ -68,6 +68,28 @@ import Testing
         }
         #expect(try String(contentsOf: target, encoding: .utf8) == "old")
         #expect(try names(in: folder) == ["m.safetensors"])
+    }
+
+    @Test func aFinishedWriteDoesNotFreeTheSlotAnotherWriteTookOver() {
+        // A write renamed into place frees its slot, and then discards (a no-op for it). Between the two,
+        // another write may take the slot: the discard must leave that one registered, or its temporary file
+        // would outlive a signal (and the test above failed now and then in full parallel runs).
+        let progress = InProgress.shared
+        let first = progress.add("/backprop-test/.a.tmp")
+        #expect(first >= 0)
+        progress.remove(first, path: "/backprop-test/.a.tmp")
+        var taken: [Int] = []
+        var second = -1
+        while second != first, taken.count < InProgress.slotCount {
+            second = progress.add("/backprop-test/.b\(taken.count).tmp")
+            taken.append(second)
+        }
+        defer { for (k, slot) in taken.enumerated() { progress.remove(slot, path: "/backprop-test/.b\(k).tmp") } }
+        #expect(second == first, "the freed slot was not reused")
+        let path = "/backprop-test/.b\(taken.count - 1).tmp"
+        #expect(!progress.isActive(first, path: "/backprop-test/.a.tmp"))
+        progress.remove(first, path: "/backprop-test/.a.tmp")
+        #expect(progress.contains(path))
     }
 
     @Test func theNextWriteSweepsStaleTemporaryFilesOfDeadProcesses() throws {
