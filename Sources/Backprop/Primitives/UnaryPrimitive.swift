@@ -58,12 +58,19 @@ extension Tensor {
             buffer.withUnsafeBufferPointer { xp in
                 guard count > 0 else { return }
                 let pointers = LoopPointers(inputs: [xp.baseAddress!], output: result.baseAddress!)
-                if P.self == HyperbolicTangent.self {
-                    // The scalar type's kernel (vectorised for Float, where the C library's tanhf is one call per
-                    // element; the C library's tanh element by element for Double).
+                if P.self == HyperbolicTangent.self || P.self == Exponential.self || P.self == Sigmoid.self {
+                    // The scalar type's kernels: vectorised (vecmath.c, within an ulp or two of the exact value,
+                    // 2-4x faster than the C library's one call per element), except Double tanh, which is the C
+                    // library's element by element.
                     forEachChunk(count: count) { range in
-                        Scalar._tanh(pointers.inputs[0] + range.lowerBound, pointers.output + range.lowerBound,
-                                     count: range.count)
+                        let x = pointers.inputs[0] + range.lowerBound, y = pointers.output + range.lowerBound
+                        if P.self == Exponential.self {
+                            Scalar._exp(x, y, count: range.count)
+                        } else if P.self == Sigmoid.self {
+                            Scalar._sigmoid(x, y, count: range.count)
+                        } else {
+                            Scalar._tanh(x, y, count: range.count)
+                        }
                     }
                     return
                 }
