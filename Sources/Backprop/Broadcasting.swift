@@ -38,30 +38,42 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
     }
 }
 
-/// Calls `body(i, a, b)` for every position `i` (row-major) of `shape`, with the matching offsets into two
-/// operands read through `stridesA` and `stridesB`.
+/// Calls `body(i, a, b)` for every position `i` (row-major) of `shape`, or for those in `positions`, with the
+/// matching offsets into two operands read through `stridesA` and `stridesB`.
 @inline(__always) @usableFromInline
 func forEachBroadcastOffset(
-    _ shape: [Int], _ stridesA: [Int], _ stridesB: [Int], _ body: (Int, Int, Int) -> Void
+    _ shape: [Int], _ stridesA: [Int], _ stridesB: [Int], in positions: Range<Int>? = nil,
+    _ body: (Int, Int, Int) -> Void
 ) {
-    let count = shape.reduce(1, *)
-    guard count > 0 else { return }
+    let range = positions ?? 0..<shape.reduce(1, *)
+    guard !range.isEmpty else { return }
     guard let last = shape.indices.last else {
         body(0, 0, 0)
         return
     }
     let inner = shape[last]
     let sa = stridesA[last], sb = stridesB[last]
+    // The index of the first position, and the offsets of its row.
     var index = [Int](repeating: 0, count: shape.count)
-    var baseA = 0, baseB = 0, i = 0
-    while i < count {
-        var oa = baseA, ob = baseB
-        for _ in 0..<inner {
+    var rest = range.lowerBound, baseA = 0, baseB = 0
+    for axis in shape.indices.reversed() {
+        index[axis] = rest % shape[axis]
+        rest /= shape[axis]
+        if axis < last {
+            baseA += index[axis] * stridesA[axis]
+            baseB += index[axis] * stridesB[axis]
+        }
+    }
+    var i = range.lowerBound, column = index[last]
+    while i < range.upperBound {
+        var oa = baseA + column * sa, ob = baseB + column * sb
+        for _ in 0..<Swift.min(inner - column, range.upperBound - i) {
             body(i, oa, ob)
             i += 1
             oa += sa
             ob += sb
         }
+        column = 0
         // Advance the outer index (all axes but the last).
         var axis = last - 1
         while axis >= 0 {

@@ -50,7 +50,8 @@ extension Tensor {
         if a.shape.isEmpty && b.shape.isEmpty && !a.isTraced && !b.isTraced { return applyingToScalars(P.self, a, b) }
         let shape = broadcastShape(a.shape, b.shape, operation: P.name)
         let values = P.self == Addition.self
-            ? (rowBiasSum(a, b) ?? broadcastMap(a, b, shape, P.value)) : broadcastMap(a, b, shape, P.value)
+            ? (rowBiasSum(a, b) ?? broadcastMap(a, b, shape, PrimitiveValue<P, Scalar>()))
+            : broadcastMap(a, b, shape, PrimitiveValue<P, Scalar>())
         var out = Tensor(shape: shape, buffer: values)
         if a.isTraced || b.isTraced { out = out.traced(.elementwise(P.code), [a, b]) { applying(P.self, $0[0], $0[1]) } }
         guard a.isTracked || b.isTracked else { return out }
@@ -208,49 +209,63 @@ extension Tensor {
         }
     }
 
-    /// f(a, b) elementwise over the broadcast `shape`.
-    @inline(__always) @usableFromInline
-    static func broadcastMap(_ a: Tensor, _ b: Tensor, _ shape: [Int], _ f: (Scalar, Scalar) -> Scalar) -> [Scalar] {
+    /// f(a, b) elementwise over the broadcast `shape`, split across the cores when long: a loop per trailing
+    /// run over which both operands step contiguously or one stays fixed (a channel bias [1, C, 1, 1] against
+    /// [N, C, H, W]: runs of H·W), the outer positions walked generically. Not inlined: its callers (every
+    /// binary operator, scalars first) stay small.
+    @usableFromInline
+    static func broadcastMap<F: BroadcastFunction>(_ a: Tensor, _ b: Tensor, _ shape: [Int], _ f: F) -> [Scalar]
+    where F.Scalar == Scalar {
         let count = shape.reduce(1, *)
         return a.withScalarBuffer { ap in
             b.withScalarBuffer { bp in
                 [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
-                    if a.shape == b.shape {
-                        for i in 0..<count { out[i] = f(ap[i], bp[i]) }
-                    } else if bp.count == 1 {
-                        let s = bp[0]
-                        for i in 0..<count { out[i] = f(ap[i], s) }
-                    } else if ap.count == 1 {
-                        let s = ap[0]
-                        for i in 0..<count { out[i] = f(s, bp[i]) }
+                    initialized = 0
+                    guard count > 0 else { return }
+                    let pointers = LoopPointers(inputs: [ap.baseAddress!, bp.baseAddress!], output: out.baseAddress!)
+                    if a.shape == b.shape || ap.count == 1 || bp.count == 1 {
+                        let aSteps = ap.count != 1 || count == 1, bSteps = bp.count != 1 || count == 1
+                        forEachChunk(count: count) { range in
+                            let x = pointers.inputs[0], y = pointers.inputs[1], o = pointers.output
+                            if aSteps && bSteps {
+                                for i in range { o[i] = f(x[i], y[i]) }
+                            } else if aSteps {
+                                let s = y[0]
+                                for i in range { o[i] = f(x[i], s) }
+                            } else {
+                                let s = x[0]
+                                for i in range { o[i] = f(s, y[i]) }
+                            }
+                        }
                     } else {
                         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
-                        // The longest trailing run over which both operands step contiguously, or one stays
-                        // fixed (a channel bias [1, C, 1, 1] against [N, C, H, W]: runs of H·W): the loop over a
-                        // run is inlined; only the outer positions go through the generic walk.
                         var run = 1, k = shape.count
                         let aSteps = sa.last == 1, bSteps = sb.last == 1
                         while k > 0 && sa[k - 1] == (aSteps ? run : 0) && sb[k - 1] == (bSteps ? run : 0) && (aSteps || bSteps) {
                             run *= shape[k - 1]
                             k -= 1
                         }
-                        if run >= 8 {
-                            let outer = Array(shape[..<k]), outerA = Array(sa[..<k]), outerB = Array(sb[..<k])
-                            let o = out.baseAddress!, pa = ap.baseAddress!, pb = bp.baseAddress!
-                            forEachBroadcastOffset(outer, outerA, outerB) { i, ia, ib in
-                                let target = o + i * run
-                                if aSteps && bSteps {
-                                    for j in 0..<run { target[j] = f(pa[ia + j], pb[ib + j]) }
+                        if run < 8 { (run, k) = (1, shape.count) }
+                        let outer = Array(shape[..<k]), outerA = Array(sa[..<k]), outerB = Array(sb[..<k])
+                        let positions = count / run, length = run
+                        let parts = count >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, positions) : 1
+                        concurrentPerformKeepingKernelPath(iterations: parts) { part in
+                            let x = pointers.inputs[0], y = pointers.inputs[1], o = pointers.output
+                            let share = (positions * part / parts)..<(positions * (part + 1) / parts)
+                            forEachBroadcastOffset(outer, outerA, outerB, in: share) { i, ia, ib in
+                                let target = o + i * length
+                                if length == 1 {
+                                    target[0] = f(x[ia], y[ib])
+                                } else if aSteps && bSteps {
+                                    for j in 0..<length { target[j] = f(x[ia + j], y[ib + j]) }
                                 } else if aSteps {
-                                    let s = pb[ib]
-                                    for j in 0..<run { target[j] = f(pa[ia + j], s) }
+                                    let s = y[ib]
+                                    for j in 0..<length { target[j] = f(x[ia + j], s) }
                                 } else {
-                                    let s = pa[ia]
-                                    for j in 0..<run { target[j] = f(s, pb[ib + j]) }
+                                    let s = x[ia]
+                                    for j in 0..<length { target[j] = f(s, y[ib + j]) }
                                 }
                             }
-                        } else {
-                            forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in out[i] = f(ap[ia], bp[ib]) }
                         }
                     }
                     initialized = count
@@ -258,6 +273,21 @@ extension Tensor {
             }
         }
     }
+}
+
+/// A function of two scalars that `broadcastMap` applies elementwise (on several threads at once).
+@usableFromInline
+protocol BroadcastFunction: Sendable {
+    associatedtype Scalar: TensorScalar
+    func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar
+}
+
+/// The value of the binary primitive `P`.
+@usableFromInline
+struct PrimitiveValue<P: BinaryPrimitive, Scalar: TensorScalar>: BroadcastFunction {
+    @usableFromInline init() {}
+    @inlinable @inline(__always)
+    func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar { P.value(a, b) }
 }
 
 /// The derivative rule of an elementwise function of two arguments with broadcasting, recorded by its code and

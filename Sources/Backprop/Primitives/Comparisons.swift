@@ -5,7 +5,7 @@ extension Tensor {
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     static func mask(_ a: Tensor, _ b: Tensor, _ comparison: Comparison) -> Tensor {
         let shape = broadcastShape(a.shape, b.shape, operation: comparison.rawValue)
-        let out = Tensor(shape: shape, buffer: broadcastMap(a, b, shape) { comparison.holds($0, $1) ? 1 : 0 })
+        let out = Tensor(shape: shape, buffer: broadcastMap(a, b, shape, ComparisonMask<Scalar>(comparison: comparison)))
         guard a.isTraced || b.isTraced else { return out }
         return out.traced(.compare(comparison), [a, b]) { mask($0[0], $0[1], comparison) }
     }
@@ -50,4 +50,10 @@ extension Tensor {
         }
         return result
     }
+}
+
+/// 1 where `comparison` holds, else 0 (the function `Tensor.mask` broadcasts).
+struct ComparisonMask<Scalar: TensorScalar>: BroadcastFunction {
+    let comparison: Comparison
+    func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar { comparison.holds(a, b) ? 1 : 0 }
 }
