@@ -1,4 +1,4 @@
-import Backprop
+@testable import Backprop
 import Testing
 
 /// Binary primitives and comparisons with broadcasting, against the definition written out index by index, on
@@ -47,6 +47,20 @@ import Testing
             #expect((a * b).scalars == reference(a, b, *), "\(sa) * \(sb)")
             #expect((a / b).scalars == reference(a, b, /), "\(sa) / \(sb)")
             #expect((a .< b).scalars == reference(a, b) { $0 < $1 ? 1 : 0 }, "\(sa) .< \(sb)")
+        }
+    }
+
+    @Test func largeBroadcastGradientsMatchTheExplicitlyBroadcastOnes() {
+        // The pullbacks of * and / over broadcast operands (one loop over the output's positions, split across
+        // threads) against the same functions of operands broadcast beforehand (no broadcasting inside).
+        for (sa, sb) in [([131, 1, 7], [1, 73, 1]), ([170, 400], [170, 1])] as [([Int], [Int])] {
+            let a = Tensor<Double>.randomNormal(shape: sa, seed: 5), b = Tensor<Double>.randomNormal(shape: sb, seed: 6) + 3
+            let shape = (a * b).shape
+            let (ga, gb) = gradient(at: a, b) { a, b in (a * b / (b + a)).sum() }
+            let (wa, wb) = gradient(at: a.broadcasted(to: shape), b.broadcasted(to: shape)) { a, b in (a * b / (b + a)).sum() }
+            let (ea, eb) = (wa.summed(toShape: sa), wb.summed(toShape: sb))
+            #expect(zip(ga.scalars, ea.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-12 * Swift.max(1, Swift.abs($1)) }, "\(sa)")
+            #expect(zip(gb.scalars, eb.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-12 * Swift.max(1, Swift.abs($1)) }, "\(sb)")
         }
     }
 }

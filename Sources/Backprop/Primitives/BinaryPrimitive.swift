@@ -135,8 +135,9 @@ extension Tensor {
             return (wantA ? sameShapeScaledByPartial(P.self, g, a, b, y, first: true) : nil,
                     wantB ? sameShapeScaledByPartial(P.self, g, a, b, y, first: false) : nil)
         }
-        var ga = wantA ? [Scalar](repeating: 0, count: g.scalarCount) : []
-        var gb = wantB ? [Scalar](repeating: 0, count: g.scalarCount) : []
+        let count = g.scalarCount
+        var ga = wantA ? [Scalar](repeating: 0, count: count) : []
+        var gb = wantB ? [Scalar](repeating: 0, count: count) : []
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
         g.withScalarBuffer { gp in
             a.withScalarBuffer { ap in
@@ -144,10 +145,18 @@ extension Tensor {
                     y.withScalarBuffer { yp in
                         ga.withUnsafeMutableBufferPointer { gap in
                             gb.withUnsafeMutableBufferPointer { gbp in
-                                forEachBroadcastOffset(shape, sa, sb) { i, ia, ib in
-                                    let (da, db) = P.partials(ap[ia], bp[ib], yp[i])
-                                    if wantA { gap[i] = gp[i] * da }
-                                    if wantB { gbp[i] = gp[i] * db }
+                                guard count > 0 else { return }
+                                let p = PartialsPointers(
+                                    g: gp.baseAddress!, a: ap.baseAddress!, b: bp.baseAddress!, y: yp.baseAddress!,
+                                    outA: gap.baseAddress, outB: gbp.baseAddress)
+                                let parts = count >= elementwiseParallelThreshold ? parallelThreadCount : 1
+                                concurrentPerformKeepingKernelPath(iterations: parts) { part in
+                                    let share = (count * part / parts)..<(count * (part + 1) / parts)
+                                    forEachBroadcastOffset(shape, sa, sb, in: share) { i, ia, ib in
+                                        let (da, db) = P.partials(p.a[ia], p.b[ib], p.y[i])
+                                        if wantA { p.outA![i] = p.g[i] * da }
+                                        if wantB { p.outB![i] = p.g[i] * db }
+                                    }
                                 }
                             }
                         }
@@ -273,6 +282,13 @@ extension Tensor {
             }
         }
     }
+}
+
+/// The operands and outputs of `scaledByPartials`' broadcast loop, shared by its threads (each writes its own
+/// positions of the outputs).
+private struct PartialsPointers<Scalar>: @unchecked Sendable {
+    let g: UnsafePointer<Scalar>, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>
+    let outA: UnsafeMutablePointer<Scalar>?, outB: UnsafeMutablePointer<Scalar>?
 }
 
 /// A function of two scalars that `broadcastMap` applies elementwise (on several threads at once).
