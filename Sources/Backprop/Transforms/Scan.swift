@@ -25,7 +25,11 @@ import Foundation
 /// ```
 ///
 /// - Parameters:
+///   - initial: the carry before the first step.
+///   - xs: the per-step inputs, each with the number of steps as its leading axis.
+///   - parameters: tensors the body reads at every step (weights).
 ///   - length: the number of steps, needed only when `xs` is empty.
+///   - body: one step: (carry, the step's slices of `xs`, `parameters`) to (next carry, the step's outputs).
 public func scan<Scalar: TensorScalar>(
     initial: [Tensor<Scalar>], over xs: [Tensor<Scalar>], parameters: [Tensor<Scalar>] = [], length: Int? = nil,
     _ body: @escaping (_ carry: [Tensor<Scalar>], _ x: [Tensor<Scalar>], _ parameters: [Tensor<Scalar>])

@@ -38,8 +38,10 @@ public struct InputPreprocessing<Scalar: TensorScalar>: Sendable, Equatable {
 
     /// Raw rows `[n, features]` as the model takes them: scaled, then normalised.
     ///
-    /// - Parameter sourceScale: the factor the rows were already multiplied by (a data set loaded with its
-    ///   own scaling, as `Dataset.digits()` divides by 16); only the rest of `scale` is applied.
+    /// - Parameters:
+    ///   - features: the rows, `[n, features]`, as read from the data.
+    ///   - sourceScale: the factor the rows were already multiplied by (a data set loaded with its own
+    ///     scaling, as `Dataset.digits()` divides by 16); only the rest of `scale` is applied.
     /// - Precondition: the rows have the normalization's feature count, when there is one.
     public func apply(toRaw features: Tensor<Scalar>, sourceScale: Double = 1) -> Tensor<Scalar> {
         var result = features
