@@ -231,11 +231,12 @@ extension Tensor {
                 [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
                     initialized = 0
                     guard count > 0 else { return }
-                    let pointers = LoopPointers(inputs: [ap.baseAddress!, bp.baseAddress!], output: out.baseAddress!)
+                    // Two pointers in a struct, not LoopPointers' array: no allocation per operation.
+                    let pointers = BinaryLoopPointers(a: ap.baseAddress!, b: bp.baseAddress!, output: out.baseAddress!)
                     if a.shape == b.shape || ap.count == 1 || bp.count == 1 {
                         let aSteps = ap.count != 1 || count == 1, bSteps = bp.count != 1 || count == 1
                         forEachChunk(count: count) { range in
-                            let x = pointers.inputs[0], y = pointers.inputs[1], o = pointers.output
+                            let x = pointers.a, y = pointers.b, o = pointers.output
                             if aSteps && bSteps {
                                 for i in range { o[i] = f(x[i], y[i]) }
                             } else if aSteps {
@@ -259,7 +260,7 @@ extension Tensor {
                         let positions = count / run, length = run
                         let parts = count >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, positions) : 1
                         concurrentPerformKeepingKernelPath(iterations: parts) { part in
-                            let x = pointers.inputs[0], y = pointers.inputs[1], o = pointers.output
+                            let x = pointers.a, y = pointers.b, o = pointers.output
                             let share = (positions * part / parts)..<(positions * (part + 1) / parts)
                             forEachBroadcastOffset(outer, outerA, outerB, in: share) { i, ia, ib in
                                 let target = o + i * length
@@ -282,6 +283,11 @@ extension Tensor {
             }
         }
     }
+}
+
+/// The operands and output of `broadcastMap`'s loops, shared by their threads.
+private struct BinaryLoopPointers<Scalar>: @unchecked Sendable {
+    let a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, output: UnsafeMutablePointer<Scalar>
 }
 
 /// The operands and outputs of `scaledByPartials`' broadcast loop, shared by its threads (each writes its own
