@@ -21,6 +21,11 @@
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
     // d eˣ/dx = eˣ
     @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { y }
+    // Tensors: vecmath.c's kernel (within an ulp, 2-4x faster than the C library's exp one call at a time).
+    @usableFromInline static func valuesByKernel<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) -> Bool {
+        S._exp(x, y, count: count)
+        return true
+    }
 }
 
 @usableFromInline enum Logarithm: UnaryPrimitive {
@@ -61,6 +66,11 @@
     @inlinable static func value<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
     // d tanh x/dx = 1 − tanh² x
     @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { .one - y * y }
+    // Tensors: the scalar type's kernel (vectorised for Float; the C library's tanh element by element for Double).
+    @usableFromInline static func valuesByKernel<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) -> Bool {
+        S._tanh(x, y, count: count)
+        return true
+    }
 }
 
 @usableFromInline enum Sigmoid: UnaryPrimitive {
@@ -74,6 +84,11 @@
     }
     // dσ/dx = σ(x)(1 − σ(x))
     @inlinable static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A { y * (.one - y) }
+    // Tensors: vecmath.c's kernel (within two ulp of the exact value).
+    @usableFromInline static func valuesByKernel<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) -> Bool {
+        S._sigmoid(x, y, count: count)
+        return true
+    }
 }
 
 @usableFromInline enum ErrorFunction: UnaryPrimitive {

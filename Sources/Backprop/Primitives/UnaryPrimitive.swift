@@ -16,9 +16,17 @@ protocol UnaryPrimitive: SendableMetatype {
     static func value<S: TensorScalar>(_ x: S) -> S
     /// f′(x), given x and y = f(x) (several derivatives are cheapest in terms of y).
     static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A) -> A
+    /// Writes y = f(x) for `count` values by the scalar type's vectorised kernel and returns true, when the
+    /// primitive has one; false (the default) leaves `y` to a loop over `value`.
+    static func valuesByKernel<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) -> Bool
 }
 
 extension UnaryPrimitive {
+    /// No vectorised kernel: `value` element by element.
+    @usableFromInline static func valuesByKernel<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) -> Bool {
+        false
+    }
+
     /// f′(x) at numbers.
     @inlinable @inline(__always)
     static func derivative<S: TensorScalar>(_ x: S, _ y: S) -> S { derivative(Number(x), Number(y)).value }
@@ -58,24 +66,9 @@ extension Tensor {
             buffer.withUnsafeBufferPointer { xp in
                 guard count > 0 else { return }
                 let pointers = LoopPointers(inputs: [xp.baseAddress!], output: result.baseAddress!)
-                if P.self == HyperbolicTangent.self || P.self == Exponential.self || P.self == Sigmoid.self {
-                    // The scalar type's kernels: vectorised (vecmath.c, within an ulp or two of the exact value,
-                    // 2-4x faster than the C library's one call per element), except Double tanh, which is the C
-                    // library's element by element.
-                    forEachChunk(count: count) { range in
-                        let x = pointers.inputs[0] + range.lowerBound, y = pointers.output + range.lowerBound
-                        if P.self == Exponential.self {
-                            Scalar._exp(x, y, count: range.count)
-                        } else if P.self == Sigmoid.self {
-                            Scalar._sigmoid(x, y, count: range.count)
-                        } else {
-                            Scalar._tanh(x, y, count: range.count)
-                        }
-                    }
-                    return
-                }
                 forEachChunk(count: count) { range in
                     let x = pointers.inputs[0], y = pointers.output
+                    if P.valuesByKernel(x + range.lowerBound, y + range.lowerBound, count: range.count) { return }
                     for i in range { y[i] = P.value(x[i]) }
                 }
             }
