@@ -42,6 +42,7 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
                 case .opaque(let o): stepKinds["opaque " + o.name, default: 0] += 1
                 }
             }
+            for step in program.program.steps { print("  " + program.program.describe(step)) }
             print("compile: trace \(trace.nodes.count) nodes, optimized \(graph.nodes.count) \(kinds.sorted { $0.value > $1.value }.prefix(12)); steps \(stepKinds) instructions \(instructions); passes \(t1 - t0), lowering \(t2 - t1); arena \(program.program.arenaSize)")
         }
         return program

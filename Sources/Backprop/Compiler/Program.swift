@@ -222,6 +222,22 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         (allocationOffsets, arenaSize) = Program.plan(sizes: lowering.allocationSizes, steps: specs, outputs: outputs)
     }
 
+    /// One line saying what a step does (for `BACKPROP_DEBUG_COMPILE`).
+    func describe(_ step: Step) -> String {
+        func kernel(_ k: KernelStep<Scalar>) -> String {
+            "kernel \(k.spec.shape) -> rows \(k.rows) x \(k.length), \(k.spec.instructions.count) instructions, "
+                + "\(k.spec.inputs.count) in, \(k.spec.outputs.count) out"
+                + (k.parts > 1 ? ", \(k.parts) parts by \(k.splitsColumns ? "columns" : "rows")" : "")
+        }
+        switch step {
+        case .sequence(_, let kernels): return "sequence of \(kernels.count): " + kernels.map(kernel).joined(separator: "; ")
+        case .parallel(let k): return kernel(k)
+        case .matmul(let m):
+            return "matmul \(m.batch) x [\(m.m), \(m.k)]\(m.transposeA ? "ᵀ" : "") [\(m.k), \(m.n)]\(m.transposeB ? "ᵀ" : "")"
+        case .opaque(let o): return "\(o.name) \(o.inputShapes.map { "\($0)" }.joined(separator: " "))"
+        }
+    }
+
     /// The table entry of a buffer: arguments, then constants, then allocations, then slots.
     private func tableIndex(_ buffer: BufferReference) -> Int {
         switch buffer {
