@@ -118,14 +118,15 @@ extension Double: _ScalarKernels {
                        g.stride.width, g.padding.height, g.padding.width, g.dilation.height, g.dilation.width,
                        outputHeight, outputWidth)
     }
-    /// bp_dmax_pool_positions on one plane.
+    /// bp_dmax_pool_positions.
     public static func _maxPoolPositions(
-        _ plane: UnsafePointer<Double>, _ positions: UnsafeMutablePointer<Int>, height: Int, width: Int,
-        outputHeight: Int, outputWidth: Int, geometry g: WindowGeometry
+        _ planes: UnsafePointer<Double>, _ positions: UnsafeMutablePointer<Int>, of range: Range<Int>, height: Int,
+        width: Int, outputHeight: Int, outputWidth: Int, geometry g: WindowGeometry
     ) {
         useKernelSettings()
         bp_dmax_pool_positions(
-            plane, positions, 1, height, width, outputHeight, outputWidth, g.kernel.height, g.kernel.width,
+            planes, positions, range.lowerBound, range.count, height, width, outputHeight, outputWidth,
+            g.kernel.height, g.kernel.width,
             g.stride.height, g.stride.width, g.padding.height, g.padding.width, g.dilation.height, g.dilation.width)
     }
     /// bp_dadam_update.

@@ -122,14 +122,15 @@ extension Float: _ScalarKernels {
                        g.stride.width, g.padding.height, g.padding.width, g.dilation.height, g.dilation.width,
                        outputHeight, outputWidth)
     }
-    /// bp_smax_pool_positions on one plane.
+    /// bp_smax_pool_positions.
     public static func _maxPoolPositions(
-        _ plane: UnsafePointer<Float>, _ positions: UnsafeMutablePointer<Int>, height: Int, width: Int,
-        outputHeight: Int, outputWidth: Int, geometry g: WindowGeometry
+        _ planes: UnsafePointer<Float>, _ positions: UnsafeMutablePointer<Int>, of range: Range<Int>, height: Int,
+        width: Int, outputHeight: Int, outputWidth: Int, geometry g: WindowGeometry
     ) {
         useKernelSettings()
         bp_smax_pool_positions(
-            plane, positions, 1, height, width, outputHeight, outputWidth, g.kernel.height, g.kernel.width,
+            planes, positions, range.lowerBound, range.count, height, width, outputHeight, outputWidth,
+            g.kernel.height, g.kernel.width,
             g.stride.height, g.stride.width, g.padding.height, g.padding.width, g.dilation.height, g.dilation.width)
     }
     /// bp_sadam_update.

@@ -61,11 +61,12 @@ public protocol _ScalarKernels {
     static func _foldImage(
         _ patches: UnsafePointer<Self>, into image: UnsafeMutablePointer<Self>, channels: Int, height: Int, width: Int,
         outputHeight: Int, outputWidth: Int, geometry: WindowGeometry)
-    /// The flat position (in its plane) of each window's maximum in one height×width plane, into
-    /// outputHeight·outputWidth `positions`.
+    /// The flat position (in the whole batch) of each window's maximum in the height×width planes `range` of
+    /// the planes stored one after another from `planes`; plane p's outputHeight·outputWidth positions go to
+    /// `positions + p · outputHeight · outputWidth`.
     static func _maxPoolPositions(
-        _ plane: UnsafePointer<Self>, _ positions: UnsafeMutablePointer<Int>, height: Int, width: Int,
-        outputHeight: Int, outputWidth: Int, geometry: WindowGeometry)
+        _ planes: UnsafePointer<Self>, _ positions: UnsafeMutablePointer<Int>, of range: Range<Int>, height: Int,
+        width: Int, outputHeight: Int, outputWidth: Int, geometry: WindowGeometry)
     /// One Adam step over `count` parameters in place (see `bp_sadam_update`).
     static func _adamUpdate(
         _ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, _ m: UnsafeMutablePointer<Self>,
@@ -197,8 +198,8 @@ extension _ScalarKernels where Self: TensorScalar {
     }
     /// Stops: no kernel for this type.
     public static func _maxPoolPositions(
-        _ plane: UnsafePointer<Self>, _ positions: UnsafeMutablePointer<Int>, height: Int, width: Int,
-        outputHeight: Int, outputWidth: Int, geometry: WindowGeometry
+        _ planes: UnsafePointer<Self>, _ positions: UnsafeMutablePointer<Int>, of range: Range<Int>, height: Int,
+        width: Int, outputHeight: Int, outputWidth: Int, geometry: WindowGeometry
     ) {
         unsupportedKernelScalar(Self.self)
     }

@@ -40,41 +40,31 @@ public func maxPool2d<Scalar>(
 private func windowMaximumPositions<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ geometry: WindowGeometry) -> [Int] {
     let (n, c, h, w, output) = input.poolingShapes(geometry, operation: "maxPool2d")
     let (oh, ow) = (output[2], output[3])
-    var positions = [Int](repeating: 0, count: n * c * oh * ow)
-    input.withScalarBuffer { p in
-        positions.withUnsafeMutableBufferPointer { out in
-            let pointers = PoolPointers(source: p.baseAddress!, positions: out.baseAddress!)
-            let planes = n * c
+    let planes = n * c
+    // Every entry is written by the search (each window has a tap inside the image), so none is zeroed first.
+    return [Int](unsafeUninitializedCapacity: planes * oh * ow) { out, initialized in
+        input.withScalarBuffer { p in
+            guard planes > 0, let positions = out.baseAddress, let source = p.baseAddress else { return }
+            let pointers = PoolPointers(source: source, positions: positions)
             let work = planes * oh * ow * geometry.kernel.height * geometry.kernel.width
             let parts = work >= elementwiseParallelThreshold ? Swift.min(parallelThreadCount, planes) : 1
-            let chunk = (planes + parts - 1) / Swift.max(parts, 1)
+            let chunk = (planes + parts - 1) / parts
             let body: @Sendable (Int) -> Void = { part in
-                for plane in (part * chunk)..<Swift.min(planes, (part + 1) * chunk) {
-                    maximumPositions(pointers, plane: plane, h: h, w: w, oh: oh, ow: ow, geometry: geometry)
-                }
+                let range = (part * chunk)..<Swift.min(planes, (part + 1) * chunk)
+                guard !range.isEmpty else { return }
+                Scalar._maxPoolPositions(pointers.source, pointers.positions, of: range, height: h, width: w,
+                                         outputHeight: oh, outputWidth: ow, geometry: geometry)
             }
-            if parts > 1 { concurrentPerformKeepingKernelPath(iterations: parts, body) } else if planes > 0 { body(0) }
+            if parts > 1 { concurrentPerformKeepingKernelPath(iterations: parts, body) } else { body(0) }
         }
+        initialized = planes * oh * ow
     }
-    return positions
 }
 
 /// Raw addresses for the max-pooling search, shared with worker threads (each writes its own planes).
 private struct PoolPointers<Scalar>: @unchecked Sendable {
     let source: UnsafePointer<Scalar>
     let positions: UnsafeMutablePointer<Int>
-}
-
-/// The flat input position of each window's maximum in one channel plane, by the C kernel.
-private func maximumPositions<Scalar: TensorScalar>(
-    _ p: PoolPointers<Scalar>, plane: Int, h: Int, w: Int, oh: Int, ow: Int, geometry g: WindowGeometry
-) {
-    let out = p.positions + plane * oh * ow
-    Scalar._maxPoolPositions(p.source + plane * h * w, out, height: h, width: w, outputHeight: oh, outputWidth: ow,
-                             geometry: g)
-    // The kernel saw one plane starting at its own origin: shift to positions in the whole tensor.
-    let offset = plane * h * w
-    if offset != 0 { for k in 0..<(oh * ow) { out[k] += offset } }
 }
 
 /// Average pooling of an NCHW batch, as PyTorch's `avg_pool2d` (floor mode, padding counted in the

@@ -247,14 +247,15 @@ float bp_ssoftmax_cross_entropy(const float *logits, const long *labels, float *
 /// Double-precision version of `bp_ssoftmax_cross_entropy`.
 double bp_dsoftmax_cross_entropy(const double *logits, const long *labels, double *probs, long M, long N);
 
-/// Max pooling's search over `planes` channel planes of h×w: writes, for each of the oh×ow windows of each
-/// plane (kernel kh×kw, stride sh×sw, padding ph×pw, dilation dh×dw), the flat input position of its largest
-/// value (the first on a tie, a NaN winning) to `positions` (planes·oh·ow entries, plane-major).
-void bp_smax_pool_positions(const float *x, long *positions, long planes, long h, long w, long oh, long ow, long kh,
-                            long kw, long sh, long sw, long ph, long pw, long dh, long dw);
+/// Max pooling's search over the channel planes `first` ..< `first + planes` of h×w planes stored one after
+/// another from `x`: writes, for each of the oh×ow windows of each plane (kernel kh×kw, stride sh×sw, padding
+/// ph×pw, dilation dh×dw), the flat position in `x` of its largest value (the first on a tie, a NaN winning)
+/// to `positions` (oh·ow entries per plane, plane-major, from plane 0: plane p's at `positions + p·oh·ow`).
+void bp_smax_pool_positions(const float *x, long *positions, long first, long planes, long h, long w, long oh, long ow,
+                            long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw);
 /// Double-precision version of `bp_smax_pool_positions`.
-void bp_dmax_pool_positions(const double *x, long *positions, long planes, long h, long w, long oh, long ow, long kh,
-                            long kw, long sh, long sw, long ph, long pw, long dh, long dw);
+void bp_dmax_pool_positions(const double *x, long *positions, long first, long planes, long h, long w, long oh, long ow,
+                            long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw);
 
 // MARK: - Fused elementwise kernels (the compiled transform's tile interpreter, fused.c)
 
