@@ -1,7 +1,8 @@
 // One image's patch matrix (im2col) and its adjoint (col2im), for the image-by-image convolution: the
 // matrix has a row per channel and kernel tap and a column per output position. With unit horizontal
 // stride every (row, output row) pair is one contiguous run of an input row, short (an output row), so the
-// runs are moved with masked AVX-512 loads and stores rather than a call or a scalar loop.
+// runs are moved with masked AVX-512 loads and stores, or AVX2 moves of 8 floats, rather than a call or a
+// scalar loop.
 #include "CBackpropKernels.h"
 #include "internal.h"
 
@@ -122,23 +123,78 @@ BP_AVX512 static void dfold_avx512(double *image, const double *patchesIn, PATCH
     double *patches = (double *)patchesIn;
     PATCH_WALK(double, D_FOLD_RUN, FOLD_STRIDED)
 }
-#define PATCH_PICK(avx512_call, portable_call)                                                                 \
-    if (bp_kernels_use_avx512()) avx512_call; else portable_call;
+
+// MARK: AVX2
+
+/// dst[0..<count] = src[0..<count], 8 floats a move; a run of 8 or more ends with a move of its last 8 (which
+/// may repeat some of the previous move's: a copy allows that), a shorter one is copied a value at a time.
+BP_AVX2_FMA static inline void s_copy_run_avx2(float *dst, const float *src, long count) {
+    if (count < 8) {
+        for (long k = 0; k < count; k++) dst[k] = src[k];
+        return;
+    }
+    for (long k = 0; k < count - 8; k += 8) _mm256_storeu_ps(dst + k, _mm256_loadu_ps(src + k));
+    _mm256_storeu_ps(dst + count - 8, _mm256_loadu_ps(src + count - 8));
+}
+/// dst[0..<count] += src[0..<count], 8 floats a step, the last count % 8 one at a time (an add must not repeat).
+BP_AVX2_FMA static inline void s_add_run_avx2(float *dst, const float *src, long count) {
+    long k = 0;
+    for (; k + 8 <= count; k += 8) _mm256_storeu_ps(dst + k, _mm256_add_ps(_mm256_loadu_ps(dst + k), _mm256_loadu_ps(src + k)));
+    for (; k < count; k++) dst[k] += src[k];
+}
+/// Doubles, 4 a move.
+BP_AVX2_FMA static inline void d_copy_run_avx2(double *dst, const double *src, long count) {
+    if (count < 4) {
+        for (long k = 0; k < count; k++) dst[k] = src[k];
+        return;
+    }
+    for (long k = 0; k < count - 4; k += 4) _mm256_storeu_pd(dst + k, _mm256_loadu_pd(src + k));
+    _mm256_storeu_pd(dst + count - 4, _mm256_loadu_pd(src + count - 4));
+}
+/// Doubles, 4 a step.
+BP_AVX2_FMA static inline void d_add_run_avx2(double *dst, const double *src, long count) {
+    long k = 0;
+    for (; k + 4 <= count; k += 4) _mm256_storeu_pd(dst + k, _mm256_add_pd(_mm256_loadu_pd(dst + k), _mm256_loadu_pd(src + k)));
+    for (; k < count; k++) dst[k] += src[k];
+}
+
+#define S_UNFOLD_RUN_AVX2(patchRun, imageRun, count) s_copy_run_avx2(patchRun, imageRun, count);
+#define D_UNFOLD_RUN_AVX2(patchRun, imageRun, count) d_copy_run_avx2(patchRun, imageRun, count);
+#define S_FOLD_RUN_AVX2(patchRun, imageRun, count) s_add_run_avx2(imageRun, patchRun, count);
+#define D_FOLD_RUN_AVX2(patchRun, imageRun, count) d_add_run_avx2(imageRun, patchRun, count);
+
+BP_AVX2_FMA static void sunfold_avx2(const float *image, float *patches, PATCH_PARAMS) {
+    PATCH_WALK(float, S_UNFOLD_RUN_AVX2, UNFOLD_STRIDED)
+}
+BP_AVX2_FMA static void dunfold_avx2(const double *image, double *patches, PATCH_PARAMS) {
+    PATCH_WALK(double, D_UNFOLD_RUN_AVX2, UNFOLD_STRIDED)
+}
+BP_AVX2_FMA static void sfold_avx2(float *image, const float *patchesIn, PATCH_PARAMS) {
+    float *patches = (float *)patchesIn;
+    PATCH_WALK(float, S_FOLD_RUN_AVX2, FOLD_STRIDED)
+}
+BP_AVX2_FMA static void dfold_avx2(double *image, const double *patchesIn, PATCH_PARAMS) {
+    double *patches = (double *)patchesIn;
+    PATCH_WALK(double, D_FOLD_RUN_AVX2, FOLD_STRIDED)
+}
+
+#define PATCH_PICK(avx512_call, avx2_call, portable_call)                                                      \
+    if (bp_kernels_use_avx512()) avx512_call; else if (bp_kernels_use_avx2()) avx2_call; else portable_call;
 #else
-#define PATCH_PICK(avx512_call, portable_call) portable_call;
+#define PATCH_PICK(avx512_call, avx2_call, portable_call) portable_call;
 #endif
 
 #define PATCH_ARGS c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
 
 void bp_sunfold_image(const float *image, float *patches, PATCH_PARAMS) {
-    PATCH_PICK(sunfold_avx512(image, patches, PATCH_ARGS), sunfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(sunfold_avx512(image, patches, PATCH_ARGS), sunfold_avx2(image, patches, PATCH_ARGS), sunfold_portable(image, patches, PATCH_ARGS))
 }
 void bp_dunfold_image(const double *image, double *patches, PATCH_PARAMS) {
-    PATCH_PICK(dunfold_avx512(image, patches, PATCH_ARGS), dunfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(dunfold_avx512(image, patches, PATCH_ARGS), dunfold_avx2(image, patches, PATCH_ARGS), dunfold_portable(image, patches, PATCH_ARGS))
 }
 void bp_sfold_image(const float *patches, float *image, PATCH_PARAMS) {
-    PATCH_PICK(sfold_avx512(image, patches, PATCH_ARGS), sfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(sfold_avx512(image, patches, PATCH_ARGS), sfold_avx2(image, patches, PATCH_ARGS), sfold_portable(image, patches, PATCH_ARGS))
 }
 void bp_dfold_image(const double *patches, double *image, PATCH_PARAMS) {
-    PATCH_PICK(dfold_avx512(image, patches, PATCH_ARGS), dfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(dfold_avx512(image, patches, PATCH_ARGS), dfold_avx2(image, patches, PATCH_ARGS), dfold_portable(image, patches, PATCH_ARGS))
 }
