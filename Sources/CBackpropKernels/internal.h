@@ -20,7 +20,23 @@ int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float
 /// The same for few columns (N < 12): computes Cᵀ = op(B)ᵀ·op(A)ᵀ by the narrow loops and transposes it in.
 int bp_sgemm_narrow_transposed_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A,
                                       long lda, const float *B, long ldb, float beta, float *C, long ldc);
+
+/// The AVX2 versions of the two above (sgemm_narrow_avx2.c).
+int bp_sgemm_narrow_avx2(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+                         const float *B, long ldb, float beta, float *C, long ldc);
+int bp_sgemm_narrow_transposed_avx2(int transA, int transB, long M, long N, long K, float alpha, const float *A,
+                                    long lda, const float *B, long ldb, float beta, float *C, long ldc);
 #endif
+
+/// A single-precision product with the `bp_sgemm` parameter list that returns whether it computed C.
+typedef int (*bp_sgemm_function)(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+                                 const float *B, long ldb, float beta, float *C, long ldc);
+
+/// Computes C = alpha·op(A)·op(B) + beta·C as the transpose of `narrow`'s product op(B)ᵀ·op(A)ᵀ (for few
+/// columns N, which are few rows there); returns 0, having done nothing, when `narrow` declines or no scratch
+/// memory is free.
+int bp_sgemm_through_transpose(bp_sgemm_function narrow, int transA, int transB, long M, long N, long K, float alpha,
+                               const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
 /// Defined when the NEON versions are compiled in (arm64, where NEON is part of the base architecture).

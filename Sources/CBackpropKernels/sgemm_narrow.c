@@ -125,27 +125,9 @@ NARROW_ROWS_NT(4)
 NARROW_ROWS_NT(2)
 NARROW_ROWS_NT(1)
 
-/// C = alpha·op(A)·op(B) + beta·C through its transpose when op(B) has few columns (N < 12) and op(A) has
-/// rows to spare: Cᵀ = op(B)ᵀ·op(A)ᵀ is a product of few rows, computed into scratch memory by the narrow
-/// loops and transposed into C. Returns 0, having done nothing, without scratch memory.
 int bp_sgemm_narrow_transposed_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A,
                                       long lda, const float *B, long ldb, float beta, float *C, long ldc) {
-    // The narrow loops use the thread's workspace for a transposed A, so Cᵀ gets memory of its own.
-    float *product = malloc((size_t)N * (size_t)M * sizeof(float));
-    if (product == NULL) return 0;
-    // op(B)ᵀ is B itself when B is stored N×K (transB), else B read transposed; likewise op(A)ᵀ.
-    int done = bp_sgemm_narrow_avx512(!transB, !transA, N, M, K, alpha, B, ldb, A, lda, 0, product, M);
-    if (done) {
-        for (long i = 0; i < M; i++) {
-            float *row = C + i * ldc;
-            if (beta == 0)
-                for (long j = 0; j < N; j++) row[j] = product[j * M + i];
-            else
-                for (long j = 0; j < N; j++) row[j] = product[j * M + i] + beta * row[j];
-        }
-    }
-    free(product);
-    return done;
+    return bp_sgemm_through_transpose(bp_sgemm_narrow_avx512, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
@@ -191,3 +173,26 @@ int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float
     return 1;
 }
 #endif
+
+/// C = alpha·op(A)·op(B) + beta·C through its transpose when op(B) has few columns (N < 12) and op(A) has
+/// rows to spare: Cᵀ = op(B)ᵀ·op(A)ᵀ is a product of few rows, computed into scratch memory by `narrow` and
+/// transposed into C. Returns 0, having done nothing, without scratch memory or when `narrow` declines.
+int bp_sgemm_through_transpose(bp_sgemm_function narrow, int transA, int transB, long M, long N, long K, float alpha,
+                               const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc) {
+    // The narrow loops use the thread's workspace for a transposed A, so Cᵀ gets memory of its own.
+    float *product = malloc((size_t)N * (size_t)M * sizeof(float));
+    if (product == NULL) return 0;
+    // op(B)ᵀ is B itself when B is stored N×K (transB), else B read transposed; likewise op(A)ᵀ.
+    int done = narrow(!transB, !transA, N, M, K, alpha, B, ldb, A, lda, 0, product, M);
+    if (done) {
+        for (long i = 0; i < M; i++) {
+            float *row = C + i * ldc;
+            if (beta == 0)
+                for (long j = 0; j < N; j++) row[j] = product[j * M + i];
+            else
+                for (long j = 0; j < N; j++) row[j] = product[j * M + i] + beta * row[j];
+        }
+    }
+    free(product);
+    return done;
+}
