@@ -28,6 +28,10 @@ int bp_sgemm_narrow_transposed_avx2(int transA, int transB, long M, long N, long
                                     long lda, const float *B, long ldb, float beta, float *C, long ldc);
 #endif
 
+/// The M rows of op(A) (M×K) for the narrow loops: A itself when it is stored M×K, else a copy in the calling
+/// thread's workspace; sets `rowStride`. NULL when no workspace memory is free.
+const float *bp_sgemm_narrow_rows(int transA, long M, long K, const float *A, long lda, long *rowStride);
+
 /// A single-precision product with the `bp_sgemm` parameter list that returns whether it computed C.
 typedef int (*bp_sgemm_function)(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
                                  const float *B, long ldb, float beta, float *C, long ldc);

@@ -54,21 +54,26 @@ static inline void valid_outputs(long size, long outputs, long stride, long padd
 
 // MARK: Portable
 
-static void sunfold_portable(const float *image, float *patches, PATCH_PARAMS) {
-    PATCH_WALK(float, UNFOLD_RUN_SCALAR, UNFOLD_STRIDED)
-}
-static void dunfold_portable(const double *image, double *patches, PATCH_PARAMS) {
-    PATCH_WALK(double, UNFOLD_RUN_SCALAR, UNFOLD_STRIDED)
-}
-/// The fold only reads the patches; the walk's row pointers into them are not const, hence the casts.
-static void sfold_portable(float *image, const float *patchesIn, PATCH_PARAMS) {
-    float *patches = (float *)patchesIn;
-    PATCH_WALK(float, FOLD_RUN_SCALAR, FOLD_STRIDED)
-}
-static void dfold_portable(double *image, const double *patchesIn, PATCH_PARAMS) {
-    double *patches = (double *)patchesIn;
-    PATCH_WALK(double, FOLD_RUN_SCALAR, FOLD_STRIDED)
-}
+/// The four walks of one instruction set (unfold and fold, float and double), given its run moves: RUN_S/RUN_D
+/// copy a run into the patches, ADD_S/ADD_D add a run of the patches back into the image.
+#define PATCH_INSTANCES(ISA, ATTR, RUN_S, RUN_D, ADD_S, ADD_D)                                                 \
+    ATTR static void sunfold_##ISA(const float *image, float *patches, PATCH_PARAMS) {                          \
+        PATCH_WALK(float, RUN_S, UNFOLD_STRIDED)                                                               \
+    }                                                                                                          \
+    ATTR static void dunfold_##ISA(const double *image, double *patches, PATCH_PARAMS) {                        \
+        PATCH_WALK(double, RUN_D, UNFOLD_STRIDED)                                                              \
+    }                                                                                                          \
+    /* The fold only reads the patches; the walk's row pointers into them are not const, hence the casts. */   \
+    ATTR static void sfold_##ISA(float *image, const float *patchesIn, PATCH_PARAMS) {                          \
+        float *patches = (float *)patchesIn;                                                                   \
+        PATCH_WALK(float, ADD_S, FOLD_STRIDED)                                                                 \
+    }                                                                                                          \
+    ATTR static void dfold_##ISA(double *image, const double *patchesIn, PATCH_PARAMS) {                        \
+        double *patches = (double *)patchesIn;                                                                 \
+        PATCH_WALK(double, ADD_D, FOLD_STRIDED)                                                                \
+    }
+
+PATCH_INSTANCES(portable, , UNFOLD_RUN_SCALAR, UNFOLD_RUN_SCALAR, FOLD_RUN_SCALAR, FOLD_RUN_SCALAR)
 
 // MARK: AVX-512
 
@@ -109,20 +114,7 @@ BP_AVX512 static inline void d_add_run(double *dst, const double *src, long coun
 #define S_FOLD_RUN(patchRun, imageRun, count) s_add_run(imageRun, patchRun, count);
 #define D_FOLD_RUN(patchRun, imageRun, count) d_add_run(imageRun, patchRun, count);
 
-BP_AVX512 static void sunfold_avx512(const float *image, float *patches, PATCH_PARAMS) {
-    PATCH_WALK(float, S_UNFOLD_RUN, UNFOLD_STRIDED)
-}
-BP_AVX512 static void dunfold_avx512(const double *image, double *patches, PATCH_PARAMS) {
-    PATCH_WALK(double, D_UNFOLD_RUN, UNFOLD_STRIDED)
-}
-BP_AVX512 static void sfold_avx512(float *image, const float *patchesIn, PATCH_PARAMS) {
-    float *patches = (float *)patchesIn;
-    PATCH_WALK(float, S_FOLD_RUN, FOLD_STRIDED)
-}
-BP_AVX512 static void dfold_avx512(double *image, const double *patchesIn, PATCH_PARAMS) {
-    double *patches = (double *)patchesIn;
-    PATCH_WALK(double, D_FOLD_RUN, FOLD_STRIDED)
-}
+PATCH_INSTANCES(avx512, BP_AVX512, S_UNFOLD_RUN, D_UNFOLD_RUN, S_FOLD_RUN, D_FOLD_RUN)
 
 // MARK: AVX2
 
@@ -139,7 +131,8 @@ BP_AVX2_FMA static inline void s_copy_run_avx2(float *dst, const float *src, lon
 /// dst[0..<count] += src[0..<count], 8 floats a step, the last count % 8 one at a time (an add must not repeat).
 BP_AVX2_FMA static inline void s_add_run_avx2(float *dst, const float *src, long count) {
     long k = 0;
-    for (; k + 8 <= count; k += 8) _mm256_storeu_ps(dst + k, _mm256_add_ps(_mm256_loadu_ps(dst + k), _mm256_loadu_ps(src + k)));
+    for (; k + 8 <= count; k += 8)
+        _mm256_storeu_ps(dst + k, _mm256_add_ps(_mm256_loadu_ps(dst + k), _mm256_loadu_ps(src + k)));
     for (; k < count; k++) dst[k] += src[k];
 }
 /// Doubles, 4 a move.
@@ -154,7 +147,8 @@ BP_AVX2_FMA static inline void d_copy_run_avx2(double *dst, const double *src, l
 /// Doubles, 4 a step.
 BP_AVX2_FMA static inline void d_add_run_avx2(double *dst, const double *src, long count) {
     long k = 0;
-    for (; k + 4 <= count; k += 4) _mm256_storeu_pd(dst + k, _mm256_add_pd(_mm256_loadu_pd(dst + k), _mm256_loadu_pd(src + k)));
+    for (; k + 4 <= count; k += 4)
+        _mm256_storeu_pd(dst + k, _mm256_add_pd(_mm256_loadu_pd(dst + k), _mm256_loadu_pd(src + k)));
     for (; k < count; k++) dst[k] += src[k];
 }
 
@@ -163,38 +157,28 @@ BP_AVX2_FMA static inline void d_add_run_avx2(double *dst, const double *src, lo
 #define S_FOLD_RUN_AVX2(patchRun, imageRun, count) s_add_run_avx2(imageRun, patchRun, count);
 #define D_FOLD_RUN_AVX2(patchRun, imageRun, count) d_add_run_avx2(imageRun, patchRun, count);
 
-BP_AVX2_FMA static void sunfold_avx2(const float *image, float *patches, PATCH_PARAMS) {
-    PATCH_WALK(float, S_UNFOLD_RUN_AVX2, UNFOLD_STRIDED)
-}
-BP_AVX2_FMA static void dunfold_avx2(const double *image, double *patches, PATCH_PARAMS) {
-    PATCH_WALK(double, D_UNFOLD_RUN_AVX2, UNFOLD_STRIDED)
-}
-BP_AVX2_FMA static void sfold_avx2(float *image, const float *patchesIn, PATCH_PARAMS) {
-    float *patches = (float *)patchesIn;
-    PATCH_WALK(float, S_FOLD_RUN_AVX2, FOLD_STRIDED)
-}
-BP_AVX2_FMA static void dfold_avx2(double *image, const double *patchesIn, PATCH_PARAMS) {
-    double *patches = (double *)patchesIn;
-    PATCH_WALK(double, D_FOLD_RUN_AVX2, FOLD_STRIDED)
-}
+PATCH_INSTANCES(avx2, BP_AVX2_FMA, S_UNFOLD_RUN_AVX2, D_UNFOLD_RUN_AVX2, S_FOLD_RUN_AVX2, D_FOLD_RUN_AVX2)
 
-#define PATCH_PICK(avx512_call, avx2_call, portable_call)                                                      \
-    if (bp_kernels_use_avx512()) avx512_call; else if (bp_kernels_use_avx2()) avx2_call; else portable_call;
+/// Calls NAME's version for the kernel path in use with (image, patches, PATCH_ARGS).
+#define PATCH_PICK(NAME, image, patches)                                                                       \
+    if (bp_kernels_use_avx512()) NAME##_avx512(image, patches, PATCH_ARGS);                                    \
+    else if (bp_kernels_use_avx2()) NAME##_avx2(image, patches, PATCH_ARGS);                                   \
+    else NAME##_portable(image, patches, PATCH_ARGS);
 #else
-#define PATCH_PICK(avx512_call, avx2_call, portable_call) portable_call;
+#define PATCH_PICK(NAME, image, patches) NAME##_portable(image, patches, PATCH_ARGS);
 #endif
 
 #define PATCH_ARGS c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
 
 void bp_sunfold_image(const float *image, float *patches, PATCH_PARAMS) {
-    PATCH_PICK(sunfold_avx512(image, patches, PATCH_ARGS), sunfold_avx2(image, patches, PATCH_ARGS), sunfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(sunfold, image, patches)
 }
 void bp_dunfold_image(const double *image, double *patches, PATCH_PARAMS) {
-    PATCH_PICK(dunfold_avx512(image, patches, PATCH_ARGS), dunfold_avx2(image, patches, PATCH_ARGS), dunfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(dunfold, image, patches)
 }
 void bp_sfold_image(const float *patches, float *image, PATCH_PARAMS) {
-    PATCH_PICK(sfold_avx512(image, patches, PATCH_ARGS), sfold_avx2(image, patches, PATCH_ARGS), sfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(sfold, image, patches)
 }
 void bp_dfold_image(const double *patches, double *image, PATCH_PARAMS) {
-    PATCH_PICK(dfold_avx512(image, patches, PATCH_ARGS), dfold_avx2(image, patches, PATCH_ARGS), dfold_portable(image, patches, PATCH_ARGS))
+    PATCH_PICK(dfold, image, patches)
 }

@@ -128,13 +128,15 @@ BP_AVX2_FMA static void smax_pool_2x2_avx2(const float *x, long *out, long base,
             }
             // position = origin + (tap / 2)·w + 2(xo + lane) + tap % 2
             const __m256i tapIndex = _mm256_castps_si256(tap);
-            const __m256i column = _mm256_add_epi32(_mm256_slli_epi32(_mm256_add_epi32(lane, _mm256_set1_epi32((int)xo)), 1),
-                                                    _mm256_and_si256(tapIndex, _mm256_set1_epi32(1)));
+            const __m256i firstColumn = _mm256_slli_epi32(_mm256_add_epi32(lane, _mm256_set1_epi32((int)xo)), 1);
+            const __m256i column = _mm256_add_epi32(firstColumn, _mm256_and_si256(tapIndex, _mm256_set1_epi32(1)));
             const __m256i rowOffset = _mm256_srli_epi32(tapIndex, 1);
+            const __m256i rowLow = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(rowOffset));
+            const __m256i rowHigh = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(rowOffset, 1));
             __m256i lo = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(column)),
-                                          _mm256_mul_epi32(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(rowOffset)), width));
+                                          _mm256_mul_epi32(rowLow, width));
             __m256i hi = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(column, 1)),
-                                          _mm256_mul_epi32(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(rowOffset, 1)), width));
+                                          _mm256_mul_epi32(rowHigh, width));
             lo = _mm256_add_epi64(lo, originVector);
             hi = _mm256_add_epi64(hi, originVector);
             long long *target = (long long *)(out + y * ow + xo);

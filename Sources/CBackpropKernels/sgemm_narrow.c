@@ -127,23 +127,16 @@ NARROW_ROWS_NT(1)
 
 int bp_sgemm_narrow_transposed_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A,
                                       long lda, const float *B, long ldb, float beta, float *C, long ldc) {
-    return bp_sgemm_through_transpose(bp_sgemm_narrow_avx512, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return bp_sgemm_through_transpose(bp_sgemm_narrow_avx512, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta,
+                                      C, ldc);
 }
 
 int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
                            const float *B, long ldb, float beta, float *C, long ldc) {
     if (M <= 0 || M >= 12) return 0;
-    // A transposed (stored K×M) is copied to M contiguous rows first: it is at most 11·K values.
-    const float *a = A;
-    long rowStride = lda;
-    if (transA) {
-        float *rows = bp_thread_workspace((size_t)M * (size_t)K * sizeof(float));
-        if (rows == NULL) return 0;
-        for (long p = 0; p < K; p++)
-            for (long i = 0; i < M; i++) rows[i * K + p] = A[p * lda + i];
-        a = rows;
-        rowStride = K;
-    }
+    long rowStride;
+    const float *a = bp_sgemm_narrow_rows(transA, M, K, A, lda, &rowStride);
+    if (a == NULL) return 0;
     // Groups of rows, largest first: each group reads all of B once.
     for (long i = 0; i < M;) {
         const float *rows = a + i * rowStride;
@@ -195,4 +188,18 @@ int bp_sgemm_through_transpose(bp_sgemm_function narrow, int transA, int transB,
     }
     free(product);
     return done;
+}
+
+const float *bp_sgemm_narrow_rows(int transA, long M, long K, const float *A, long lda, long *rowStride) {
+    if (!transA) {
+        *rowStride = lda;
+        return A;
+    }
+    // A transposed (stored K×M) is copied to M contiguous rows: it is at most 11·K values.
+    float *rows = bp_thread_workspace((size_t)M * (size_t)K * sizeof(float));
+    if (rows == NULL) return NULL;
+    for (long p = 0; p < K; p++)
+        for (long i = 0; i < M; i++) rows[i * K + p] = A[p * lda + i];
+    *rowStride = K;
+    return rows;
 }

@@ -40,6 +40,15 @@ BP_AVX2_FMA static inline void narrow_store(float *c, __m256 acc, float alpha, f
 /// B stored K×N (row-major): R rows of C at a time, 16 columns a step, each row of B loaded once per group:
 /// C[i][j0..j0+16] = Σ_p A[i][p]·B[p][j0..j0+16]. `a` is row-major R×K with row stride `lda`. Whole steps
 /// load B plainly, the last partial one under masks.
+#define NARROW_NN_STEPS(R, LOAD0, LOAD1)                                                                       \
+    for (long p = 0; p < K; p++, b += ldb) {                                                                   \
+        const __m256 b0 = LOAD0, b1 = LOAD1;                                                                   \
+        for (int i = 0; i < R; i++) {                                                                          \
+            const __m256 x = _mm256_set1_ps(a[i * lda + p]);                                                   \
+            acc0[i] = _mm256_fmadd_ps(x, b0, acc0[i]);                                                         \
+            acc1[i] = _mm256_fmadd_ps(x, b1, acc1[i]);                                                         \
+        }                                                                                                      \
+    }
 #define NARROW_ROWS_NN(R)                                                                                      \
     BP_AVX2_FMA static void narrow_nn_##R(long N, long K, float alpha, const float *a, long lda, const float *B, \
                                           long ldb, float beta, float *c, long ldc) {                          \
@@ -49,24 +58,10 @@ BP_AVX2_FMA static inline void narrow_store(float *c, __m256 acc, float alpha, f
             for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm256_setzero_ps();                               \
             const float *b = B + j;                                                                            \
             if (left >= 16) {                                                                                  \
-                for (long p = 0; p < K; p++, b += ldb) {                                                       \
-                    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                        \
-                    for (int i = 0; i < R; i++) {                                                              \
-                        const __m256 x = _mm256_set1_ps(a[i * lda + p]);                                       \
-                        acc0[i] = _mm256_fmadd_ps(x, b0, acc0[i]);                                             \
-                        acc1[i] = _mm256_fmadd_ps(x, b1, acc1[i]);                                             \
-                    }                                                                                          \
-                }                                                                                              \
+                NARROW_NN_STEPS(R, _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))                                 \
             } else {                                                                                           \
                 const __m256i m0 = lanes_below(left), m1 = lanes_below(left - 8);                              \
-                for (long p = 0; p < K; p++, b += ldb) {                                                       \
-                    const __m256 b0 = _mm256_maskload_ps(b, m0), b1 = _mm256_maskload_ps(b + 8, m1);           \
-                    for (int i = 0; i < R; i++) {                                                              \
-                        const __m256 x = _mm256_set1_ps(a[i * lda + p]);                                       \
-                        acc0[i] = _mm256_fmadd_ps(x, b0, acc0[i]);                                             \
-                        acc1[i] = _mm256_fmadd_ps(x, b1, acc1[i]);                                             \
-                    }                                                                                          \
-                }                                                                                              \
+                NARROW_NN_STEPS(R, _mm256_maskload_ps(b, m0), _mm256_maskload_ps(b + 8, m1))                   \
             }                                                                                                  \
             for (int i = 0; i < R; i++) {                                                                      \
                 narrow_store(c + i * ldc + j, acc0[i], alpha, beta, left);                                     \
@@ -82,6 +77,21 @@ NARROW_ROWS_NN(1)
 /// B stored N×K (op(B) = Bᵀ): C[i][j] = A[i]·B[j], R rows of A against 4 rows of B at a time, 8 values of K
 /// a step (the last partial step under a mask), each row of B loaded once per group; the 4R sums are reduced
 /// across lanes at the end.
+/// One step of 8 values of K at `p` for R rows of A against 4 rows of B, loading with LOAD(pointer).
+#define NARROW_NT_STEP(R, LOAD, p)                                                                             \
+    {                                                                                                          \
+        const __m256 b0 = LOAD(b + (p)), b1 = LOAD(b + ldb + (p));                                             \
+        const __m256 b2 = LOAD(b + 2 * ldb + (p)), b3 = LOAD(b + 3 * ldb + (p));                               \
+        for (int i = 0; i < R; i++) {                                                                          \
+            const __m256 x = LOAD(a + i * lda + (p));                                                          \
+            acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);                                                     \
+            acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);                                                     \
+            acc[i][2] = _mm256_fmadd_ps(x, b2, acc[i][2]);                                                     \
+            acc[i][3] = _mm256_fmadd_ps(x, b3, acc[i][3]);                                                     \
+        }                                                                                                      \
+    }
+/// The last, partial step's load: the lanes of `tail`.
+#define MASKED_TAIL(pointer) _mm256_maskload_ps(pointer, tail)
 #define NARROW_ROWS_NT(R)                                                                                      \
     BP_AVX2_FMA static void narrow_nt_##R(long N, long K, float alpha, const float *a, long lda, const float *B, \
                                           long ldb, float beta, float *c, long ldc) {                          \
@@ -92,30 +102,8 @@ NARROW_ROWS_NN(1)
             __m256 acc[R][4];                                                                                  \
             for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm256_setzero_ps();   \
             const float *b = B + j * ldb;                                                                      \
-            for (long p = 0; p < whole; p += 8) {                                                              \
-                const __m256 b0 = _mm256_loadu_ps(b + p), b1 = _mm256_loadu_ps(b + ldb + p);                   \
-                const __m256 b2 = _mm256_loadu_ps(b + 2 * ldb + p), b3 = _mm256_loadu_ps(b + 3 * ldb + p);     \
-                for (int i = 0; i < R; i++) {                                                                  \
-                    const __m256 x = _mm256_loadu_ps(a + i * lda + p);                                         \
-                    acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);                                             \
-                    acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);                                             \
-                    acc[i][2] = _mm256_fmadd_ps(x, b2, acc[i][2]);                                             \
-                    acc[i][3] = _mm256_fmadd_ps(x, b3, acc[i][3]);                                             \
-                }                                                                                              \
-            }                                                                                                  \
-            if (whole < K) {                                                                                   \
-                const __m256 b0 = _mm256_maskload_ps(b + whole, tail);                                         \
-                const __m256 b1 = _mm256_maskload_ps(b + ldb + whole, tail);                                   \
-                const __m256 b2 = _mm256_maskload_ps(b + 2 * ldb + whole, tail);                               \
-                const __m256 b3 = _mm256_maskload_ps(b + 3 * ldb + whole, tail);                               \
-                for (int i = 0; i < R; i++) {                                                                  \
-                    const __m256 x = _mm256_maskload_ps(a + i * lda + whole, tail);                            \
-                    acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);                                             \
-                    acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);                                             \
-                    acc[i][2] = _mm256_fmadd_ps(x, b2, acc[i][2]);                                             \
-                    acc[i][3] = _mm256_fmadd_ps(x, b3, acc[i][3]);                                             \
-                }                                                                                              \
-            }                                                                                                  \
+            for (long p = 0; p < whole; p += 8) NARROW_NT_STEP(R, _mm256_loadu_ps, p)                          \
+            if (whole < K) NARROW_NT_STEP(R, MASKED_TAIL, whole)                                               \
             for (int i = 0; i < R; i++)                                                                        \
                 for (int q = 0; q < 4; q++) {                                                                  \
                     const float value = alpha * lane_sum(acc[i][q]);                                           \
@@ -149,17 +137,9 @@ NARROW_ROWS_NT(1)
 int bp_sgemm_narrow_avx2(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
                          const float *B, long ldb, float beta, float *C, long ldc) {
     if (M <= 0 || M >= 12) return 0;
-    // A transposed (stored K×M) is copied to M contiguous rows first: it is at most 11·K values.
-    const float *a = A;
-    long rowStride = lda;
-    if (transA) {
-        float *rows = bp_thread_workspace((size_t)M * (size_t)K * sizeof(float));
-        if (rows == NULL) return 0;
-        for (long p = 0; p < K; p++)
-            for (long i = 0; i < M; i++) rows[i * K + p] = A[p * lda + i];
-        a = rows;
-        rowStride = K;
-    }
+    long rowStride;
+    const float *a = bp_sgemm_narrow_rows(transA, M, K, A, lda, &rowStride);
+    if (a == NULL) return 0;
     // Groups of rows, largest first: each group reads all of B once.
     for (long i = 0; i < M;) {
         const float *rows = a + i * rowStride;
@@ -192,6 +172,7 @@ int bp_sgemm_narrow_avx2(int transA, int transB, long M, long N, long K, float a
 
 int bp_sgemm_narrow_transposed_avx2(int transA, int transB, long M, long N, long K, float alpha, const float *A,
                                     long lda, const float *B, long ldb, float beta, float *C, long ldc) {
-    return bp_sgemm_through_transpose(bp_sgemm_narrow_avx2, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return bp_sgemm_through_transpose(bp_sgemm_narrow_avx2, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta,
+                                      C, ldc);
 }
 #endif

@@ -11,11 +11,10 @@ import Testing
         WindowGeometry(kernel: (3, 2), stride: (2, 3), padding: (1, 1)),
     ]
 
-    /// patches[(channel·kh + i)·kw + j][y·ow + x] = image[channel][y·sh − ph + i·dh][x·sw − pw + j·dw], the
-    /// taps outside the image left as they were.
-    static func unfoldByDefinition<Scalar: TensorScalar>(
-        _ image: [Scalar], into patches: inout [Scalar], c: Int, h: Int, w: Int, oh: Int, ow: Int, _ g: WindowGeometry
-    ) {
+    /// Calls `body(patchIndex, imageIndex)` for every patch entry whose tap is inside the image, in the
+    /// kernels' order: patches[(channel·kh + i)·kw + j][y·ow + x] comes from
+    /// image[channel][y·sh − ph + i·dh][x·sw − pw + j·dw].
+    static func forEachTap(c: Int, h: Int, w: Int, oh: Int, ow: Int, _ g: WindowGeometry, _ body: (Int, Int) -> Void) {
         for channel in 0..<c {
             for i in 0..<g.kernel.height {
                 for j in 0..<g.kernel.width {
@@ -25,28 +24,7 @@ import Testing
                             let r = y * g.stride.height - g.padding.height + i * g.dilation.height
                             let s = x * g.stride.width - g.padding.width + j * g.dilation.width
                             guard r >= 0, r < h, s >= 0, s < w else { continue }
-                            patches[row * oh * ow + y * ow + x] = image[(channel * h + r) * w + s]
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The adjoint: each patch entry added back to the pixel it came from, in the same order.
-    static func foldByDefinition<Scalar: TensorScalar>(
-        _ patches: [Scalar], into image: inout [Scalar], c: Int, h: Int, w: Int, oh: Int, ow: Int, _ g: WindowGeometry
-    ) {
-        for channel in 0..<c {
-            for i in 0..<g.kernel.height {
-                for j in 0..<g.kernel.width {
-                    let row = (channel * g.kernel.height + i) * g.kernel.width + j
-                    for y in 0..<oh {
-                        for x in 0..<ow {
-                            let r = y * g.stride.height - g.padding.height + i * g.dilation.height
-                            let s = x * g.stride.width - g.padding.width + j * g.dilation.width
-                            guard r >= 0, r < h, s >= 0, s < w else { continue }
-                            image[(channel * h + r) * w + s] += patches[row * oh * ow + y * ow + x]
+                            body(row * oh * ow + y * ow + x, (channel * h + r) * w + s)
                         }
                     }
                 }
@@ -62,9 +40,9 @@ import Testing
                 guard let (oh, ow) = g.outputSize(height: h, width: width) else { continue }
                 let image: [Scalar] = random.values(c * h * width)
                 let rows = c * g.kernel.height * g.kernel.width
-                // Unfold over a marked matrix: entries of padding taps must stay as they were.
+                // Unfold over a marked matrix: the entries of padding taps must stay as they were.
                 var expected = [Scalar](repeating: 7, count: rows * oh * ow)
-                unfoldByDefinition(image, into: &expected, c: c, h: h, w: width, oh: oh, ow: ow, g)
+                forEachTap(c: c, h: h, w: width, oh: oh, ow: ow, g) { patch, pixel in expected[patch] = image[pixel] }
                 var patches = [Scalar](repeating: 7, count: rows * oh * ow)
                 withKernelPath(path) {
                     image.withUnsafeBufferPointer { source in
@@ -79,7 +57,8 @@ import Testing
                 let gradient: [Scalar] = random.values(rows * oh * ow)
                 let start: [Scalar] = random.values(c * h * width)
                 var folded = start, reference = start
-                foldByDefinition(gradient, into: &reference, c: c, h: h, w: width, oh: oh, ow: ow, g)
+                // The adjoint: each patch entry added back to the pixel it came from, in the same order.
+                forEachTap(c: c, h: h, w: width, oh: oh, ow: ow, g) { patch, pixel in reference[pixel] += gradient[patch] }
                 withKernelPath(path) {
                     gradient.withUnsafeBufferPointer { source in
                         folded.withUnsafeMutableBufferPointer { target in
