@@ -540,13 +540,15 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     private func runMatmul(_ m: MatmulSpec, a: UnsafeMutablePointer<Scalar>, b: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>) {
-        let (mm, n, k) = (m.m, m.n, m.k)
-        for i in 0..<m.batch {
+        let (mm, n, k, transposeA, transposeB) = (m.m, m.n, m.k, m.transposeA, m.transposeB)
+        let operands = BatchPointers(a: UnsafePointer(a), b: UnsafePointer(b), c: c)
+        // As the eager batched product does: small products of a batch spread over the cores by entry.
+        forEachBatchedProduct(batch: m.batch, m: mm, n: n, k: k) { i in
             gemm(
-                transposeA: m.transposeA, transposeB: m.transposeB, m: mm, n: n, k: k, alpha: 1,
-                a: UnsafePointer(a + i * mm * k), lda: m.transposeA ? mm : k,
-                b: UnsafePointer(b + i * k * n), ldb: m.transposeB ? k : n,
-                beta: 0, c: c + i * mm * n, ldc: n)
+                transposeA: transposeA, transposeB: transposeB, m: mm, n: n, k: k, alpha: 1,
+                a: operands.a + i * mm * k, lda: transposeA ? mm : k,
+                b: operands.b + i * k * n, ldb: transposeB ? k : n,
+                beta: 0, c: operands.c + i * mm * n, ldc: n)
         }
     }
 }

@@ -82,6 +82,33 @@ private func runGemm<Scalar: Sendable>(
     }
 }
 
+/// The operand addresses of a batched product, shared with worker threads.
+struct BatchPointers<Scalar>: @unchecked Sendable {
+    let a: UnsafePointer<Scalar>
+    let b: UnsafePointer<Scalar>
+    let c: UnsafeMutablePointer<Scalar>
+}
+
+/// Runs `body(i)` for each entry `i` of a batch of `batch` products of m×n×k multiply-adds: one after another
+/// when gemm splits each product across the cores itself, else spread over the cores by entry when all of them
+/// together are big enough to split (an attention block's heads: 32 products of 128×64×128). The eager batched
+/// product and a compiled program's product steps both run their batches through here.
+func forEachBatchedProduct(batch: Int, m: Int, n: Int, k: Int, _ body: @Sendable (Int) -> Void) {
+    let (nk, nkOverflow) = n.multipliedReportingOverflow(by: k)
+    let (each, eachOverflow) = m.multipliedReportingOverflow(by: nk)
+    let (all, allOverflow) = each.multipliedReportingOverflow(by: batch)
+    let parts = min(parallelThreadCount, batch)
+    if !nkOverflow && !eachOverflow && each < gemmParallelThreshold && (allOverflow || all >= gemmParallelThreshold)
+        && parts >= 2
+    {
+        concurrentPerformKeepingKernelPath(iterations: parts) { part in
+            for i in stride(from: part, to: batch, by: parts) { body(i) }
+        }
+    } else {
+        for i in 0..<batch { body(i) }
+    }
+}
+
 /// C = alpha * op(A) * op(B) + beta * C (row-major, single precision).
 ///
 /// op(A) is m×k: A is stored m×k with row stride `lda`, or k×m when `transposeA`. op(B) is k×n: B is stored

@@ -32,17 +32,7 @@ extension Tensor {
                             multiply(pointers, i, beta: 0)
                             if let secondPointers { multiply(secondPointers, i, beta: 1) }
                         }
-                        // Each product below the threshold runs on one thread (gemm does not split it): split
-                        // the batch across the cores instead, when there is enough work in all.
-                        let (each, overflow) = m.multipliedReportingOverflow(by: n * k)
-                        let parts = Swift.min(parallelThreadCount, batch)
-                        if !overflow && each < gemmParallelThreshold && each * batch >= gemmParallelThreshold && parts >= 2 {
-                            concurrentPerformKeepingKernelPath(iterations: parts) { part in
-                                for i in stride(from: part, to: batch, by: parts) { multiply(i) }
-                            }
-                        } else {
-                            for i in 0..<batch { multiply(i) }
-                        }
+                        forEachBatchedProduct(batch: batch, m: m, n: n, k: k) { multiply($0) }
                     }
                    }
                   }
@@ -51,13 +41,6 @@ extension Tensor {
             initialized = count
         }
     }
-}
-
-/// The operand addresses of a batched product, shared with worker threads.
-private struct BatchPointers<Scalar>: @unchecked Sendable {
-    let a: UnsafePointer<Scalar>
-    let b: UnsafePointer<Scalar>
-    let c: UnsafeMutablePointer<Scalar>
 }
 
 /// The matrix product of `a` and `b`.

@@ -91,4 +91,32 @@ import Testing
         _ = compiledGradient([x, y, column, row, t])
         #expect(largestError(compiledGradient([x, y, column, row, t]), eager) <= 1e-12)
     }
+
+    @Test func batchesOfSmallProductsSpreadOverTheCoresAndEqualEager() {
+        // 16 heads of 64×48·48×64 (each too small for gemm to split, all together enough to spread by entry,
+        // as the eager batched product does), forward and both gradients, each read transposed once.
+        func heads(_ q: Tensor<Double>, _ k: Tensor<Double>) -> [Tensor<Double>] {
+            let (value, g) = valueWithGradient(at: q, k) { q, k in
+                (matmul(q, k, transposeB: true) * matmul(q, k, transposeB: true)).sum()
+            }
+            return [value, g.0, g.1, matmul(q, k, transposeA: true)]
+        }
+        // The reference: one 2-D product per head (no batch to spread), stacked.
+        func headByHead(_ q: Tensor<Double>, _ k: Tensor<Double>) -> [Tensor<Double>] {
+            let (value, g) = valueWithGradient(at: q, k) { q, k in
+                (0..<16).map { i in
+                    let scores = matmul(q[i], k[i], transposeB: true)
+                    return (scores * scores).sum()
+                }.reduce(Tensor(0), +)
+            }
+            return [value, g.0, g.1, Tensor(stacking: (0..<16).map { matmul(q[$0], k[$0], transposeA: true) })]
+        }
+        #expect(16 * 64 * 64 * 48 >= gemmParallelThreshold && 64 * 64 * 48 < gemmParallelThreshold)
+        let f = compiled { (a: [Tensor<Double>]) -> [Tensor<Double>] in heads(a[0], a[1]) }
+        let q = uniform([16, 64, 48], -1, 1, seed: 1), k = uniform([16, 64, 48], -1, 1, seed: 2)
+        _ = f([q, k])
+        let reference = headByHead(q, k)
+        #expect(largestError(f([q, k]), reference) <= 1e-10)
+        #expect(largestError(heads(q, k), reference) <= 1e-10)
+    }
 }
