@@ -400,10 +400,12 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     /// so a step allocates nothing; returns the final carry and the outputs stacked over the steps.
     ///
     /// `reversed` runs the steps from the last to the first: step t reads position `count - 1 - t` of the xs and
-    /// writes its outputs and carry there (a reverse sweep, without reversing the arrays first).
+    /// writes its outputs and carry there (a reverse sweep, without reversing the arrays first). The history (the
+    /// carry going into each step, which a forward scan keeps for its pullback) is empty unless `keepsHistory`.
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func loop(
-        steps count: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>], reversed: Bool = false
+        steps count: Int, initial: [Tensor<Scalar>], xs: [Tensor<Scalar>], rest: [Tensor<Scalar>], reversed: Bool = false,
+        keepsHistory: Bool = true
     ) -> (carry: [Tensor<Scalar>], ys: [Tensor<Scalar>], history: [Tensor<Scalar>]) {
         let carryCount = initial.count
         let carryShapes = initial.map(\.shape), yShapes = Array(outputShapes[carryCount...])
@@ -420,7 +422,9 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         // The stacked outputs and the history in raw buffers, written through pointers worked out once (a step
         // then costs no array access, reference count or shape arithmetic per output).
         let stacked = ySizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0 * count, 1)) }
-        let history = carrySizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0 * count, 1)) }
+        let history = !keepsHistory ? [] : carrySizes.map {
+            UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0 * count, 1))
+        }
         defer { (stacked + history).forEach { $0.deallocate() } }
         let table = arena.table
         let outputShapesInOrder = carryShapes + yShapes
@@ -446,9 +450,9 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
             for t in 0..<count {
                 let current = carryBuffers[t % 2], next = carryBuffers[(t + 1) % 2]
                 let position = reversed ? count - 1 - t : t
-                for i in 0..<carryCount {
-                    table[i] = current[i]
-                    (history[i] + position * carrySizes[i]).update(from: current[i], count: carrySizes[i])
+                for i in 0..<carryCount { table[i] = current[i] }
+                for (i, kept) in history.enumerated() {
+                    (kept + position * carrySizes[i]).update(from: current[i], count: carrySizes[i])
                 }
                 for (j, base) in xBases.enumerated() { table[carryCount + j] = base + position * xSizes[j] }
                 execute(arena: arena, slots: &slots, arguments: [])
@@ -460,7 +464,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         func array(_ base: UnsafeMutablePointer<Scalar>, _ size: Int) -> [Scalar] { Array(UnsafeBufferPointer(start: base, count: size)) }
         let carry = carryShapes.indices.map { i in Tensor<Scalar>(shape: carryShapes[i], buffer: array(final[i], carrySizes[i])) }
         let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: array(stacked[j], ySizes[j] * count)) }
-        let carries = carryShapes.indices.map { i in
+        let carries = history.indices.map { i in
             Tensor<Scalar>(shape: [count] + carryShapes[i], buffer: array(history[i], carrySizes[i] * count))
         }
         return (carry, ys, carries)

@@ -138,7 +138,7 @@ extension ScanLoop {
                 let zeros = parameterShapes.map { Tensor<Scalar>.zeros(shape: $0) }
                 let (accumulated, xCotangents, _) = reverse.loop(
                     steps: steps, initial: gCarry + zeros, xs: gYs + gHistory + history + xs + residuals, rest: rest,
-                    reversed: true)
+                    reversed: true, keepsHistory: false)
                 return cotangentLayout.pack(Array(accumulated[0..<nc]) + xCotangents + Array(accumulated[nc...]))
             }
         }
