@@ -152,6 +152,8 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     let argumentCount: Int
     /// The offset of each allocation in the arena, and the arena's size.
     let allocationOffsets: [Int]
+    /// The number of values of each allocation.
+    let allocationSizes: [Int]
     let arenaSize: Int
     /// The most scratch any kernel needs per part.
     let scratchPerPart: Int
@@ -219,6 +221,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
             if case .kernel(let k) = spec { return Swift.max(best, Int(k.registerCount) * Int(BP_FUSED_TILE)) }
             return best
         }
+        allocationSizes = lowering.allocationSizes
         (allocationOffsets, arenaSize) = Program.plan(sizes: lowering.allocationSizes, steps: specs, outputs: outputs)
     }
 
@@ -440,6 +443,22 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                 copy(outputs[k], shape: outputShapesInOrder[k], table: table, into: target)
             }
         }
+        // An output that is the whole of one arena allocation, and the only output there, is computed straight
+        // into its destination (the next carry's buffer, the step's row of the stacked outputs): the allocation's
+        // table entry points there during the step, and back into the arena after the loop.
+        var allocationUses: [Int: Int] = [:]
+        for access in outputs { if case .allocation(let a) = access.buffer { allocationUses[a, default: 0] += 1 } }
+        let direct: [Int?] = outputs.indices.map { k in
+            guard case .allocation(let a) = outputs[k].buffer, allocationUses[a] == 1, plans[k].offset == 0,
+                  plans[k].contiguous, plans[k].count == allocationSizes[a], plans[k].count > 0 else { return nil }
+            return plans[k].entry
+        }
+        defer {
+            for case let entry? in direct {
+                let a = entry - argumentCount - constants.count
+                table[entry] = arena.base + allocationOffsets[a]
+            }
+        }
         let xArrays = xs.map { $0.storage }, restArrays = rest.map { $0.shape.isEmpty ? [$0.scalarValue] : $0.storage }
         var slots = [Tensor<Scalar>?](repeating: nil, count: slotCount)
         withExtendedLifetime((xArrays, restArrays)) {
@@ -455,9 +474,15 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                     (kept + position * carrySizes[i]).update(from: current[i], count: carrySizes[i])
                 }
                 for (j, base) in xBases.enumerated() { table[carryCount + j] = base + position * xSizes[j] }
+                for i in 0..<carryCount { if let entry = direct[i] { table[entry] = next[i] } }
+                for j in 0..<yShapes.count {
+                    if let entry = direct[carryCount + j] { table[entry] = stacked[j] + position * ySizes[j] }
+                }
                 execute(arena: arena, slots: &slots, arguments: [])
-                for i in 0..<carryCount { store(i, into: next[i]) }
-                for j in 0..<yShapes.count { store(carryCount + j, into: stacked[j] + position * ySizes[j]) }
+                for i in 0..<carryCount where direct[i] == nil { store(i, into: next[i]) }
+                for j in 0..<yShapes.count where direct[carryCount + j] == nil {
+                    store(carryCount + j, into: stacked[j] + position * ySizes[j])
+                }
             }
         }
         let final = carryBuffers[count % 2]

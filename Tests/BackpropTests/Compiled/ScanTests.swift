@@ -43,6 +43,32 @@ private func elman(_ c: [Tensor<Double>], _ x: [Tensor<Double>], _ p: [Tensor<Do
         #expect(prefix[0].scalars == [1, 3, 6])
     }
 
+    @Test func outputsComputedInPlaceOrCopiedEqualTheUnrolledLoop() {
+        // The loop computes an output that is a whole value of the step straight into the next carry or the
+        // stacked outputs, and copies the others: one value returned twice (as carry and as y), part of a value
+        // (slices, less than its memory, one from its start), a reshaped view, and a whole value.
+        func body(_ c: [Tensor<Double>], _ x: [Tensor<Double>], _ p: [Tensor<Double>]) -> (carry: [Tensor<Double>], y: [Tensor<Double>]) {
+            let h = tanh(c[0] * p[0] + x[0])
+            let wide = Tensor(concatenating: [h, sigmoid(h)])
+            return ([h, c[1] + h.sum()], [h, wide.slicing(2..<6, alongAxis: 0), wide.slicing(0..<4, alongAxis: 0), wide.reshaped(to: [2, 4]), exp(h) * p[0]])
+        }
+        func run(_ a: [Tensor<Double>], scanning: Bool) -> [Tensor<Double>] {
+            let (carry, ys) = scanning
+                ? scan(initial: [a[0], Tensor(0)], over: [a[1]], parameters: [a[2]], body)
+                : unrolled([a[0], Tensor(0)], [a[1]], [a[2]], body)
+            return carry + ys
+        }
+        let a = [uniform([4], -1, 1, seed: 11), uniform([7, 4], -1, 1, seed: 12), uniform([4], -1, 1, seed: 13)]
+        #expect(largestError(run(a, scanning: true), run(a, scanning: false)) <= 1e-12)
+        let total: ([Tensor<Double>], Bool) -> Tensor<Double> = { a, scanning in
+            run(a, scanning: scanning).map { ($0 * $0).sum() }.reduce(Tensor(0), +)
+        }
+        #expect(largestError(gradient(at: a) { total($0, true) }, gradient(at: a) { total($0, false) }) <= 1e-12)
+        let f = compiled { (a: [Tensor<Double>]) -> [Tensor<Double>] in run(a, scanning: true) }
+        _ = f(a)
+        #expect(largestError(f(a), run(a, scanning: false)) <= 1e-12)
+    }
+
     @Test func valuesAndDerivativesOfEveryOrderEqualTheUnrolledLoop() {
         let a = [initial[0], xs[0], parameters[0], parameters[1]]
         #expect(largestError([loss(a, scanning: true)], [loss(a, scanning: false)]) <= 1e-12)
