@@ -136,7 +136,21 @@ extension Tensor {
     /// The elements at the flat (row-major) positions `routing` chose in a tensor of this one's shape, as a
     /// tensor of `shape` (the tangent of `max`).
     func gatheringFlat(_ routing: FlatRouting<Scalar>, shape: [Int]) -> Tensor {
-        let values = withScalarBuffer { p in routing.positions.map { p[$0] } }
+        let count = routing.positions.count
+        // Long gathers (a pooling layer's maxima) split across the cores, each part reading its own positions.
+        let values = withScalarBuffer { p in
+            routing.positions.withUnsafeBufferPointer { positions in
+                [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+                    if count > 0 {
+                        let operands = GatherPointers(source: p.baseAddress!, positions: positions.baseAddress!, output: out.baseAddress!)
+                        forEachChunk(count: count) { range in
+                            for k in range { (operands.output + k).initialize(to: operands.source[operands.positions[k]]) }
+                        }
+                    }
+                    initialized = count
+                }
+            }
+        }
         let inputShape = self.shape
         var out = Tensor(shape: shape, buffer: values)
         if isTraced || routing.source.isTraced {
@@ -266,6 +280,13 @@ struct SliceRule {
         sum.buffer.withUnsafeMutableBufferPointer { g.addPlaced(into: $0, shape: inputShape, range: range, axis: axis) }
         total = sum
     }
+}
+
+/// A gather's operands, shared with the worker threads (each writes its own range of the output).
+private struct GatherPointers<Scalar>: @unchecked Sendable {
+    let source: UnsafePointer<Scalar>
+    let positions: UnsafePointer<Int>
+    let output: UnsafeMutablePointer<Scalar>
 }
 
 /// Flat positions in a tensor that were chosen by the values of another one, the *source* (the position of
