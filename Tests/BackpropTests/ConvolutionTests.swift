@@ -147,6 +147,17 @@ private let convolutionCases: [ConvolutionCase] = [
         }
     }
 
+    @Test func aPoolingGatherLongEnoughToSplitEqualsTheDefinition() {
+        // 73 728 maxima: the gather of their values splits across the cores; the gradient scatters them back.
+        let x = Tensor<Double>.randomUniform(shape: [2, 16, 96, 96], lowerBound: -1, upperBound: 1, seed: 55)
+        #expect(2 * 16 * 48 * 48 >= elementwiseParallelThreshold)
+        let pooled = maxPool2d(x, kernel: (2, 2))
+        #expect(largestDifference(pooled, directPool(x, kernel: (2, 2), stride: (2, 2), padding: (0, 0), maximum: true)) == 0)
+        let g = gradient(at: x) { maxPool2d($0, kernel: (2, 2)).sum() }
+        #expect(g.scalars.reduce(0, +) == Double(pooled.scalarCount))
+        #expect(g.scalars.allSatisfy { $0 == 0 || $0 == 1 })
+    }
+
     @Test func largeInputsSplitAcrossThreadsGiveTheSameResults() {
         // Big enough that unfolding, folding, the pooling search and the NHWC → NCHW transposes run on
         // several threads (the sanitizer runs check them for races).
