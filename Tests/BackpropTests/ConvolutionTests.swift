@@ -180,19 +180,26 @@ private let convolutionCases: [ConvolutionCase] = [
         #expect(abs((g * v).sum().scalar - directional) < 1e-6 * max(1, abs(directional)))
     }
 
-    /// Float 2×2 pooling (a vector search on AVX-512) picks the same taps as the definition on every kernel
-    /// path: ties go to the first tap, a NaN beats a number, and rows of 1 to 33 windows (partial vectors).
+    /// 2×2 pooling (a vector search on AVX-512 and AVX2 for floats, on AVX2 for doubles) picks the same taps as
+    /// the definition on every kernel path: ties go to the first tap, a NaN beats a number, and rows of 1 to 33
+    /// windows (partial vectors).
     @Test(arguments: testableKernelPaths)
-    func floatMaxPoolSearchMatchesTheDefinition(path: KernelPath) {
-        for width in [2, 9, 32, 40, 66] {
+    func maxPoolSearchMatchesTheDefinition(path: KernelPath) {
+        checkMaxPoolSearch(Float.self, on: path)
+        checkMaxPoolSearch(Double.self, on: path)
+    }
+
+    private func checkMaxPoolSearch<Scalar: TensorScalar>(_: Scalar.Type, on path: KernelPath) {
+        for width in [2, 9, 14, 32, 40, 66] {
             let count = 2 * 3 * 6 * width
-            var values = [Float](repeating: 0, count: count)
-            for k in 0..<count { values[k] = Float((k * 7 + k / 5) % 4) - 1 }
-            for k in stride(from: 5, to: count, by: 37) { values[k] = Float.nan }
-            let x = Tensor<Float>(shape: [2, 3, 6, width], scalars: values)
+            var values = [Scalar](repeating: 0, count: count)
+            for k in 0..<count { values[k] = Scalar((k * 7 + k / 5) % 4) - 1 }
+            for k in stride(from: 5, to: count, by: 37) { values[k] = Scalar.nan }
+            let x = Tensor<Scalar>(shape: [2, 3, 6, width], scalars: values)
             let (oh, ow) = (3, width / 2)
-            var expected = [Float](repeating: 0, count: count)
-            var maxima = [Float]()
+            var expected = [Scalar](repeating: 0, count: count)
+            var maxima = [Scalar]()
+            var positions = [Int]()
             for plane in 0..<6 {
                 for y in 0..<oh {
                     for xo in 0..<ow {
@@ -204,14 +211,27 @@ private let convolutionCases: [ConvolutionCase] = [
                         }
                         expected[at] += 1
                         maxima.append(values[at])
+                        positions.append(at)
                     }
                 }
             }
-            let (pooled, g): (Tensor<Float>, Tensor<Float>) = withKernelPath(path) {
+            let (pooled, g): (Tensor<Scalar>, Tensor<Scalar>) = withKernelPath(path) {
                 (maxPool2d(x, kernel: (2, 2)), gradient(at: x) { maxPool2d($0, kernel: (2, 2)).sum() })
             }
-            #expect(g.scalars == expected, "width \(width) on \(path)")
-            #expect(pooled.scalars.map { $0.bitPattern } == maxima.map { $0.bitPattern }, "width \(width) on \(path)")
+            // The search itself writes every position (its output is not zeroed first): over a marked array.
+            var found = [Int](repeating: -7, count: positions.count)
+            withKernelPath(path) {
+                values.withUnsafeBufferPointer { source in
+                    found.withUnsafeMutableBufferPointer { out in
+                        Scalar._maxPoolPositions(source.baseAddress!, out.baseAddress!, of: 0..<6, height: 6, width: width,
+                                                 outputHeight: oh, outputWidth: ow, geometry: WindowGeometry(kernel: (2, 2), stride: (2, 2)))
+                    }
+                }
+            }
+            #expect(found == positions, "positions, width \(width), \(Scalar.self) on \(path)")
+            #expect(g.scalars == expected, "width \(width), \(Scalar.self) on \(path)")
+            #expect(zip(pooled.scalars, maxima).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } && pooled.scalarCount == maxima.count,
+                    "width \(width), \(Scalar.self) on \(path)")
         }
     }
 
