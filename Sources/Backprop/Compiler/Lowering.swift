@@ -94,6 +94,8 @@ struct Lowering<Scalar: TensorScalar> {
     private var padWriters: [Int32: (member: Int32, reshape: Int32?)] = [:]
     /// Sums lowered as an accumulation into another term's buffer: the pad and the other term.
     private var accumulations: [Int32: (pad: Int32, other: Int32)] = [:]
+    /// Pads whose only reader is such an accumulation: their value is never stored anywhere.
+    private var absorbedPads: Set<Int32> = []
     /// The steps in order.
     private var order: [StepSpec<Scalar>] = []
     /// The sizes (in scalars) of the arena allocations.
@@ -258,6 +260,7 @@ struct Lowering<Scalar: TensorScalar> {
             let writtenHere = clusters[c].writes.contains(other)
             guard writtenHere || (isDonatable(other) && ready[Int(other)] <= stage[Int(writer.member)]) else { continue }
             accumulations[id] = (pad, other)
+            absorbedPads.insert(pad)
             stage[Int(id)] = stage[Int(writer.member)]
             ready[Int(id)] = stage[Int(id)] + 1
             clusters[c].writes.append(id)
@@ -292,7 +295,7 @@ struct Lowering<Scalar: TensorScalar> {
                     access[Int(member)] = allocate(graph.nodes[Int(member)].shape, for: member)
                 }
             }
-            for write in cluster.writes where padWriters[write] != nil {
+            for write in cluster.writes where padWriters[write] != nil && !absorbedPads.contains(write) {
                 access[Int(write)] = allocate(graph.nodes[Int(write)].shape, for: write)
             }
         }
@@ -492,7 +495,8 @@ struct Lowering<Scalar: TensorScalar> {
         }
         for write in cluster.writes.sorted() {
             if let writer = padWriters[write] {
-                // A pad: zeros, then the member stored into its slice.
+                // A pad: zeros, then the member stored into its slice (unless an accumulation takes its place).
+                if absorbedPads.contains(write) { continue }
                 guard case .pad(let lower, let axis) = graph.nodes[Int(write)].kind else { continue }
                 let target = access[Int(write)]!
                 spec.fills.append(.init(buffer: target.buffer, offset: target.offset, count: graph.nodes[Int(write)].shape.reduce(1, *), value: 0))
