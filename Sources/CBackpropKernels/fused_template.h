@@ -85,7 +85,16 @@ FU_ATTR static inline __attribute__((always_inline)) void FU_FN(instructions)(co
             stored[j] = 1;
         }
         const FU_T *a = ins->a >= 0 ? reg[ins->a] : d, *b = ins->b >= 0 ? reg[ins->b] : d;
-        FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
+        // The commonest instructions (arithmetic on two tiles) run here without a call: in short kernels the
+        // call and `apply`'s dispatch cost as much as the arithmetic.
+        if (!as && !bs && ins->op >= BP_FUSED_ADD && ins->op <= BP_FUSED_MUL) {
+            FU_T *restrict o = d;
+            if (ins->op == BP_FUSED_ADD) { for (long i = 0; i < n; i++) o[i] = a[i] + b[i]; }
+            else if (ins->op == BP_FUSED_SUB) { for (long i = 0; i < n; i++) o[i] = a[i] - b[i]; }
+            else { for (long i = 0; i < n; i++) o[i] = a[i] * b[i]; }
+        } else {
+            FU_FN(apply)(ins->op, d, a, as, b, bs, ins->immediate, n);
+        }
         reg[ins->destination] = d;
         scalar[ins->destination] = as && bs;
     }
