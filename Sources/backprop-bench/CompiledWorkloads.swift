@@ -65,6 +65,24 @@ func compiledWorkloads() -> [String: BenchWorkload] {
             }
         },
         check: { last in (last < 2.3, "loss after 45 SGD steps \(last); trace and compile \(compileMilliseconds) ms") })
+    // Diagnostic: the split `ClassifierTrainer` uses, loss and gradients compiled and the update done in place on
+    // the host as `mlp-step` does; `mlp-step-compiled` returns new weights, written out of place each call.
+    all["mlp-step-compiled-gradients"] = BenchWorkload(
+        name: "mlp-step-compiled-gradients", runs: 40, warmUp: 5,
+        prepare: {
+            let mlp = BenchMLP()
+            let step = compiled { (p: [Tensor<Float>]) -> [Tensor<Float>] in
+                let (value, g) = valueWithGradient(at: p) { mlp.loss($0) }
+                return [value] + g
+            }
+            compileMilliseconds = milliseconds { _ = step(mlp.parameters) }
+            return {
+                let out = step(mlp.parameters)
+                sgdUpdate(&mlp.parameters, Array(out.dropFirst()), learningRate: 0.01)
+                return Double(out[0].scalar)
+            }
+        },
+        check: { last in (last < 2.3, "loss after 45 SGD steps \(last); trace and compile \(compileMilliseconds) ms") })
     all["cnn-step-compiled"] = BenchWorkload(
         name: "cnn-step-compiled", runs: 40, warmUp: 5,
         prepare: {
