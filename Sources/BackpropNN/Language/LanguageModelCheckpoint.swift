@@ -13,7 +13,9 @@ extension LanguageModelTrainer {
         metadata["vocabulary"] = vocabulary.description
         metadata["optimizer_step"] = "\(optimizer.state.step)"
         metadata["history"] = history.map(ClassifierTrainer<Scalar>.encode).joined(separator: ";")
-        for (key, value) in optimizer.configuration where key != "optimizer" { metadata["optimizer." + key] = value }
+        // The optimizer's own kind under `optimizer.kind` (`optimizer` is the configuration's choice; the
+        // optimizer may have been replaced since).
+        for (key, value) in optimizer.configuration { metadata["optimizer." + (key == "optimizer" ? "kind" : key)] = value }
         var checkpoint = Checkpoint(model: model, metadata: metadata)
         let names = model.parameterNames
         for slot in optimizer.state.slots.keys.sorted() {
@@ -25,7 +27,7 @@ extension LanguageModelTrainer {
     }
 
     /// Rebuilds a run from a checkpoint written by `checkpoint()`: the model, the vocabulary, the optimizer
-    /// with its buffers and step count, and the history; `epochs` (when given) replaces the configured total.
+    /// (its kind and hyper-parameters as saved) with its buffers and step count, and the history; `epochs` (when given) replaces the configured total.
     ///
     /// - Throws: `CheckpointError` when the checkpoint was not written by this trainer or does not match the
     ///   model its metadata describes.
@@ -62,27 +64,13 @@ extension LanguageModelTrainer {
             configuration.epochs = epochs
         }
         self.init(configuration: configuration, vocabulary: vocabulary)
+        // The optimizer as it was saved: its kind (older checkpoints: the configuration's) and hyper-parameters.
+        optimizer = try makeOptimizer(
+            recordedIn: metadata, keyPrefix: "optimizer.", kindKey: "kind", defaultKind: optimizer.configuration["optimizer"],
+            learningRate: configuration.learningRate, as: Scalar.self)
         try checkpoint.apply(to: &model)
-        var state = OptimizerState<Scalar>(step: step)
-        let names = model.parameterNames, shapes = model.parameters.map(\.shape)
-        let stored = checkpoint.tensors(withPrefix: "optimizer.", as: Scalar.self)
-        let slots = Set(stored.keys.compactMap { key -> String? in
-            let rest = key.dropFirst("optimizer.".count)
-            guard let dot = rest.firstIndex(of: "."), names.contains(String(rest[rest.index(after: dot)...])) else { return nil }
-            return String(rest[..<dot])
-        })
-        for slot in slots {
-            state.slots[slot] = try zip(names, shapes).map { name, shape in
-                guard let buffer = stored["optimizer.\(slot).\(name)"], buffer.shape == shape else {
-                    throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) is missing or not of shape \(shape)")
-                }
-                guard allFinite([buffer]) else {
-                    throw CheckpointError("checkpoint's optimizer state optimizer.\(slot).\(name) holds a value that is not finite as \(scalarName(Scalar.self))")
-                }
-                return buffer
-            }
-        }
-        optimizer.state = state
+        optimizer.state = try checkpoint.optimizerState(
+            step: step, parameterNames: model.parameterNames, shapes: model.parameters.map(\.shape), as: Scalar.self)
         let historyText = metadata["history"] ?? ""
         history = try historyText.isEmpty ? [] : historyText.split(separator: ";").map { try ClassifierTrainer<Scalar>.decode(String($0)) }
         for (index, record) in history.enumerated() where record.epoch != index + 1 {

@@ -16,7 +16,9 @@ extension ClassifierTrainer {
         metadata["class_count"] = "\(classCount)"
         metadata["optimizer_step"] = "\(optimizer.state.step)"
         metadata["history"] = history.map(Self.encode).joined(separator: ";")
-        for (key, value) in optimizer.configuration where key != "optimizer" { metadata["optimizer." + key] = value }
+        // The optimizer's own kind goes under `optimizer.kind`: `optimizer` is the configuration's choice, and
+        // the optimizer may have been replaced since (`trainer.optimizer = SGD(...)`).
+        for (key, value) in optimizer.configuration { metadata["optimizer." + (key == "optimizer" ? "kind" : key)] = value }
         var checkpoint = Checkpoint(model: model, metadata: metadata)
         checkpoint.setOptimizerState(optimizer.state, parameterNames: model.parameterNames)
         if let normalization { try? checkpoint.setNormalization(normalization) }
@@ -25,7 +27,7 @@ extension ClassifierTrainer {
     }
 
     /// Rebuilds a run from a checkpoint written by `checkpoint(normalization:)`: the model, the optimizer
-    /// with its buffers and step count, and the history. Training then continues from the next epoch;
+    /// (its kind and hyper-parameters as saved) with its buffers and step count, and the history. Training then continues from the next epoch;
     /// `epochs` (when given) replaces the configured total, to extend a finished run.
     ///
     /// - Throws: `CheckpointError` when the checkpoint was not written by this trainer or does not match
@@ -75,6 +77,10 @@ extension ClassifierTrainer {
                     + "but the file holds \(storedValues) values: the metadata does not match the tensors")
         }
         self.init(configuration: configuration, inputSize: inputSize, classCount: classCount)
+        // The optimizer as it was saved: its kind (older checkpoints: the configuration's) and hyper-parameters.
+        optimizer = try makeOptimizer(
+            recordedIn: metadata, keyPrefix: "optimizer.", kindKey: "kind", defaultKind: optimizer.configuration["optimizer"],
+            learningRate: configuration.learningRate, as: Scalar.self)
         try checkpoint.apply(to: &model)
         optimizer.state = try checkpoint.optimizerState(
             step: step, parameterNames: model.parameterNames, shapes: model.parameters.map(\.shape), as: Scalar.self)

@@ -30,8 +30,9 @@ extension Trainer {
 
     /// Continues the run saved in `checkpoint`: the model's parameters and buffers, the optimizer's buffers
     /// and step count, and the history; training then goes on from the next epoch, as if uninterrupted.
-    /// The trainer must be set up as the saved one was (the same model type and optimizer kind, and the same
-    /// batch size, learning rate, schedule and seed; `settings.epochs` may be larger, to extend the run).
+    /// The trainer must be set up as the saved one was (the same model type, the same optimizer kind and
+    /// hyper-parameters, and the same batch size, learning rate, schedule and seed; `settings.epochs` may be
+    /// larger, to extend the run).
     ///
     /// - Throws: `CheckpointError` when the checkpoint is not a `Trainer`'s, its settings differ from this
     ///   trainer's, or its tensors do not fit the model (the trainer is then left unchanged).
@@ -41,11 +42,12 @@ extension Trainer {
             throw CheckpointError(
                 "not a Trainer checkpoint (metadata format is \(metadata["format"].map { "'\($0.prefix(60))'" } ?? "missing"); expected '\(Self.checkpointFormat)')")
         }
+        // The optimizer's kind first, then its hyper-parameters (momentum, betas, weight decay, ...).
+        let optimizerEntries = optimizer.configuration.sorted { ($0.key != "optimizer" ? 1 : 0, $0.key) < ($1.key != "optimizer" ? 1 : 0, $1.key) }
         let expected = [
             ("batch_size", "\(settings.batchSize)"), ("learning_rate", "\(baseLearningRate)"),
             ("schedule", settings.schedule.textDescription), ("seed", "\(settings.seed)"),
-            ("optimizer.optimizer", optimizer.configuration["optimizer"] ?? ""),
-        ]
+        ] + optimizerEntries.map { ("optimizer." + $0.key, $0.value) }
         for (key, value) in expected where metadata[key] != value {
             throw CheckpointError("checkpoint's \(key) is \(metadata[key].map { "'\($0)'" } ?? "missing"), this trainer's '\(value)': the run would not continue as it was")
         }
