@@ -2,7 +2,7 @@ import ArgumentParser
 import BackpropNN
 import Foundation
 
-/// The `--memory-limit` flag of `train` (classifiers and language models), `evaluate` and `predict`.
+/// The `--memory-limit` flag of `train` (classifiers and language models), `evaluate`, `predict` and `generate`.
 public struct MemoryOptions: ParsableArguments {
     /// Options with their defaults (ArgumentParser fills them from the command line).
     public init() {}

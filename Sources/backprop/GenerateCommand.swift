@@ -30,9 +30,14 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed of the sampling.")
     var seed: UInt64 = 0
 
+    /// `--memory-limit`.
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
         guard length >= 0, length <= 10_000_000 else { throw UserError("--length must lie in 0...10000000, got \(length)") }
         guard temperature >= 0, temperature.isFinite else { throw UserError("--temperature must be a non-negative number, got \(temperature)") }
+        // The checkpoint is measured (its size and header) before it is read, as train's --resume is.
+        try checkCheckpointMemory(model, flag: "--model", budget: try memory.budget(), otherBytes: 0)
         let checkpoint = try loadCheckpoint(model)
         let trainer: LanguageModelTrainer<Float>
         do { trainer = try LanguageModelTrainer<Float>(resumingFrom: checkpoint) } catch let error as CheckpointError {

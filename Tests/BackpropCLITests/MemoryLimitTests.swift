@@ -90,6 +90,8 @@ struct MemoryLimitTests {
         expectUserError(["evaluate", "--model", path.path, "--memory-limit", "10M"], mentioning: "of which a header of 2.0 MB) needs about 33 MB")
         expectUserError(["predict", "--model", path.path, "--input", csv.path, "--memory-limit", "10M"], mentioning: "of which a header of 2.0 MB")
         expectUserError(["train", "--resume", path.path, "--memory-limit", "10M", "--plot", folder.appendingPathComponent("p.svg").path], mentioning: "--resume \(path.path): reading it")
+        expectUserError(["generate", "--model", path.path, "--memory-limit", "10M"], mentioning: "--model \(path.path): reading it (2.0 MB, of which a header of 2.0 MB) needs about 30 MB")
+        expectUserError(["generate", "--model", path.path, "--memory-limit", "many"], mentioning: "--memory-limit: expected a size such as 4G")
     }
 
     @Test func aLanguageModelIsMeasuredBeforeItIsBuilt() throws {
