@@ -422,13 +422,20 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         for (i, value) in initial.enumerated() {
             value.withScalarBuffer { carryBuffers[0][i].update(from: $0.baseAddress!, count: carrySizes[i]) }
         }
-        // The stacked outputs and the history in raw buffers, written through pointers worked out once (a step
-        // then costs no array access, reference count or shape arithmetic per output).
-        let stacked = ySizes.map { UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0 * count, 1)) }
-        let history = !keepsHistory ? [] : carrySizes.map {
-            UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max($0 * count, 1))
+        // The stacked outputs and the history: the arrays returned, written through their base pointers worked
+        // out once (a step then costs no array access, reference count or shape arithmetic per output, and the
+        // arrays need no copy at the end). Every step writes its row, so every value is written.
+        func uninitializedArray(_ size: Int) -> (array: [Scalar], base: UnsafeMutablePointer<Scalar>) {
+            var base: UnsafeMutablePointer<Scalar>?
+            let array = [Scalar](unsafeUninitializedCapacity: Swift.max(size, 1)) { buffer, initialized in
+                base = buffer.baseAddress
+                initialized = size
+            }
+            return (array, base!)
         }
-        defer { (stacked + history).forEach { $0.deallocate() } }
+        let stackedArrays = ySizes.map { uninitializedArray($0 * count) }
+        let historyArrays = !keepsHistory ? [] : carrySizes.map { uninitializedArray($0 * count) }
+        let stacked = stackedArrays.map(\.base), history = historyArrays.map(\.base)
         let table = arena.table
         let outputShapesInOrder = carryShapes + yShapes
         let plans = outputs.enumerated().map { k, access in
@@ -488,10 +495,8 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         let final = carryBuffers[count % 2]
         func array(_ base: UnsafeMutablePointer<Scalar>, _ size: Int) -> [Scalar] { Array(UnsafeBufferPointer(start: base, count: size)) }
         let carry = carryShapes.indices.map { i in Tensor<Scalar>(shape: carryShapes[i], buffer: array(final[i], carrySizes[i])) }
-        let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: array(stacked[j], ySizes[j] * count)) }
-        let carries = history.indices.map { i in
-            Tensor<Scalar>(shape: [count] + carryShapes[i], buffer: array(history[i], carrySizes[i] * count))
-        }
+        let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: stackedArrays[j].array) }
+        let carries = history.indices.map { i in Tensor<Scalar>(shape: [count] + carryShapes[i], buffer: historyArrays[i].array) }
         return (carry, ys, carries)
     }
 
