@@ -92,6 +92,11 @@ struct Lowering<Scalar: TensorScalar> {
     private let isOutput: [Bool]
     /// Pads written by a kernel: the member whose value they hold, through a reshape when there is one.
     private var padWriters: [Int32: (member: Int32, reshape: Int32?)] = [:]
+    /// Concatenations whose pieces kernels write in place: by piece, the member whose value it is.
+    private var concatWriters: [Int32: [Int: (member: Int32, reshape: Int32?)]] = [:]
+    /// Pieces of a concatenation that are themselves concatenations written in place into its memory (a
+    /// parameter's rows made of gates): by concatenation, the pieces' indices, which it then does not copy.
+    private var placedPieces: [Int32: Set<Int>] = [:]
     /// Sums lowered as an accumulation into another term's buffer: the pad and the other term.
     private var accumulations: [Int32: (pad: Int32, other: Int32)] = [:]
     /// Pads whose only reader is such an accumulation: their value is never stored anywhere.
@@ -199,7 +204,27 @@ struct Lowering<Scalar: TensorScalar> {
                 stage[i] = ready[Int(node.inputs[0])]
                 ready[i] = stage[i] + 1
             }
-        case .concat, .matmul, .opaque:
+        case .concat:
+            // A piece that is a kernel's member is stored by that kernel straight into its slice; the others are
+            // copied in when the concatenation is visited.
+            var s = 0
+            var writers: [Int: (member: Int32, reshape: Int32?)] = [:]
+            for (k, input) in node.inputs.enumerated() {
+                let (member, reshape) = padSource(input)
+                if let member, fusable(member, into: graph.nodes[Int(member)].shape) {
+                    writers[k] = (member, reshape)
+                    s = Swift.max(s, stage[Int(member)])
+                } else {
+                    s = Swift.max(s, ready[Int(input)])
+                }
+            }
+            stage[i] = s
+            ready[i] = s + 1
+            if !writers.isEmpty {
+                concatWriters[id] = writers
+                for c in Set(writers.values.map { clusterOf[Int($0.member)] }) { clusters[c].writes.append(id) }
+            }
+        case .matmul, .opaque:
             stage[i] = node.inputs.map { ready[Int($0)] }.max() ?? 0
             ready[i] = stage[i] + 1
         }
@@ -298,7 +323,41 @@ struct Lowering<Scalar: TensorScalar> {
             for write in cluster.writes where padWriters[write] != nil && !absorbedPads.contains(write) {
                 access[Int(write)] = allocate(graph.nodes[Int(write)].shape, for: write)
             }
+            // A concatenation that several kernels write is allocated once.
+            for write in cluster.writes where concatWriters[write] != nil && access[Int(write)] == nil {
+                access[Int(write)] = concatenationMemory(write)
+            }
         }
+    }
+
+    /// The memory of a concatenation that kernels write in place: its slice of the concatenation it is a piece
+    /// of (directly or through a reshape, read only there), so that one copies nothing for it; else memory of
+    /// its own.
+    private mutating func concatenationMemory(_ id: Int32) -> Access {
+        if let known = access[Int(id)] { return known }
+        let shape = graph.nodes[Int(id)].shape
+        if uses[Int(id)] == 1, !isOutput[Int(id)], let consumer = consumers[Int(id)].first {
+            var piece = id, outer = consumer
+            if case .reshape = graph.nodes[Int(consumer)].kind, uses[Int(consumer)] == 1, !isOutput[Int(consumer)],
+               let next = consumers[Int(consumer)].first
+            {
+                piece = consumer
+                outer = next
+            }
+            if case .concat(let axis) = graph.nodes[Int(outer)].kind, let k = graph.nodes[Int(outer)].inputs.firstIndex(of: piece) {
+                let lower = graph.nodes[Int(outer)].inputs[..<k].reduce(0) { $0 + graph.nodes[Int($1)].shape[axis] }
+                let slice = concatenationMemory(outer).sliced(lower: lower, axis: axis)
+                if let placed = piece == id ? slice : slice.reshaped(from: graph.nodes[Int(piece)].shape, to: shape) {
+                    placedPieces[outer, default: []].insert(k)
+                    if piece != id { access[Int(piece)] = slice }
+                    access[Int(id)] = placed
+                    return placed
+                }
+            }
+        }
+        let own = allocate(shape, for: id)
+        access[Int(id)] = own
+        return own
     }
 
     /// Whether `consumer` reads `member` without needing it in memory: inside the kernel, or as the pad (or
@@ -308,6 +367,16 @@ struct Lowering<Scalar: TensorScalar> {
         if let writer = padWriters[consumer], writer.member == member, writer.reshape == nil { return true }
         if let pad = consumers[Int(consumer)].first, consumers[Int(consumer)].count == 1,
            let writer = padWriters[pad], writer.reshape == consumer
+        {
+            return true
+        }
+        if let writers = concatWriters[consumer], writers.values.contains(where: { $0.member == member && $0.reshape == nil }),
+           graph.nodes[Int(consumer)].inputs.enumerated().allSatisfy({ $0.element != member || writers[$0.offset] != nil })
+        {
+            return true
+        }
+        if let concat = consumers[Int(consumer)].first, consumers[Int(consumer)].count == 1,
+           let writers = concatWriters[concat], writers.values.contains(where: { $0.reshape == consumer })
         {
             return true
         }
@@ -328,6 +397,9 @@ struct Lowering<Scalar: TensorScalar> {
             access[Int(id)] = .contiguous(.constant(index), shape: node.shape)
         case .reshape:
             if padWriters.values.contains(where: { $0.reshape == id }) { return }
+            if let concat = consumers[Int(id)].first, concatWriters[concat]?.values.contains(where: { $0.reshape == id }) == true {
+                return
+            }
             let input = node.inputs[0], from = graph.nodes[Int(input)].shape
             let base = materialised(input)
             access[Int(id)] = base.reshaped(from: from, to: node.shape)
@@ -349,12 +421,16 @@ struct Lowering<Scalar: TensorScalar> {
             order.append(.kernel(spec))
             access[Int(id)] = allocation
         case .concat(let axis):
-            let allocation = allocate(node.shape, for: id)
+            // Pieces written by their kernels are in place already (see `concatWriters`); the others are copied.
+            let writers = concatWriters[id] ?? [:]
+            let allocation = access[Int(id)] ?? allocate(node.shape, for: id)
             var lower = 0
-            for input in node.inputs {
+            for (k, input) in node.inputs.enumerated() {
                 let inputShape = graph.nodes[Int(input)].shape
-                let source = materialised(input)
-                order.append(.kernel(copyKernel(from: source, shape: inputShape, to: allocation.sliced(lower: lower, axis: axis))))
+                if writers[k] == nil && placedPieces[id]?.contains(k) != true {
+                    let source = materialised(input)
+                    order.append(.kernel(copyKernel(from: source, shape: inputShape, to: allocation.sliced(lower: lower, axis: axis))))
+                }
                 lower += inputShape[axis]
             }
             access[Int(id)] = allocation
@@ -494,7 +570,19 @@ struct Lowering<Scalar: TensorScalar> {
             }
         }
         for write in cluster.writes.sorted() {
-            if let writer = padWriters[write] {
+            if let writers = concatWriters[write], case .concat(let axis) = graph.nodes[Int(write)].kind {
+                // The concatenation's pieces this kernel computes, stored into their slices.
+                let target = access[Int(write)]!
+                var lower = 0
+                for (k, input) in graph.nodes[Int(write)].inputs.enumerated() {
+                    if let writer = writers[k], clusterOf[Int(writer.member)] == cluster.index {
+                        spec.outputs.append(.init(
+                            access: region(of: target.sliced(lower: lower, axis: axis), through: writer),
+                            register: register[writer.member]!, mode: Int32(BP_FUSED_STORE)))
+                    }
+                    lower += graph.nodes[Int(input)].shape[axis]
+                }
+            } else if let writer = padWriters[write] {
                 // A pad: zeros, then the member stored into its slice (unless an accumulation takes its place).
                 if absorbedPads.contains(write) { continue }
                 guard case .pad(let lower, let axis) = graph.nodes[Int(write)].kind else { continue }
