@@ -54,11 +54,16 @@ extension Tensor {
     }
 
     /// Values drawn from a normal distribution using `generator`.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     public static func randomNormal(
         shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, using generator: inout SeededGenerator
     ) -> Tensor {
         let count = shape.reduce(1, *)
-        return Tensor(shape: shape, scalars: (0..<count).map { _ in mean + standardDeviation * Scalar(generator.nextNormal()) })
+        let values = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { buffer.initializeElement(at: i, to: mean + standardDeviation * Scalar(generator.nextNormal())) }
+            initialized = count
+        }
+        return Tensor(shape: shape, scalars: values)
     }
 
     /// Values drawn uniformly from [lowerBound, upperBound), reproducibly from `seed`.
@@ -70,12 +75,17 @@ extension Tensor {
     }
 
     /// Values drawn uniformly from [lowerBound, upperBound) using `generator`.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     public static func randomUniform(
         shape: [Int], lowerBound: Scalar = 0, upperBound: Scalar = 1, using generator: inout SeededGenerator
     ) -> Tensor {
         let count = shape.reduce(1, *)
         let width = upperBound - lowerBound
-        return Tensor(shape: shape, scalars: (0..<count).map { _ in lowerBound + width * Scalar(generator.nextUnit()) })
+        let values = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { buffer.initializeElement(at: i, to: lowerBound + width * Scalar(generator.nextUnit())) }
+            initialized = count
+        }
+        return Tensor(shape: shape, scalars: values)
     }
 }
 
