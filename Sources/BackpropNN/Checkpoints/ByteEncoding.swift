@@ -1,5 +1,9 @@
-/// The little-endian bytes of floating-point values (IEEE 754 binary32 or binary64).
+/// The little-endian bytes of floating-point values (IEEE 754 binary32 for Float, binary64 otherwise).
 func littleEndianBytes<Scalar: TensorScalar>(_ scalars: [Scalar]) -> [UInt8] {
+    #if _endian(little)
+    // The values' own memory is those bytes: one copy, instead of a byte at a time.
+    if Scalar.self == Float.self || Scalar.self == Double.self { return scalars.withUnsafeBytes { Array($0) } }
+    #endif
     var bytes = [UInt8]()
     if let floats = scalars as? [Float] {
         bytes.reserveCapacity(floats.count * 4)
