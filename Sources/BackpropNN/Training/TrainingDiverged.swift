@@ -45,15 +45,33 @@ public struct TrainingDiverged: Error, CustomStringConvertible, Sendable {
 
 /// Whether every element of every tensor is finite.
 ///
-/// A plain loop summing `x − x` (0 for finite values, NaN otherwise), specialised for Float and Double: the
-/// key-path form it replaces went through generic metadata lookups per element, 15% of a CNN's training step.
+/// A loop summing `x − x` (0 for finite values, NaN otherwise) in eight independent sums, specialised for Float
+/// and Double: the key-path form it replaces went through generic metadata lookups per element, 15% of a CNN's
+/// training step.
 @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
 func allFinite<Scalar: TensorScalar>(_ tensors: [Tensor<Scalar>]) -> Bool {
     for tensor in tensors {
         let finite = tensor.withUnsafeScalars { values -> Bool in
-            var sum: Scalar = 0
-            for value in values { sum += value - value }
-            return sum == 0
+            // Eight independent sums: one sum is a chain of dependent additions, a few cycles per value.
+            var lanes = (Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0))
+            let n = values.count
+            var i = 0
+            while i + 8 <= n {
+                lanes.0 += values[i] - values[i]
+                lanes.1 += values[i + 1] - values[i + 1]
+                lanes.2 += values[i + 2] - values[i + 2]
+                lanes.3 += values[i + 3] - values[i + 3]
+                lanes.4 += values[i + 4] - values[i + 4]
+                lanes.5 += values[i + 5] - values[i + 5]
+                lanes.6 += values[i + 6] - values[i + 6]
+                lanes.7 += values[i + 7] - values[i + 7]
+                i += 8
+            }
+            while i < n {
+                lanes.0 += values[i] - values[i]
+                i += 1
+            }
+            return (lanes.0 + lanes.1) + (lanes.2 + lanes.3) + (lanes.4 + lanes.5) + (lanes.6 + lanes.7) == 0
         }
         if !finite { return false }
     }
