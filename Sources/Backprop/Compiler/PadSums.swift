@@ -52,7 +52,9 @@ extension Graph {
                let (axis, inputs) = pieces(padIDs)
             {
                 renumbered[i] = Int32(rebuilt.count)
-                rebuilt.append(TraceNode(kind: .concat(axis: axis), inputs: inputs.map { renumbered[Int($0)] }, shape: node.shape, replay: nil, constant: nil))
+                rebuilt.append(TraceNode(
+                    kind: .concat(axis: axis), inputs: inputs.map { renumbered[Int($0)] }, shape: node.shape, replay: nil,
+                    constant: nil))
                 changed = true
                 continue
             }

@@ -27,8 +27,9 @@ extension ClassifierTrainer {
     }
 
     /// Rebuilds a run from a checkpoint written by `checkpoint(normalization:)`: the model, the optimizer
-    /// (its kind and hyper-parameters as saved) with its buffers and step count, and the history. Training then continues from the next epoch;
-    /// `epochs` (when given) replaces the configured total, to extend a finished run.
+    /// (its kind and hyper-parameters as saved) with its buffers and step count, and the history. Training
+    /// then continues from the next epoch; `epochs` (when given) replaces the configured total, to extend a
+    /// finished run.
     ///
     /// - Throws: `CheckpointError` when the checkpoint was not written by this trainer or does not match
     ///   the model its metadata describes.
