@@ -39,6 +39,7 @@ extension Dataset {
     }
 
     /// Parses numeric CSV text held in memory; see `init(csvAt:labelColumn:hasHeader:labelColumnName:labelKind:)`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public init(
         csvBytes bytes: [UInt8], labelColumn: Int? = nil, hasHeader: Bool? = nil, labelColumnName: String? = nil,
         labelKind: CSVLabelKind = .classes

@@ -35,6 +35,7 @@ public struct Normalization<Scalar: TensorScalar>: Sendable, Equatable {
 
     /// Fits standardization to features of shape `[n, d]`: per-feature mean and (population)
     /// standard deviation.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func standardizing(_ features: Tensor<Scalar>) -> Normalization {
         let (rows, columns, values) = matrix(features)
         var mean = [Double](repeating: 0, count: columns)
@@ -55,6 +56,7 @@ public struct Normalization<Scalar: TensorScalar>: Sendable, Equatable {
     }
 
     /// Fits min-max scaling to features of shape `[n, d]`: per-feature minimum and range.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func minMaxScaling(_ features: Tensor<Scalar>) -> Normalization {
         let (rows, columns, values) = matrix(features)
         var low = [Double](repeating: rows == 0 ? 0 : .infinity, count: columns)
@@ -73,6 +75,7 @@ public struct Normalization<Scalar: TensorScalar>: Sendable, Equatable {
     /// Rescales features of shape `[n, featureCount]`.
     ///
     /// - Precondition: the features have `featureCount` columns.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func apply(_ features: Tensor<Scalar>) -> Tensor<Scalar> {
         let (rows, columns, values) = Self.matrix(features)
         precondition(columns == featureCount, "Normalization.apply: fitted on \(featureCount) features, got \(columns)")
