@@ -193,6 +193,7 @@ struct CSVTable {
     ///
     /// - Throws: `DataError` at the first value that is not finite as a `Scalar` (1e39 is a finite Double but
     ///   an infinite Float), naming its line and column.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     func scalars<Scalar: TensorScalar>(as _: Scalar.Type) throws -> [Scalar] {
         var result = [Scalar]()
         result.reserveCapacity(values.count)

@@ -146,6 +146,7 @@ public struct IDXArray: Sendable {
     }
 
     /// All values as a tensor of the same shape, each multiplied by `scale`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func tensor<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self, scale: Double = 1) -> Tensor<Scalar> {
         if elementType == .uint8 {
             // The common case (images): a lookup table of the 256 scaled values.

@@ -141,6 +141,7 @@ public struct NPYArray: Sendable {
     }
 
     /// The values as a tensor of the same shape.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func tensor<Scalar: TensorScalar>(as type: Scalar.Type = Scalar.self) -> Tensor<Scalar> {
         Tensor(shape: shape, scalars: (0..<count).map { Scalar(value(at: $0)) })
     }
