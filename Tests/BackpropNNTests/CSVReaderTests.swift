@@ -21,6 +21,31 @@ import Testing
         }
     }
 
+    @Test func plainDecimalsReadWithoutStrtodEqualIt() {
+        // The fast path for plain decimals against Double(String) (strtod), bit for bit: random digits with the
+        // point anywhere, signs, leading and trailing zeros, the 2^53 and 10^22 edges, and fields it must leave
+        // to strtod (exponents, too many digits, inf/nan, stray signs and points).
+        var generator = SeededGenerator(seed: 12)
+        var fields = ["0", "-0", "+0", "0.0", "-0.0", ".5", "5.", "-.5", "007.250", "9007199254740992",
+                      "9007199254740993", "0.0000000000000000000001", "1.00000000000000000000000",
+                      "123456789012345678", "1234567890123456789", "12345678901234567890", "1e5", "-2.5E-3",
+                      "inf", "nan", "-", "+", ".", "1.2.3", "--1", "1-2", "0.1", "0.2", "0.3", "1.7976931348623157"]
+        for _ in 0..<20_000 {
+            let count = 1 + Int(generator.next() % 18)
+            var digits = (0..<count).map { _ in Character(String(generator.next() % 10)) }
+            if generator.next() % 3 == 0 { digits.insert(".", at: Int(generator.next() % UInt64(count + 1))) }
+            let sign = ["", "-", "+"][Int(generator.next() % 3)]
+            fields.append(sign + String(digits))
+        }
+        for field in fields {
+            let fast = CSVTable.number(in: ArraySlice(Array(field.utf8)))
+            let reference = Double(field)
+            #expect(fast?.bitPattern == reference?.bitPattern, "\(field): \(String(describing: fast)) vs \(String(describing: reference))")
+        }
+        #expect(CSVTable.plainDecimal(ArraySlice(Array("0.1".utf8))) == 0.1)
+        #expect(CSVTable.plainDecimal(ArraySlice(Array("1e5".utf8))) == nil)
+    }
+
     @Test func readsNumbersWithDefaultLastLabel() throws {
         let data = try read("1,2,0\n3.5,-4e-1,1\r\n\n5,6,2\n")
         #expect(data.features.shape == [3, 2])

@@ -240,6 +240,7 @@ struct CSVTable {
     /// The number a field spells, or nil (fields are ASCII decimal or scientific notation).
     static func number(in field: ArraySlice<UInt8>) -> Double? {
         guard !field.isEmpty, field.count < 64 else { return nil }
+        if let value = plainDecimal(field) { return value }
         for byte in field {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "+"),
@@ -251,5 +252,44 @@ struct CSVTable {
             }
         }
         return Double(String(decoding: field, as: UTF8.self))
+    }
+
+    /// Exact powers of ten as doubles: 10^0 through 10^22.
+    private static let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+        1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// A plain decimal (`[+-]digits[.digits]`) whose digits make an integer of at most 2^53, with at most 22
+    /// after the point, or nil for anything else. Its value is that integer divided by a power of ten, both
+    /// exact doubles, and IEEE division rounds the quotient correctly: the double `strtod` gives, without
+    /// making a String of the field (Clinger's fast path).
+    static func plainDecimal(_ field: ArraySlice<UInt8>) -> Double? {
+        var index = field.startIndex
+        var negative = false
+        if field[index] == UInt8(ascii: "-") || field[index] == UInt8(ascii: "+") {
+            negative = field[index] == UInt8(ascii: "-")
+            index += 1
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0, fractionDigits = 0
+        var seenPoint = false
+        while index < field.endIndex {
+            let byte = field[index]
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                digits += 1
+                guard digits <= 19 else { return nil }  // 19 digits cannot overflow 64 bits
+                mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
+                if seenPoint { fractionDigits += 1 }
+            } else if byte == UInt8(ascii: ".") && !seenPoint {
+                seenPoint = true
+            } else {
+                return nil
+            }
+            index += 1
+        }
+        guard digits > 0, mantissa <= 1 << 53, fractionDigits < powersOfTen.count else { return nil }
+        let value = Double(mantissa) / powersOfTen[fractionDigits]
+        return negative ? -value : value
     }
 }
