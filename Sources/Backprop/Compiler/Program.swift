@@ -364,11 +364,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     private func execute(arena: Arena<Scalar>, slots: inout [Tensor<Scalar>?], arguments: [Tensor<Scalar>]) {
         let table = arena.table
         for (slot, count) in heapSlots {
-            var base: UnsafeMutablePointer<Scalar>?
-            let values = [Scalar](unsafeUninitializedCapacity: Swift.max(count, 1)) { buffer, initialized in
-                base = buffer.baseAddress
-                initialized = count
-            }
+            let (values, base) = Self.uninitializedArray(count)
             slots[slot] = Tensor(shape: [count], buffer: values)
             table[tableIndex(.slot(slot))] = base
         }
@@ -425,16 +421,8 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         // The stacked outputs and the history: the arrays returned, written through their base pointers worked
         // out once (a step then costs no array access, reference count or shape arithmetic per output, and the
         // arrays need no copy at the end). Every step writes its row, so every value is written.
-        func uninitializedArray(_ size: Int) -> (array: [Scalar], base: UnsafeMutablePointer<Scalar>) {
-            var base: UnsafeMutablePointer<Scalar>?
-            let array = [Scalar](unsafeUninitializedCapacity: Swift.max(size, 1)) { buffer, initialized in
-                base = buffer.baseAddress
-                initialized = size
-            }
-            return (array, base!)
-        }
-        let stackedArrays = ySizes.map { uninitializedArray($0 * count) }
-        let historyArrays = !keepsHistory ? [] : carrySizes.map { uninitializedArray($0 * count) }
+        let stackedArrays = ySizes.map { Self.uninitializedArray($0 * count) }
+        let historyArrays = !keepsHistory ? [] : carrySizes.map { Self.uninitializedArray($0 * count) }
         let stacked = stackedArrays.map(\.base), history = historyArrays.map(\.base)
         let table = arena.table
         let outputShapesInOrder = carryShapes + yShapes
@@ -498,6 +486,17 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         let ys = yShapes.indices.map { j in Tensor<Scalar>(shape: [count] + yShapes[j], buffer: stackedArrays[j].array) }
         let carries = history.indices.map { i in Tensor<Scalar>(shape: [count] + carryShapes[i], buffer: historyArrays[i].array) }
         return (carry, ys, carries)
+    }
+
+    /// A new array of `count` values left for the caller to write through `base` (every value, before the array
+    /// is read): a program's outputs and a scan's stacked outputs are written in place this way, never copied.
+    private static func uninitializedArray(_ count: Int) -> (array: [Scalar], base: UnsafeMutablePointer<Scalar>) {
+        var base: UnsafeMutablePointer<Scalar>?
+        let array = [Scalar](unsafeUninitializedCapacity: Swift.max(count, 1)) { buffer, initialized in
+            base = buffer.baseAddress
+            initialized = count
+        }
+        return (array, base!)
     }
 
     /// Copies the value of `shape` read through `access` into contiguous memory.

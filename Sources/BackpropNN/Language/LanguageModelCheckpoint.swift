@@ -13,9 +13,7 @@ extension LanguageModelTrainer {
         metadata["vocabulary"] = vocabulary.description
         metadata["optimizer_step"] = "\(optimizer.state.step)"
         metadata["history"] = history.map(ClassifierTrainer<Scalar>.encode).joined(separator: ";")
-        // The optimizer's own kind under `optimizer.kind` (`optimizer` is the configuration's choice; the
-        // optimizer may have been replaced since).
-        for (key, value) in optimizer.configuration { metadata["optimizer." + (key == "optimizer" ? "kind" : key)] = value }
+        metadata.merge(optimizerMetadata(optimizer.configuration)) { $1 }
         var checkpoint = Checkpoint(model: model, metadata: metadata)
         let names = model.parameterNames
         for slot in optimizer.state.slots.keys.sorted() {
@@ -65,9 +63,8 @@ extension LanguageModelTrainer {
         }
         self.init(configuration: configuration, vocabulary: vocabulary)
         // The optimizer as it was saved: its kind (older checkpoints: the configuration's) and hyper-parameters.
-        optimizer = try makeOptimizer(
-            recordedIn: metadata, keyPrefix: "optimizer.", kindKey: "kind", defaultKind: optimizer.configuration["optimizer"],
-            learningRate: configuration.learningRate, as: Scalar.self)
+        optimizer = try recordedOptimizer(
+            in: metadata, configuredKind: optimizer.configuration["optimizer"], learningRate: configuration.learningRate)
         try checkpoint.apply(to: &model)
         optimizer.state = try checkpoint.optimizerState(
             step: step, parameterNames: model.parameterNames, shapes: model.parameters.map(\.shape), as: Scalar.self)

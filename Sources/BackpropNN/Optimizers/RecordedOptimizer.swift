@@ -2,6 +2,24 @@
 // updates with the hyper-parameters it was saved with. Every value is checked here, before it reaches an
 // initializer's preconditions: a damaged or edited file gets a message, never a trap.
 
+/// The metadata entries under which a classifier's or language model's checkpoint records its optimizer: each
+/// entry of `configuration` (an `Optimizer.configuration`) under `optimizer.<key>`, the kind under
+/// `optimizer.kind` (`optimizer` is the training configuration's own choice, which the optimizer may no longer
+/// be: `trainer.optimizer = SGD(...)`). Read back by `recordedOptimizer(in:configuredKind:learningRate:)`.
+func optimizerMetadata(_ configuration: [String: String]) -> [String: String] {
+    Dictionary(uniqueKeysWithValues: configuration.map { ("optimizer." + ($0.key == "optimizer" ? "kind" : $0.key), $0.value) })
+}
+
+/// The optimizer a trainer's checkpoint metadata records (see `optimizerMetadata(_:)`), of `configuredKind`
+/// when it records no kind (a checkpoint written before it did).
+func recordedOptimizer<Scalar: TensorScalar>(
+    in metadata: [String: String], configuredKind: String?, learningRate: Double, as _: Scalar.Type = Scalar.self
+) throws -> any Optimizer<Scalar> {
+    try makeOptimizer(
+        recordedIn: metadata, keyPrefix: "optimizer.", kindKey: "kind", defaultKind: configuredKind,
+        learningRate: learningRate, as: Scalar.self)
+}
+
 /// The optimizer that `Optimizer.configuration` described in a checkpoint's metadata, read from `entries`
 /// under `keyPrefix` (`optimizer.beta1` for the prefix `optimizer.`): its kind (`sgd`, `adam`, `adamw` or
 /// `rmsprop`) under `kindKey`, or `defaultKind` when that entry is absent, and its hyper-parameters. The step

@@ -16,9 +16,7 @@ extension ClassifierTrainer {
         metadata["class_count"] = "\(classCount)"
         metadata["optimizer_step"] = "\(optimizer.state.step)"
         metadata["history"] = history.map(Self.encode).joined(separator: ";")
-        // The optimizer's own kind goes under `optimizer.kind`: `optimizer` is the configuration's choice, and
-        // the optimizer may have been replaced since (`trainer.optimizer = SGD(...)`).
-        for (key, value) in optimizer.configuration { metadata["optimizer." + (key == "optimizer" ? "kind" : key)] = value }
+        metadata.merge(optimizerMetadata(optimizer.configuration)) { $1 }
         var checkpoint = Checkpoint(model: model, metadata: metadata)
         checkpoint.setOptimizerState(optimizer.state, parameterNames: model.parameterNames)
         if let normalization { try? checkpoint.setNormalization(normalization) }
@@ -79,9 +77,8 @@ extension ClassifierTrainer {
         }
         self.init(configuration: configuration, inputSize: inputSize, classCount: classCount)
         // The optimizer as it was saved: its kind (older checkpoints: the configuration's) and hyper-parameters.
-        optimizer = try makeOptimizer(
-            recordedIn: metadata, keyPrefix: "optimizer.", kindKey: "kind", defaultKind: optimizer.configuration["optimizer"],
-            learningRate: configuration.learningRate, as: Scalar.self)
+        optimizer = try recordedOptimizer(
+            in: metadata, configuredKind: optimizer.configuration["optimizer"], learningRate: configuration.learningRate)
         try checkpoint.apply(to: &model)
         optimizer.state = try checkpoint.optimizerState(
             step: step, parameterNames: model.parameterNames, shapes: model.parameters.map(\.shape), as: Scalar.self)
