@@ -76,5 +76,6 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
 
 /// The graph after the compiler's passes.
 func optimized<Scalar>(_ graph: Graph<Scalar>) -> Graph<Scalar> {
-    graph.withoutDeadCode().simplified().withoutDeadCode().withPadSumsAsConcatenations().withoutDeadCode()
+    graph.withoutDeadCode().simplified().withoutDeadCode().withPadSumsAsConcatenations().withReLUMasksBeforeScatters()
+        .withoutDeadCode()
 }

@@ -154,7 +154,7 @@ extension Tensor {
         let inputShape = self.shape
         var out = Tensor(shape: shape, buffer: values)
         if isTraced || routing.source.isTraced {
-            out = out.traced(.opaque("gatherFlat"), [self, routing.source]) { xs in
+            out = out.traced(.opaque("gatherFlat"), [self, routing.source], routing: TracedRouting(id: ObjectIdentifier(routing.memo))) { xs in
                 xs[0].gatheringFlat(routing.relocated(in: xs[1]), shape: shape)
             }
         }
@@ -177,7 +177,11 @@ extension Tensor {
         }
         let inputShape = self.shape
         if isTraced || routing.source.isTraced {
-            full = full.traced(.opaque("scatterFlat"), [self, routing.source]) { xs in
+            // The gather at the same positions, for the compiler's rewrites (`withReLUMasksBeforeScatters`).
+            let transpose = TracedRouting(id: ObjectIdentifier(routing.memo)) { xs in
+                xs[0].gatheringFlat(routing.relocated(in: xs[1]), shape: inputShape)
+            }
+            full = full.traced(.opaque("scatterFlat"), [self, routing.source], routing: transpose) { xs in
                 xs[0].scatteringFlat(routing.relocated(in: xs[1]), shape: shape)
             }
         }

@@ -33,6 +33,20 @@ struct TraceNode<Scalar: TensorScalar> {
     var replay: (([Tensor<Scalar>]) -> Tensor<Scalar>)?
     /// For a constant: its value.
     var constant: Tensor<Scalar>?
+    /// For a gather or scatter at positions chosen by values (max pooling and its pullback): how the compiler
+    /// sees those positions.
+    var routing: TracedRouting<Scalar>? = nil
+}
+
+/// Positions chosen by values (each pooling window's maximum), as the compiler sees them on a gather or
+/// scatter node whose last input is the routing's source.
+struct TracedRouting<Scalar: TensorScalar> {
+    /// Identifies the rule that chooses the positions, shared by a gather and the scatter of its pullback:
+    /// two such nodes with the same rule and the same source use the same positions.
+    let id: ObjectIdentifier
+    /// For a scatter: the gather at the same positions (inputs: the tensor gathered from, the source), its
+    /// transpose.
+    var gather: (([Tensor<Scalar>]) -> Tensor<Scalar>)? = nil
 }
 
 /// A graph of primitives recorded by running a function on traced tensors, in execution order (a
@@ -142,11 +156,11 @@ final class Trace<Scalar: TensorScalar>: @unchecked Sendable {
     /// Appends a primitive of `kind` applied to `inputs` whose value is `output`, and returns `output`
     /// marked as its node.
     func append(
-        _ kind: OpKind, inputs: [Tensor<Scalar>], output: Tensor<Scalar>,
+        _ kind: OpKind, inputs: [Tensor<Scalar>], output: Tensor<Scalar>, routing: TracedRouting<Scalar>? = nil,
         replay: (([Tensor<Scalar>]) -> Tensor<Scalar>)?
     ) -> Tensor<Scalar> {
         let inputNodes = inputs.map { node(of: $0) }
-        nodes.append(TraceNode(kind: kind, inputs: inputNodes, shape: output.shape, replay: replay))
+        nodes.append(TraceNode(kind: kind, inputs: inputNodes, shape: output.shape, replay: replay, routing: routing))
         return marked(output, node: Int32(nodes.count - 1))
     }
 
@@ -188,14 +202,17 @@ extension Tensor {
 
     /// `self` is the value of a primitive of `kind` applied to `inputs`: appended to their trace and returned
     /// marked when one of them is traced (the caller checks that first, so that eager code never builds the
-    /// closure). `replay` recomputes the value from new, untraced inputs.
-    func traced(_ kind: OpKind, _ inputs: [Tensor], replay: (([Tensor]) -> Tensor)?) -> Tensor {
+    /// closure). `replay` recomputes the value from new, untraced inputs; `routing` identifies the rule that
+    /// chose a gather's or scatter's positions (see `TraceNode.routing`).
+    func traced(
+        _ kind: OpKind, _ inputs: [Tensor], routing: TracedRouting<Scalar>? = nil, replay: (([Tensor]) -> Tensor)?
+    ) -> Tensor {
         // The innermost trace of the thread (a loop body inside a function reads the function's values), else
         // the inputs' own (which then reports a value used after its trace ended).
         guard let trace = Trace<Scalar>.current ?? inputs.lazy.compactMap({ $0.traceMarker?.trace }).first else {
             return self
         }
-        return trace.append(kind, inputs: inputs, output: untraced(), replay: replay)
+        return trace.append(kind, inputs: inputs, output: untraced(), routing: routing, replay: replay)
     }
 
     /// Stops with a message when a traced value is read on the host inside `compiled`.
