@@ -13,6 +13,8 @@
 /// ln 2 = LN2_HI + LN2_LO; LN2_HI has 32 significant bits, so k·LN2_HI is exact for |k| < 2^21.
 #define VM_LN2_HI 0x1.62e42ff000000p-1
 #define VM_LN2_LO -0x1.718432a1b0e26p-35
+/// 128/ln 2, for the table-driven exponential (which reduces by ln 2/128 = LN2_HI/128 + LN2_LO/128).
+#define VM_128_OVER_LN2 0x1.71547652b82fep+7
 #define VM_TWO_THIRDS_HI 0x1.5555555555555p-1
 #define VM_TWO_THIRDS_LO 0x1.5555555555555p-55
 #define VM_TWO_OVER_PI 0x1.45f306dc9c883p-1
@@ -44,6 +46,8 @@ static const double vm_erf_large[3][16] = {
      0x1.0d54a7c3b9f54p-23, -0x1.1db68936b5075p-26, 0x1.2273dca30c735p-29, -0x1.15bf42e7a1d3ap-32,
      0x1.e5329e39a666ap-36, -0x1.63e0a7f5568b2p-39, 0x1.77db2a566316dp-44, 0x1.ddec3fe819444p-46},
 };
+
+#include "exp_table.h"
 
 /// ys[j] = f(xs[j]) for the lanes j whose mask is set (the vector kernels' slow lanes).
 static void vm_libm_lanes1(double *ys, const double *xs, const long long *mask, int w, double (*f)(double)) {
