@@ -71,7 +71,7 @@ import Testing
                  [-1e-5...1e-5, -4...4, 1.5...1.65, 3.1...3.2, -1e5...1e5, 5e5...6e5, 1e10...1e12]),
             make("tan", bp_dtan, bp_stan, { Foundation.tan($0) }, { tanl($0) }, 2,
                  [-1e-5...1e-5, -4...4, 0.7...0.9, 1.5...1.65, -1e5...1e5, 5e5...6e5]),
-            make("tanh", bp_dtanh, bp_stanh, { Foundation.tanh($0) }, { tanhl($0) }, 2,
+            make("tanh", bp_dtanh, bp_stanh, { Foundation.tanh($0) }, { tanhl($0) }, 0.6,
                  [-1e-6...1e-6, -1...1, 0.15...0.2, -25...25, 18...23]),
             make("sigmoid", bp_dsigmoid, bp_ssigmoid, { Self.sigmoid($0) }, { Self.sigmoid($0) }, 2,
                  [-1...1, -40...40, -750...(-700), 700...1000, -104...(-80)]),
