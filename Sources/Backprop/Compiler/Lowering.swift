@@ -317,7 +317,15 @@ struct Lowering<Scalar: TensorScalar> {
                     || consumers[Int(member)].contains { !isInternal($0, of: member, cluster: cluster) }
                 if needed {
                     cluster.materialised.insert(member)
-                    access[Int(member)] = allocate(graph.nodes[Int(member)].shape, for: member)
+                    let shape = graph.nodes[Int(member)].shape
+                    if let permutation = transposedLayout(of: member, cluster: cluster) {
+                        // Stored in the transpose's row-major layout: the transpose reads it as it is.
+                        var inverse = permutation
+                        for (axis, source) in permutation.enumerated() { inverse[source] = axis }
+                        access[Int(member)] = allocate(permutation.map { shape[$0] }, for: member).transposed(inverse)
+                    } else {
+                        access[Int(member)] = allocate(shape, for: member)
+                    }
                 }
             }
             for write in cluster.writes where padWriters[write] != nil && !absorbedPads.contains(write) {
@@ -328,6 +336,35 @@ struct Lowering<Scalar: TensorScalar> {
                 access[Int(write)] = concatenationMemory(write)
             }
         }
+    }
+
+    /// The permutation whose layout a member is best stored in: that of its one transpose whose reader needs
+    /// contiguous memory (a matrix product, a reshape, an opaque step), which would otherwise copy it, when the
+    /// transpose keeps the last axis (so the kernel still stores whole rows) and every other reader outside the
+    /// kernel is a kernel (which reads through strides). Nil otherwise: the member is stored row-major.
+    private func transposedLayout(of member: Int32, cluster: Cluster) -> [Int]? {
+        let rank = graph.nodes[Int(member)].shape.count
+        guard rank >= 2, !isOutput[Int(member)], !cluster.reductions.contains(member) else { return nil }
+        var permutation: [Int]?
+        for consumer in consumers[Int(member)] where !isInternal(consumer, of: member, cluster: cluster) {
+            switch graph.nodes[Int(consumer)].kind {
+            case .transpose(let p):
+                guard p.last == rank - 1, permutation == nil || permutation == p, !isOutput[Int(consumer)],
+                      consumers[Int(consumer)].contains(where: { reader in
+                          switch graph.nodes[Int(reader)].kind {
+                          case .matmul, .reshape, .opaque: true
+                          default: false
+                          }
+                      })
+                else { return nil }
+                permutation = p
+            case .unary, .binary, .compare, .reluBackward, .sum, .max:
+                guard clusterOf[Int(consumer)] >= 0 else { return nil }
+            default:
+                return nil
+            }
+        }
+        return permutation
     }
 
     /// The memory of a concatenation that kernels write in place: its slice of the concatenation it is a piece

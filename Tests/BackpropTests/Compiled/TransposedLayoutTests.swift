@@ -1,0 +1,74 @@
+@testable import Backprop
+import Testing
+
+/// Kernel values stored in the layout of the transpose a matrix product reads (`Lowering.transposedLayout`):
+/// equal to eager, and no copy of the transpose where the layout applies.
+@Suite struct TransposedLayoutTests {
+    /// The kernels of a compiled program that only copy (no instructions).
+    func copyKernels(_ f: @escaping ([Tensor<Double>]) -> [Tensor<Double>], at args: [Tensor<Double>]) -> Int {
+        let program = CompiledProgram<Double>.trace(f, at: args).program
+        var count = 0
+        for step in program.steps {
+            switch step {
+            case .parallel(let k): if k.spec.instructions.isEmpty { count += 1 }
+            case .sequence(_, let kernels): count += kernels.filter { $0.spec.instructions.isEmpty }.count
+            default: break
+            }
+        }
+        return count
+    }
+
+    @Test func aKernelValueReadTransposedByAProductIsStoredTransposed() {
+        // GMM-like: differences of points and means, [n, k, d], multiplied per component as [k, n, d].
+        let x = uniform([6, 1, 4], -1, 1, seed: 1), mu = uniform([1, 3, 4], -1, 1, seed: 2)
+        let w = uniform([3, 4, 4], -1, 1, seed: 3)
+        func f(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            let d = a[0] - a[1]
+            let q = matmul(d.transposed(permutation: [1, 0, 2]), a[2])  // [3, 6, 4]
+            // d is read by another kernel too (through strides).
+            return [q, (d * d).sum(alongAxes: 2), exp(d).sum()]
+        }
+        let g = compiled(f)
+        #expect(largestError(g([x, mu, w]), f([x, mu, w])) <= 1e-12)
+        #expect(copyKernels(f, at: [x, mu, w]) == 0)
+        // Its gradient transposes back for the product's pullback: equal to eager too.
+        func grads(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            let (gx, gmu) = gradient(at: a[0], a[1]) { x, mu in
+                let d = x - mu
+                return (sin(matmul(d.transposed(permutation: [1, 0, 2]), a[2])) * d.transposed(permutation: [1, 0, 2])).sum()
+            }
+            return [gx, gmu]
+        }
+        #expect(largestError(compiled(grads)([x, mu, w]), grads([x, mu, w])) <= 1e-12)
+        // A permutation that is not its own inverse (a cycle of three axes).
+        let p = uniform([2, 3, 4, 5], -1, 1, seed: 8), r = uniform([3, 4, 5, 2], -1, 1, seed: 9)
+        func cycle(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            [matmul((exp(a[0]) * 0.5).transposed(permutation: [1, 2, 0, 3]), a[1])]
+        }
+        #expect(largestError(compiled(cycle)([p, r]), cycle([p, r])) <= 1e-12)
+        #expect(copyKernels(cycle, at: [p, r]) == 0)
+    }
+
+    @Test func layoutsThatWouldNotHelpStayRowMajor() {
+        let x = uniform([5, 4], -1, 1, seed: 4), y = uniform([5, 4], -1, 1, seed: 5)
+        // A transpose that moves the last axis (a matrix transpose) is copied as before.
+        func swapped(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            let s = exp(a[0]) * a[1]
+            return [matmul(s.transposed(permutation: [1, 0]), a[1])]
+        }
+        #expect(largestError(compiled(swapped)([x, y]), swapped([x, y])) <= 1e-12)
+        // A value returned as well as transposed, and one read by two different transposes.
+        let t = uniform([2, 3, 4], -1, 1, seed: 6), m = uniform([2, 4, 4], -1, 1, seed: 7)
+        func returned(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            let s = a[0] * 2
+            return [matmul(s.transposed(permutation: [1, 0, 2]).reshaped(to: [3, 8]), a[1].reshaped(to: [8, 4])), s]
+        }
+        #expect(largestError(compiled(returned)([t, m]), returned([t, m])) <= 1e-12)
+        func twoTransposes(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            let s = tanh(a[0])
+            let p = matmul(s.transposed(permutation: [1, 0, 2]), s.transposed(permutation: [1, 0, 2]).transposed(permutation: [0, 2, 1]))
+            return [p, matmul(s, a[1])]
+        }
+        #expect(largestError(compiled(twoTransposes)([t, m]), twoTransposes([t, m])) <= 1e-12)
+    }
+}
