@@ -37,7 +37,9 @@ struct KernelSpec {
     var registerCount: Int32 = 0
 }
 
-/// A matrix product step: a batch of op(a)·op(b) from contiguous operands into a contiguous output.
+/// A matrix product step: a batch of op(a)·op(b) into a contiguous output. Each operand's matrices are row-major
+/// with a row stride (`lda`, `ldb`) at offsets from the access's (`batchOffsetsA`, `batchOffsetsB`, one per
+/// product), so transposed views are read where they are.
 struct MatmulSpec {
     var a: Access
     var b: Access
@@ -48,6 +50,10 @@ struct MatmulSpec {
     var k: Int
     var transposeA: Bool
     var transposeB: Bool
+    var lda: Int
+    var ldb: Int
+    var batchOffsetsA: [Int]
+    var batchOffsetsB: [Int]
 }
 
 /// A primitive the compiler runs through its replay closure.
@@ -527,17 +533,43 @@ struct Lowering<Scalar: TensorScalar> {
     private mutating func lowerMatmul(_ id: Int32, _ node: TraceNode<Scalar>, transposeA: Bool, transposeB: Bool) {
         let a = node.inputs[0], b = node.inputs[1]
         let shapeA = graph.nodes[Int(a)].shape, shapeB = graph.nodes[Int(b)].shape
-        var accessA = materialised(a), accessB = materialised(b)
-        if !accessA.isContiguous(shape: shapeA) { accessA = copied(accessA, shape: shapeA) }
-        if !accessB.isContiguous(shape: shapeB) { accessB = copied(accessB, shape: shapeB) }
+        let operandA = gemmOperand(a, shape: shapeA, transposed: transposeA)
+        let operandB = gemmOperand(b, shape: shapeB, transposed: transposeB)
         let rank = node.shape.count
         let m = node.shape[rank - 2], n = node.shape[rank - 1]
         let k = transposeA ? shapeA[shapeA.count - 2] : shapeA[shapeA.count - 1]
         let output = allocate(node.shape, for: id)
         order.append(.matmul(MatmulSpec(
-            a: accessA, b: accessB, output: output, batch: node.shape.dropLast(2).reduce(1, *), m: m, n: n, k: k,
-            transposeA: transposeA, transposeB: transposeB)))
+            a: operandA.access, b: operandB.access, output: output, batch: node.shape.dropLast(2).reduce(1, *), m: m, n: n,
+            k: k, transposeA: operandA.transposed, transposeB: operandB.transposed, lda: operandA.rowStride,
+            ldb: operandB.rowStride, batchOffsetsA: operandA.batchOffsets, batchOffsetsB: operandB.batchOffsets)))
         access[Int(id)] = output
+    }
+
+    /// How the GEMM reads a product's operand of `shape` (batch axes, then the matrix): in place when each
+    /// matrix is row-major or column-major with a row stride of at least its width (a transposed view; a
+    /// column-major one is read as the transpose of a row-major matrix, flipping `transposed`), each batch
+    /// entry at its own offset; else from a contiguous copy.
+    private mutating func gemmOperand(
+        _ id: Int32, shape: [Int], transposed: Bool
+    ) -> (access: Access, transposed: Bool, rowStride: Int, batchOffsets: [Int]) {
+        var source = materialised(id)
+        let rank = shape.count
+        let rows = shape[rank - 2], columns = shape[rank - 1]
+        var layout: (transposed: Bool, rowStride: Int)?
+        let rowStride = source.strides[rank - 2], columnStride = source.strides[rank - 1]
+        if columns == 1 || columnStride == 1, rows == 1 || rowStride >= columns {
+            layout = (transposed, rows == 1 ? Swift.max(columns, 1) : rowStride)
+        } else if rows == 1 || rowStride == 1, columnStride >= rows {
+            layout = (!transposed, columns == 1 ? Swift.max(rows, 1) : columnStride)
+        }
+        if layout == nil {
+            source = copied(source, shape: shape)
+            layout = (transposed, Swift.max(columns, 1))
+        }
+        var offsets: [Int] = []
+        forEachStridedOffset(Array(shape.dropLast(2)), Array(source.strides.dropLast(2))) { _, offset in offsets.append(offset) }
+        return (source, layout!.transposed, layout!.rowStride, offsets)
     }
 
     // MARK: Building a cluster's kernel

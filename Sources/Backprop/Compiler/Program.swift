@@ -573,14 +573,14 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     private func runMatmul(_ m: MatmulSpec, a: UnsafeMutablePointer<Scalar>, b: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>) {
-        let (mm, n, k, transposeA, transposeB) = (m.m, m.n, m.k, m.transposeA, m.transposeB)
+        let (mm, n, k, transposeA, transposeB, lda, ldb) = (m.m, m.n, m.k, m.transposeA, m.transposeB, m.lda, m.ldb)
         let operands = BatchPointers(a: UnsafePointer(a), b: UnsafePointer(b), c: c)
+        let (offsetsA, offsetsB) = (m.batchOffsetsA, m.batchOffsetsB)
         // As the eager batched product does: small products of a batch spread over the cores by entry.
         forEachBatchedProduct(batch: m.batch, m: mm, n: n, k: k) { i in
             gemm(
                 transposeA: transposeA, transposeB: transposeB, m: mm, n: n, k: k, alpha: 1,
-                a: operands.a + i * mm * k, lda: transposeA ? mm : k,
-                b: operands.b + i * k * n, ldb: transposeB ? k : n,
+                a: operands.a + offsetsA[i], lda: lda, b: operands.b + offsetsB[i], ldb: ldb,
                 beta: 0, c: operands.c + i * mm * n, ldc: n)
         }
     }

@@ -1,8 +1,9 @@
 @testable import Backprop
 import Testing
 
-/// Kernel values stored in the layout of the transpose a matrix product reads (`Lowering.transposedLayout`):
-/// equal to eager, and no copy of the transpose where the layout applies.
+/// Transposed operands of matrix products without copies: kernel values stored in the layout of the transpose a
+/// product reads (`Lowering.transposedLayout`), and strided views read in place by the GEMM
+/// (`Lowering.gemmOperand`). Equal to eager, and no copy where either applies.
 @Suite struct TransposedLayoutTests {
     /// The kernels of a compiled program that only copy (no instructions).
     func copyKernels(_ f: @escaping ([Tensor<Double>]) -> [Tensor<Double>], at args: [Tensor<Double>]) -> Int {
@@ -47,6 +48,35 @@ import Testing
         }
         #expect(largestError(compiled(cycle)([p, r]), cycle([p, r])) <= 1e-12)
         #expect(copyKernels(cycle, at: [p, r]) == 0)
+    }
+
+    @Test func productsReadTransposedViewsOfProductsInPlace() {
+        // Attention-like heads: a product's output [b, t, h·d] split into heads and transposed to [b, h, t, d]
+        // (a batch-axis permutation), and a matrix transpose of a product (read column-major).
+        let x = uniform([2, 3, 8], -1, 1, seed: 10), w = uniform([8, 8], -1, 1, seed: 11)
+        func heads(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            let q = matmul(a[0].reshaped(to: [6, 8]), a[1]).reshaped(to: [2, 3, 2, 4]).transposed(permutation: [0, 2, 1, 3])
+            let k = matmul(a[0].reshaped(to: [6, 8]), a[1].transposed()).reshaped(to: [2, 3, 2, 4]).transposed(permutation: [0, 2, 3, 1])
+            let scores = matmul(q, k)  // [2, 2, 3, 3]
+            let p = matmul(a[1], a[1].transposed())
+            return [scores, matmul(p.transposed(), a[1]), matmul(scores.transposed(permutation: [0, 1, 3, 2]), q)]
+        }
+        #expect(largestError(compiled(heads)([x, w]), heads([x, w])) <= 1e-12)
+        #expect(copyKernels(heads, at: [x, w]) == 0)
+        // Their gradients (products of transposed cotangents) too.
+        func grads(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            let (gx, gw) = gradient(at: a[0], a[1]) { x, w in
+                let q = matmul(x.reshaped(to: [6, 8]), w).reshaped(to: [2, 3, 2, 4]).transposed(permutation: [0, 2, 1, 3])
+                return sin(matmul(q, q.transposed(permutation: [0, 1, 3, 2]))).sum()
+            }
+            return [gx, gw]
+        }
+        #expect(largestError(compiled(grads)([x, w]), grads([x, w])) <= 1e-12)
+        // A broadcast row is not a matrix the GEMM can read: copied, still equal.
+        func broadcastRows(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+            [matmul(a[1].slicing(0..<1, alongAxis: 0).broadcasted(to: [5, 8]), a[1])]
+        }
+        #expect(largestError(compiled(broadcastRows)([x, w]), broadcastRows([x, w])) <= 1e-12)
     }
 
     @Test func layoutsThatWouldNotHelpStayRowMajor() {
