@@ -44,29 +44,13 @@ extension Graph {
             guard next == nodes[Int(padIDs[0])].shape[axis] else { return nil }
             return (axis, regions.map(\.input))
         }
-        var rebuilt: [TraceNode<Scalar>] = []
-        var renumbered = [Int32](repeating: -1, count: nodes.count)
-        var changed = false
-        for (i, node) in nodes.enumerated() {
-            if case .binary(.add) = node.kind, let padIDs = pads(of: Int32(i), isRoot: true), padIDs.count >= 2,
-               let (axis, inputs) = pieces(padIDs)
-            {
-                renumbered[i] = Int32(rebuilt.count)
-                rebuilt.append(TraceNode(
-                    kind: .concat(axis: axis), inputs: inputs.map { renumbered[Int($0)] }, shape: node.shape, replay: nil,
-                    constant: nil))
-                changed = true
-                continue
-            }
-            var node = node
-            node.inputs = node.inputs.map { renumbered[Int($0)] }
-            renumbered[i] = Int32(rebuilt.count)
-            rebuilt.append(node)
+        return rewritten { i, node, rebuild in
+            guard case .binary(.add) = node.kind, let padIDs = pads(of: Int32(i), isRoot: true), padIDs.count >= 2,
+                  let (axis, inputs) = pieces(padIDs)
+            else { return nil }
+            return rebuild.append(TraceNode(
+                kind: .concat(axis: axis), inputs: inputs.map { rebuild.new($0) }, shape: node.shape, replay: nil,
+                constant: nil))
         }
-        guard changed else { return self }
-        var result = self
-        result.nodes = rebuilt
-        result.outputs = outputs.map { renumbered[Int($0)] }
-        return result
     }
 }

@@ -25,52 +25,37 @@ extension Graph {
         }
         /// Gathers at chosen positions, by routing.
         var gathers: [ObjectIdentifier: [Int32]] = [:]
-        var rebuilt: [TraceNode<Scalar>] = []
-        var renumbered = [Int32](repeating: -1, count: nodes.count)
-        var changed = false
-        for (i, node) in nodes.enumerated() {
+        return rewritten { i, node, rebuild in
             if case .opaque("gatherFlat") = node.kind, let routing = node.routing {
                 gathers[routing.id, default: []].append(Int32(i))
             }
-            if case .reluBackward = node.kind, !node.shape.isEmpty {
-                let scatterID = node.inputs[0], mask = node.inputs[1]
-                let scatter = nodes[Int(scatterID)]
-                if case .opaque("scatterFlat") = scatter.kind, let routing = scatter.routing, uses[Int(scatterID)] == 1 {
-                    let pooledGradient = scatter.inputs[0], source = scatter.inputs[1]
-                    let pooledShape = nodes[Int(pooledGradient)].shape
-                    let existing = gathers[routing.id]?.first { id in
-                        let g = nodes[Int(id)]
-                        return g.inputs[1] == source && g.shape == pooledShape && signsAgree(g.inputs[0], mask)
-                    }
-                    var pooledMask = existing.map { renumbered[Int($0)] }
-                    if pooledMask == nil, let gather = routing.gather {
-                        rebuilt.append(TraceNode(
-                            kind: .opaque("gatherFlat"), inputs: [renumbered[Int(mask)], renumbered[Int(source)]],
-                            shape: pooledShape, replay: gather, routing: TracedRouting(id: routing.id)))
-                        pooledMask = Int32(rebuilt.count - 1)
-                    }
-                    if let pooledMask {
-                        rebuilt.append(TraceNode(
-                            kind: .reluBackward, inputs: [renumbered[Int(pooledGradient)], pooledMask],
-                            shape: pooledShape, replay: { Tensor.reluBackward($0[0], $0[1]) }))
-                        var moved = scatter
-                        moved.inputs = [Int32(rebuilt.count - 1), renumbered[Int(source)]]
-                        renumbered[i] = Int32(rebuilt.count)
-                        rebuilt.append(moved)
-                        changed = true
-                        continue
-                    }
-                }
+            guard case .reluBackward = node.kind, !node.shape.isEmpty else { return nil }
+            let scatterID = node.inputs[0], mask = node.inputs[1]
+            let scatter = nodes[Int(scatterID)]
+            guard case .opaque("scatterFlat") = scatter.kind, let routing = scatter.routing, uses[Int(scatterID)] == 1
+            else { return nil }
+            let pooledGradient = scatter.inputs[0], source = scatter.inputs[1]
+            let pooledShape = nodes[Int(pooledGradient)].shape
+            let existing = gathers[routing.id]?.first { id in
+                let g = nodes[Int(id)]
+                return g.inputs[1] == source && g.shape == pooledShape && signsAgree(g.inputs[0], mask)
             }
-            var node = node
-            node.inputs = node.inputs.map { renumbered[Int($0)] }
-            renumbered[i] = Int32(rebuilt.count)
-            rebuilt.append(node)
+            let pooledMask: Int32
+            if let existing {
+                pooledMask = rebuild.new(existing)
+            } else if let gather = routing.gather {
+                pooledMask = rebuild.append(TraceNode(
+                    kind: .opaque("gatherFlat"), inputs: [rebuild.new(mask), rebuild.new(source)], shape: pooledShape,
+                    replay: gather, routing: TracedRouting(id: routing.id)))
+            } else {
+                return nil
+            }
+            let masked = rebuild.append(TraceNode(
+                kind: .reluBackward, inputs: [rebuild.new(pooledGradient), pooledMask], shape: pooledShape,
+                replay: { Tensor.reluBackward($0[0], $0[1]) }))
+            var moved = scatter
+            moved.inputs = [masked, rebuild.new(source)]
+            return rebuild.append(moved)
         }
-        guard changed else { return self }
-        var result = self
-        result.nodes = rebuilt
-        result.outputs = outputs.map { renumbered[Int($0)] }
-        return result
     }
 }
