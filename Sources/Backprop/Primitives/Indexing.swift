@@ -154,7 +154,8 @@ extension Tensor {
         let inputShape = self.shape
         var out = Tensor(shape: shape, buffer: values)
         if isTraced || routing.source.isTraced {
-            out = out.traced(.opaque("gatherFlat"), [self, routing.source], routing: TracedRouting(id: ObjectIdentifier(routing.memo))) { xs in
+            let identity = TracedRouting<Scalar>(id: ObjectIdentifier(routing.memo))
+            out = out.traced(.opaque("gatherFlat"), [self, routing.source], routing: identity) { xs in
                 xs[0].gatheringFlat(routing.relocated(in: xs[1]), shape: shape)
             }
         }
