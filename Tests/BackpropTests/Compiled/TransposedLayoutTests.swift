@@ -79,6 +79,39 @@ import Testing
         #expect(largestError(compiled(broadcastRows)([x, w]), broadcastRows([x, w])) <= 1e-12)
     }
 
+    @Test func randomPermutationsIntoProductsEqualEager() {
+        // Values of rank 3 and 4 (a kernel's, a product's, an argument's) permuted at random and multiplied on
+        // either side, the other operand transposed or not: every operand layout the GEMM may read in place, or
+        // not, against eager.
+        var generator = SeededGenerator(seed: 12)
+        for trial in 0..<40 {
+            let rank = 3 + Int(generator.next() % 2)
+            let shape = (0..<rank).map { _ in 2 + Int(generator.next() % 3) }
+            let permutation = Array(0..<rank).shuffled(using: &generator)
+            let permuted = permutation.map { shape[$0] }
+            let (rows, columns) = (permuted[rank - 2], permuted[rank - 1])
+            let batch = Array(permuted.dropLast(2))
+            let source = Int(generator.next() % 3), onTheLeft = generator.next() % 2 == 0
+            let flip = generator.next() % 2 == 0
+            let x = uniform(shape, -1, 1, seed: UInt64(100 + trial))
+            let m = uniform([shape[rank - 1], shape[rank - 1]], -1, 1, seed: UInt64(200 + trial))
+            let otherShape = onTheLeft ? (flip ? [3, columns] : [columns, 3]) : (flip ? [rows, 3] : [3, rows])
+            let other = uniform(batch + otherShape, -1, 1, seed: UInt64(300 + trial))
+            func f(_ a: [Tensor<Double>]) -> [Tensor<Double>] {
+                let value: Tensor<Double>
+                switch source {
+                case 0: value = exp(a[0]) * 0.5  // a kernel's value
+                case 1: value = matmul(a[0], a[2])  // a product's output
+                default: value = a[0]  // an argument
+                }
+                let p = value.transposed(permutation: permutation)
+                return [onTheLeft ? matmul(p, a[1], transposeB: flip) : matmul(a[1], p, transposeA: flip)]
+            }
+            let args = [x, other, m]
+            #expect(largestError(compiled(f)(args), f(args)) <= 1e-12, "trial \(trial): \(shape) permuted by \(permutation)")
+        }
+    }
+
     @Test func layoutsThatWouldNotHelpStayRowMajor() {
         let x = uniform([5, 4], -1, 1, seed: 4), y = uniform([5, 4], -1, 1, seed: 5)
         // A transpose that moves the last axis (a matrix transpose) is copied as before.
