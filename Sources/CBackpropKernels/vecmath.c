@@ -74,7 +74,12 @@ static void vm_libm_lanes2(double *zs, const double *xs, const double *ys, const
 #undef VM_FN
 
 #define VM_W 8
+#if defined(BP_VECMATH_WIDE_FOR_AVX2)
+// scripts/test_vecmath_wide.sh only: the 8-wide code built for AVX2, so that a machine without AVX-512 runs it.
+#define VM_ATTR BP_AVX2_FMA
+#else
 #define VM_ATTR BP_AVX512
+#endif
 #define VM_FN(name) vm_avx512_##name
 #include "vecmath_template.h"
 #undef VM_W
