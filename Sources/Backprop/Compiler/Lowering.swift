@@ -63,6 +63,8 @@ struct OpaqueSpec<Scalar: TensorScalar> {
     var replay: ([Tensor<Scalar>]) -> Tensor<Scalar>
     var slot: Int
     var name: String
+    /// For a gather or scatter at positions chosen by values: the memo its call fills (emptied after each call).
+    var memo: FlatRoutingMemo<Scalar>? = nil
 }
 
 /// One step of a program.
@@ -485,7 +487,7 @@ struct Lowering<Scalar: TensorScalar> {
             slotCount += 1
             order.append(.opaque(OpaqueSpec(
                 inputs: inputs, inputShapes: node.inputs.map { graph.nodes[Int($0)].shape }, replay: node.replay!,
-                slot: slot, name: name)))
+                slot: slot, name: name, memo: node.routing?.memo)))
             access[Int(id)] = .contiguous(.slot(slot), shape: node.shape)
         case .unary, .binary, .compare, .reluBackward, .sum, .max:
             // Members are lowered with their kernel; an accumulation's memory is set when its kernel is built.

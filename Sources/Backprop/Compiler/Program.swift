@@ -146,8 +146,11 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     let constants: [OwnedBuffer<Scalar>]
     /// The constants as tensors, handed to opaque steps that read one whole.
     let constantTensors: [Tensor<Scalar>]
-    /// Slots filled with a new array of this many values at the start of each call (see `Lowering.heapSlots`).
-    let heapSlots: [(slot: Int, count: Int)]
+    /// When during a call each slot's array is made (the heap slots of `Lowering.heapSlots`) and dropped.
+    let slotLifetimes: SlotLifetimes
+    /// The memos of the gathers and scatters at positions chosen by values: a call fills them and empties them
+    /// at its end, so that no call's values stay alive between calls.
+    let routingMemos: [FlatRoutingMemo<Scalar>]
     let slotCount: Int
     let argumentCount: Int
     /// The offset of each allocation in the arena, and the arena's size.
@@ -169,7 +172,6 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     init(graph: Graph<Scalar>, heapValues: Bool = false) {
         var lowering = Lowering(graph, heapValues: heapValues)
         let (specs, outputs) = lowering.lower()
-        heapSlots = lowering.heapSlots
         constantTensors = lowering.constants
         self.outputs = outputs
         outputShapes = graph.outputs.map { graph.nodes[Int($0)].shape }
@@ -215,6 +217,11 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         }
         flush()
         self.steps = steps
+        var memos: [ObjectIdentifier: FlatRoutingMemo<Scalar>] = [:]
+        for case .opaque(let o) in specs { if let memo = o.memo { memos[ObjectIdentifier(memo)] = memo } }
+        routingMemos = Array(memos.values)
+        slotLifetimes = SlotLifetimes(
+            stepCount: steps.count, touched: { Program.touchedBuffers(steps[$0]) }, heapSlots: lowering.heapSlots, outputs: outputs)
         kernelCount = kernels
         instructionCount = instructions
         scratchPerPart = specs.reduce(0) { best, spec in
@@ -223,6 +230,16 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         }
         allocationSizes = lowering.allocationSizes
         (allocationOffsets, arenaSize) = Program.plan(sizes: lowering.allocationSizes, steps: specs, outputs: outputs)
+    }
+
+    /// The buffers a step reads or writes.
+    fileprivate static func touchedBuffers(_ step: Step) -> [BufferReference] {
+        switch step {
+        case .sequence(_, let kernels): kernels.flatMap(\.spec.touchedBuffers)
+        case .parallel(let k): k.spec.touchedBuffers
+        case .matmul(let m): StepSpec<Scalar>.matmul(m).touchedBuffers
+        case .opaque(let o): StepSpec<Scalar>.opaque(o).touchedBuffers
+        }
     }
 
     /// One line saying what a step does (for `BACKPROP_DEBUG_COMPILE`).
@@ -352,6 +369,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                 }
             }
             execute(arena: arena, slots: &slots, arguments: arguments)
+            for memo in routingMemos { memo.forget() }
             return zip(outputs, outputShapes).map { access, shape in
                 tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
             }
@@ -363,12 +381,22 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     private func execute(arena: Arena<Scalar>, slots: inout [Tensor<Scalar>?], arguments: [Tensor<Scalar>]) {
         let table = arena.table
-        for (slot, count) in heapSlots {
-            let (values, base) = Self.uninitializedArray(count)
-            slots[slot] = Tensor(shape: [count], buffer: values)
-            table[tableIndex(.slot(slot))] = base
+        func make(_ made: [(slot: Int, count: Int)]) {
+            for (slot, count) in made {
+                let (values, base) = Self.uninitializedArray(count)
+                slots[slot] = Tensor(shape: [count], buffer: values)
+                table[tableIndex(.slot(slot))] = base
+            }
         }
-        for step in steps {
+        make(slotLifetimes.madeFirst)
+        for (index, step) in steps.enumerated() {
+            make(slotLifetimes.made[index])
+            defer {
+                for slot in slotLifetimes.dropped[index] {
+                    slots[slot] = nil
+                    table[tableIndex(.slot(slot))] = nil
+                }
+            }
             switch step {
             case .sequence(let kernels, _):
                 runSequence(kernels, table: table, scratch: arena.scratch)
@@ -480,6 +508,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                 }
             }
         }
+        for memo in routingMemos { memo.forget() }
         let final = carryBuffers[count % 2]
         func array(_ base: UnsafeMutablePointer<Scalar>, _ size: Int) -> [Scalar] { Array(UnsafeBufferPointer(start: base, count: size)) }
         let carry = carryShapes.indices.map { i in Tensor<Scalar>(shape: carryShapes[i], buffer: array(final[i], carrySizes[i])) }

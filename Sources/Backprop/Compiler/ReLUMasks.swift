@@ -46,7 +46,7 @@ extension Graph {
             } else if let gather = routing.gather {
                 pooledMask = rebuild.append(TraceNode(
                     kind: .opaque("gatherFlat"), inputs: [rebuild.new(mask), rebuild.new(source)], shape: pooledShape,
-                    replay: gather, routing: TracedRouting(id: routing.id)))
+                    replay: gather, routing: TracedRouting(memo: routing.memo)))
             } else {
                 return nil
             }

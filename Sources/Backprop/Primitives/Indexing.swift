@@ -154,9 +154,9 @@ extension Tensor {
         let inputShape = self.shape
         var out = Tensor(shape: shape, buffer: values)
         if isTraced || routing.source.isTraced {
-            let identity = TracedRouting<Scalar>(id: ObjectIdentifier(routing.memo))
-            out = out.traced(.opaque("gatherFlat"), [self, routing.source], routing: identity) { xs in
-                xs[0].gatheringFlat(routing.relocated(in: xs[1]), shape: shape)
+            let rule = routing.rule
+            out = out.traced(.opaque("gatherFlat"), [self, routing.source], routing: TracedRouting(memo: rule.memo)) { xs in
+                xs[0].gatheringFlat(rule.routing(in: xs[1]), shape: shape)
             }
         }
         return out.recorded(
@@ -179,11 +179,12 @@ extension Tensor {
         let inputShape = self.shape
         if isTraced || routing.source.isTraced {
             // The gather at the same positions, for the compiler's rewrites (`withReLUMasksBeforeScatters`).
-            let transpose = TracedRouting(id: ObjectIdentifier(routing.memo)) { xs in
-                xs[0].gatheringFlat(routing.relocated(in: xs[1]), shape: inputShape)
+            let rule = routing.rule
+            let transpose = TracedRouting(memo: rule.memo) { xs in
+                xs[0].gatheringFlat(rule.routing(in: xs[1]), shape: inputShape)
             }
             full = full.traced(.opaque("scatterFlat"), [self, routing.source], routing: transpose) { xs in
-                xs[0].scatteringFlat(routing.relocated(in: xs[1]), shape: shape)
+                xs[0].scatteringFlat(rule.routing(in: xs[1]), shape: shape)
             }
         }
         return full.recorded(
@@ -318,8 +319,19 @@ struct FlatRouting<Scalar: TensorScalar> {
         self.memo = memo
     }
 
-    /// The routing the same rule chooses in `source`'s values (found once for the same storage).
-    func relocated(in source: Tensor<Scalar>) -> FlatRouting {
+    /// The rule that chose the positions, without them or the tensor they were found in: what a compiled
+    /// program's steps keep, so that a program does not hold its first call's values for as long as it lives.
+    var rule: FlatRoutingRule<Scalar> { FlatRoutingRule(locate: locate, memo: memo) }
+}
+
+/// How a routing's positions are found, and the memo that shares them between the gather and the scatter of
+/// one call of a compiled program.
+struct FlatRoutingRule<Scalar: TensorScalar> {
+    let locate: (Tensor<Scalar>) -> [Int]
+    let memo: FlatRoutingMemo<Scalar>
+
+    /// The routing the rule chooses in `source`'s values (found once for the same storage).
+    func routing(in source: Tensor<Scalar>) -> FlatRouting<Scalar> {
         FlatRouting(positions: memo.positions(in: source, locate), source: source, memo: memo, locate: locate)
     }
 }
@@ -345,6 +357,15 @@ final class FlatRoutingMemo<Scalar: TensorScalar>: @unchecked Sendable {
             positions = found
         }
         return found
+    }
+
+    /// Drops the last positions and their source (a compiled program's call does at its end, so that the
+    /// memo holds no memory between calls).
+    func forget() {
+        lock.withLock {
+            source = nil
+            positions = []
+        }
     }
 }
 

@@ -41,9 +41,11 @@ struct TraceNode<Scalar: TensorScalar> {
 /// Positions chosen by values (each pooling window's maximum), as the compiler sees them on a gather or
 /// scatter node whose last input is the routing's source.
 struct TracedRouting<Scalar: TensorScalar> {
-    /// Identifies the rule that chooses the positions, shared by a gather and the scatter of its pullback:
-    /// two such nodes with the same rule and the same source use the same positions.
-    let id: ObjectIdentifier
+    /// The memo of the rule that chooses the positions, shared by a gather and the scatter of its pullback
+    /// (a compiled program empties it at the end of each call).
+    let memo: FlatRoutingMemo<Scalar>
+    /// Identifies the rule: two such nodes with the same rule and the same source use the same positions.
+    var id: ObjectIdentifier { ObjectIdentifier(memo) }
     /// For a scatter: the gather at the same positions (inputs: the tensor gathered from, the source), its
     /// transpose.
     var gather: (([Tensor<Scalar>]) -> Tensor<Scalar>)? = nil

@@ -36,16 +36,37 @@ import Testing
             return x.scalars.indices.filter { x.scalars[$0] > 0 }
         }
         let a = Tensor<Double>([1, -2, 3, -4])
-        let routing = FlatRouting(positions: locate(a), source: a, locate: locate)
-        #expect(routing.relocated(in: a).positions == [0, 2])
-        #expect(routing.relocated(in: a).positions == [0, 2])
+        let rule = FlatRouting(positions: locate(a), source: a, locate: locate).rule
+        #expect(rule.routing(in: a).positions == [0, 2])
+        #expect(rule.routing(in: a).positions == [0, 2])
         #expect(locations.count == 2)
         // Equal values in other storage, and other values: found again.
         let b = Tensor<Double>([1, -2, 3, -4]), c = Tensor<Double>([-1, 2, -3, 4])
-        #expect(routing.relocated(in: b).positions == [0, 2])
-        #expect(routing.relocated(in: c).positions == [1, 3])
-        #expect(routing.relocated(in: c).positions == [1, 3])
+        #expect(rule.routing(in: b).positions == [0, 2])
+        #expect(rule.routing(in: c).positions == [1, 3])
+        #expect(rule.routing(in: c).positions == [1, 3])
         #expect(locations.count == 4)
+        // A forgotten memo finds them again, even in the same storage.
+        rule.memo.forget()
+        #expect(rule.routing(in: c).positions == [1, 3])
+        #expect(locations.count == 5)
+    }
+
+    @Test func aProgramKeepsNoneOfACallsValues() {
+        // The traced gather and scatter of max pooling once kept their first call's positions and source
+        // (here the argument itself) for as long as the program lived, and the memo kept the last call's.
+        let f = compiled { (x: Tensor<Double>) -> Tensor<Double> in
+            gradient(at: x) { maxPool2d($0, kernel: (2, 2)).squared().sum() }
+        }
+        var x = uniform([2, 3, 4, 4], -1, 1, seed: 5)
+        for _ in 0..<2 {
+            let g = f(x)
+            #expect(largestError([g], [gradient(at: x) { maxPool2d($0, kernel: (2, 2)).squared().sum() }]) <= 1e-12)
+        }
+        // Writing into x copies its storage when anything else still holds it.
+        let before = x.storage.withUnsafeBufferPointer { $0.baseAddress }
+        let after = x.storage.withUnsafeMutableBufferPointer { UnsafePointer($0.baseAddress) }
+        #expect(before == after, "the compiled program still holds the argument's storage after its calls")
     }
 
     @Test func kernelsWithReductionsSplitAcrossThreadsEqualEager() {
