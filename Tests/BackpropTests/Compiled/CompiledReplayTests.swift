@@ -52,21 +52,44 @@ import Testing
         #expect(locations.count == 5)
     }
 
-    @Test func aProgramKeepsNoneOfACallsValues() {
+    /// Functions whose programs have opaque steps (steps that run a primitive's own code), each of an
+    /// argument of shape [2, 3, 4, 4].
+    static let opaqueSteps: [(name: String, function: @Sendable (Tensor<Double>) -> Tensor<Double>)] = [
+        ("max pooling's gather and scatter", { x in gradient(at: x) { maxPool2d($0, kernel: (2, 2)).squared().sum() } }),
+        ("a convolution and its gradients", { x in
+            let w = uniform([2, 3, 3, 3], -1, 1, seed: 9)
+            return gradient(at: x) { conv2d($0, weight: w, padding: (1, 1)).squared().sum() }
+        }),
+        ("softmax cross-entropy", { x in
+            gradient(at: x) { $0.reshaped(to: [6, 16]).softmaxCrossEntropy(labels: [0, 3, 5, 15, 2, 7]) }
+        }),
+        ("a scan and its gradient", { x in
+            gradient(at: x) { x in
+                let steps = x.reshaped(to: [2, 3, 16])
+                let (carry, _) = scan(initial: [Tensor<Double>.zeros(shape: [16])], over: [steps]) { c, s, _ in
+                    let next = tanh(c[0] + s[0].sum(alongAxes: [0]))
+                    return ([next], [next])
+                }
+                return carry[0].squared().sum()
+            }
+        }),
+        ("a custom primitive", { x in
+            customPrimitive(at: [x], value: { $0[0] * 2 }, vjp: { _, _, g in [g * 2] }).sum(alongAxes: [0])
+        }),
+    ]
+
+    @Test(arguments: 0..<opaqueSteps.count)
+    func aProgramKeepsNoneOfACallsValues(case index: Int) {
         // The traced gather and scatter of max pooling once kept their first call's positions and source
-        // (here the argument itself) for as long as the program lived, and the memo kept the last call's.
-        let f = compiled { (x: Tensor<Double>) -> Tensor<Double> in
-            gradient(at: x) { maxPool2d($0, kernel: (2, 2)).squared().sum() }
-        }
+        // (there the argument itself) for as long as the program lived, and their memo the last call's.
+        let (name, function) = Self.opaqueSteps[index]
+        let f = compiled(function)
         var x = uniform([2, 3, 4, 4], -1, 1, seed: 5)
-        for _ in 0..<2 {
-            let g = f(x)
-            #expect(largestError([g], [gradient(at: x) { maxPool2d($0, kernel: (2, 2)).squared().sum() }]) <= 1e-12)
-        }
+        for _ in 0..<2 { #expect(largestError([f(x)], [function(x)]) <= 1e-12, "\(name)") }
         // Writing into x copies its storage when anything else still holds it.
         let before = x.storage.withUnsafeBufferPointer { $0.baseAddress }
         let after = x.storage.withUnsafeMutableBufferPointer { UnsafePointer($0.baseAddress) }
-        #expect(before == after, "the compiled program still holds the argument's storage after its calls")
+        #expect(before == after, "\(name): the compiled program still holds the argument's storage after its calls")
     }
 
     @Test func kernelsWithReductionsSplitAcrossThreadsEqualEager() {
