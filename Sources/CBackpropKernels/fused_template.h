@@ -100,6 +100,14 @@ FU_ATTR static inline __attribute__((always_inline)) void FU_FN(instructions)(co
     }
 }
 
+/// Whether `output` is also an input's buffer (a compiled update writing a state tensor's new value into its
+/// old memory): such an output is stored after each tile's instructions, so every read of the tile comes first.
+FU_ATTR static inline int FU_FN(aliases_input)(const bp_fused_kernel *k, const FU_T *const *inputs, const FU_T *output) {
+    for (long i = 0; i < k->input_count; i++)
+        if (inputs[i] == output) return 1;
+    return 0;
+}
+
 /// The sum of n values, in 16 independent lanes (which the compiler turns into vector additions) added up
 /// pairwise at the end.
 FU_ATTR static FU_T FU_FN(sum)(const FU_T *v, long n) {
@@ -153,6 +161,8 @@ FU_ATTR static void FU_FN(run_short)(const bp_fused_kernel *k, const FU_T *const
     long out_first[BP_FUSED_MAX_OPERANDS];
     int out_contiguous[BP_FUSED_MAX_OPERANDS], stored[BP_FUSED_MAX_OPERANDS];
     for (long r = 0; r < nr && r < BP_FUSED_MAX_REGISTERS; r++) direct[r] = -1;
+    int aliased[BP_FUSED_MAX_OPERANDS];
+    for (long j = 0; j < no; j++) aliased[j] = FU_FN(aliases_input)(k, inputs, outputs[j]);
     long rest = begin;
     for (long axis = rank - 2; axis >= 0; axis--) {
         index[axis] = rest % k->shape[axis];
@@ -187,7 +197,9 @@ FU_ATTR static void FU_FN(run_short)(const bp_fused_kernel *k, const FU_T *const
             out_first[j] = offsets[0];
             stored[j] = 0;
             const int r = k->output_registers[j];
-            if (k->output_modes[j] == BP_FUSED_STORE && out_contiguous[j] && r >= ni && r < nr) direct[r] = (signed char)j;
+            if (k->output_modes[j] == BP_FUSED_STORE && out_contiguous[j] && r >= ni && r < nr && !aliased[j]) {
+                direct[r] = (signed char)j;
+            }
         }
         FU_FN(instructions)(k, reg, scalar, direct, outputs, out_first, 0, stored, scratch, n);
         for (long j = 0; j < no; j++) {
@@ -277,7 +289,9 @@ FU_ATTR static void FU_FN(run)(const bp_fused_kernel *k, const FU_T *const *inpu
     for (long j = no - 1; j >= 0; j--) {
         const long stride = rank > 0 ? k->output_strides[j * rank + rank - 1] : 0;
         const int r = k->output_registers[j];
-        if (k->output_modes[j] == BP_FUSED_STORE && stride == 1 && r >= ni && r < nr) direct[r] = (signed char)j;
+        if (k->output_modes[j] == BP_FUSED_STORE && stride == 1 && r >= ni && r < nr && !FU_FN(aliases_input)(k, inputs, outputs[j])) {
+            direct[r] = (signed char)j;
+        }
     }
     // The position of row `begin` in the outer axes (mixed radix).
     long rest = begin;

@@ -52,21 +52,49 @@ func compiledWorkloads() -> [String: BenchWorkload] {
         name: "mlp-step-compiled", runs: 40, warmUp: 5,
         prepare: {
             let mlp = BenchMLP()
-            // The whole step compiled: forward, backward and the SGD update (lr 0.01).
-            let step = compiled { (p: [Tensor<Float>]) -> [Tensor<Float>] in
+            // The whole step compiled: forward, backward and the SGD update (lr 0.01), the parameters updated in
+            // place (`compiled(updating:)`).
+            let step = compiled(updating: { (p: inout [Tensor<Float>], _: [Tensor<Float>]) -> [Tensor<Float>] in
                 let (value, g) = valueWithGradient(at: p) { mlp.loss($0) }
-                return [value] + zip(p, g).map { $0 - 0.01 * $1 }
-            }
-            compileMilliseconds = milliseconds { _ = step(mlp.parameters) }
-            return {
-                let out = step(mlp.parameters)
-                mlp.parameters = Array(out.dropFirst())
-                return Double(out[0].scalar)
-            }
+                for i in p.indices { p[i] = p[i] - 0.01 * g[i] }
+                return [value]
+            })
+            compileMilliseconds = milliseconds { _ = step(&mlp.parameters, []) }
+            return { Double(step(&mlp.parameters, [])[0].scalar) }
         },
         check: { last in (last < 2.3, "loss after 45 SGD steps \(last); trace and compile \(compileMilliseconds) ms") })
+    // Diagnostic: a 64 MB state (4096 x 4096 floats) updated by a compiled step, in place (`compiled(updating:)`)
+    // and as a function returning the new state in new memory.
+    all["state-update-in-place"] = BenchWorkload(
+        name: "state-update-in-place", runs: 20, warmUp: 2,
+        prepare: {
+            var state = [Tensor<Float>.randomUniform(shape: [4096, 4096], seed: 1)]
+            let x = [Tensor<Float>.randomUniform(shape: [4096, 4096], seed: 2)]
+            let step = compiled(updating: { (p: inout [Tensor<Float>], x: [Tensor<Float>]) -> [Tensor<Float>] in
+                p[0] = p[0] * 0.5 + x[0]
+                return [p[0].sum()]
+            })
+            return { Double(step(&state, x)[0].scalar) }
+        },
+        check: { last in (Swift.abs(last / 16_777_216 - 1) < 0.05, "the state's sum, near its fixed point's (2x, mean 1): \(last)") })
+    all["state-update-new-arrays"] = BenchWorkload(
+        name: "state-update-new-arrays", runs: 20, warmUp: 2,
+        prepare: {
+            var state = Tensor<Float>.randomUniform(shape: [4096, 4096], seed: 1)
+            let x = Tensor<Float>.randomUniform(shape: [4096, 4096], seed: 2)
+            let step = compiled { (a: [Tensor<Float>]) -> [Tensor<Float>] in
+                let p = a[0] * 0.5 + a[1]
+                return [p, p.sum()]
+            }
+            return {
+                let out = step([state, x])
+                state = out[0]
+                return Double(out[1].scalar)
+            }
+        },
+        check: { last in (Swift.abs(last / 16_777_216 - 1) < 0.05, "the state's sum, near its fixed point's (2x, mean 1): \(last)") })
     // Diagnostic: the split `ClassifierTrainer` uses, loss and gradients compiled and the update done in place on
-    // the host as `mlp-step` does; `mlp-step-compiled` returns new weights, written out of place each call.
+    // the host as `mlp-step` does; `mlp-step-compiled` compiles the update too.
     all["mlp-step-compiled-gradients"] = BenchWorkload(
         name: "mlp-step-compiled-gradients", runs: 40, warmUp: 5,
         prepare: {
@@ -87,16 +115,13 @@ func compiledWorkloads() -> [String: BenchWorkload] {
         name: "cnn-step-compiled", runs: 40, warmUp: 5,
         prepare: {
             let cnn = BenchCNN()
-            let step = compiled { (p: [Tensor<Float>]) -> [Tensor<Float>] in
+            let step = compiled(updating: { (p: inout [Tensor<Float>], _: [Tensor<Float>]) -> [Tensor<Float>] in
                 let (value, g) = valueWithGradient(at: p) { cnn.loss($0) }
-                return [value] + zip(p, g).map { $0 - 0.01 * $1 }
-            }
-            compileMilliseconds = milliseconds { _ = step(cnn.parameters) }
-            return {
-                let out = step(cnn.parameters)
-                cnn.parameters = Array(out.dropFirst())
-                return Double(out[0].scalar)
-            }
+                for i in p.indices { p[i] = p[i] - 0.01 * g[i] }
+                return [value]
+            })
+            compileMilliseconds = milliseconds { _ = step(&cnn.parameters, []) }
+            return { Double(step(&cnn.parameters, [])[0].scalar) }
         },
         check: { last in (last.isFinite && last < 2.35, "loss after 45 SGD steps \(last); trace and compile \(compileMilliseconds) ms") })
     all["hvp-mlp-compiled"] = BenchWorkload(

@@ -115,6 +115,25 @@ import Testing
         #expect(g.scalars == [0.4, 3.6])   // round(x) + x · 1
     }
 
+    @Test func compiledStep() {
+        var parameters = [Tensor<Float>.randomNormal(shape: [3, 2], seed: 1), Tensor<Float>.zeros(shape: [2])]
+        let x = Tensor<Float>.randomNormal(shape: [8, 3], seed: 2), y = Tensor<Float>.randomNormal(shape: [8, 2], seed: 3)
+        var eager = parameters
+        let step = compiled(updating: { (p: inout [Tensor<Float>], batch: [Tensor<Float>]) -> [Tensor<Float>] in
+            let (loss, g) = valueWithGradient(at: p) { p in ((matmul(batch[0], p[0]) + p[1]) - batch[1]).squared().mean() }
+            for i in p.indices { p[i] = p[i] - 0.01 * g[i] }
+            return [loss]
+        })
+        let loss = step(&parameters, [x, y])[0]
+        let later = step(&parameters, [x, y])[0]
+        #expect(later.scalar < loss.scalar)
+        for _ in 0..<2 {
+            let g = gradient(at: eager) { p in ((matmul(x, p[0]) + p[1]) - y).squared().mean() }
+            for i in eager.indices { eager[i] = eager[i] - 0.01 * g[i] }
+        }
+        #expect(zip(parameters, eager).allSatisfy { zip($0.scalars, $1.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-6 } })
+    }
+
     @Test func checkpointing() {
         let weights = (0..<16).map { Tensor<Double>.randomNormal(shape: [8, 8], standardDeviation: 0.3, seed: UInt64($0)) }
         let input = Tensor<Double>.randomNormal(shape: [4, 8], seed: 99)

@@ -8,14 +8,17 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
     /// The lowered program.
     let program: Program<Scalar>
 
-    init(graph: Graph<Scalar>) {
+    /// `stateCount`: the first arguments are state that the first outputs update (see `Program.donations`).
+    init(graph: Graph<Scalar>, stateCount: Int = 0) {
         self.graph = graph
-        program = Program(graph: graph, heapValues: true)
+        program = Program(graph: graph, heapValues: true, stateCount: stateCount)
     }
 
     /// Traces `f` at `arguments` and compiles the trace; returns the program, with the random streams the
     /// trace drew from put back to their states before it (so the program's run draws what the trace drew).
-    static func trace(_ f: ([Tensor<Scalar>]) -> [Tensor<Scalar>], at arguments: [Tensor<Scalar>]) -> CompiledProgram {
+    static func trace(
+        _ f: ([Tensor<Scalar>]) -> [Tensor<Scalar>], at arguments: [Tensor<Scalar>], stateCount: Int = 0
+    ) -> CompiledProgram {
         let trace = Trace<Scalar>()
         let traced = trace.arguments(arguments)
         let outputs = withTracing(trace) { f(traced) }
@@ -26,7 +29,7 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
         let t0 = clock.now
         let graph = optimized(Graph(trace, outputs: outputNodes, argumentCount: arguments.count))
         let t1 = clock.now
-        let program = CompiledProgram(graph: graph)
+        let program = CompiledProgram(graph: graph, stateCount: stateCount)
         let t2 = clock.now
         if BackpropSettings.current.printsCompiledPrograms {
             var kinds: [String: Int] = [:]
@@ -43,7 +46,7 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
                 }
             }
             for step in program.program.steps { print("  " + program.program.describe(step)) }
-            print("compile: trace \(trace.nodes.count) nodes, optimized \(graph.nodes.count) \(kinds.sorted { $0.value > $1.value }.prefix(12)); steps \(stepKinds) instructions \(instructions); passes \(t1 - t0), lowering \(t2 - t1); arena \(program.program.arenaSize)")
+            print("compile: trace \(trace.nodes.count) nodes, optimized \(graph.nodes.count) \(kinds.sorted { $0.value > $1.value }.prefix(12)); steps \(stepKinds) instructions \(instructions); state updated in place \(program.program.donations.count) of \(stateCount); passes \(t1 - t0), lowering \(t2 - t1); arena \(program.program.arenaSize)")
         }
         return program
     }
@@ -51,6 +54,21 @@ final class CompiledProgram<Scalar: TensorScalar>: @unchecked Sendable {
     /// Runs the program on untracked arguments of the shapes it was compiled for.
     func run(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         program.run(arguments)
+    }
+
+    /// Runs the program on untracked state and inputs, writing each new state tensor into the old one's memory
+    /// where the program allows it (`Program.donations`) and `state` owns it alone (else into new memory, so a
+    /// copy the caller kept elsewhere keeps its values); returns the outputs after the state's.
+    func run(updating state: inout [Tensor<Scalar>], _ inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        var donated: [Int: Tensor<Scalar>] = [:]
+        for (argument, slot) in program.donations where !state[argument].shape.isEmpty {
+            // Copy-on-write: the storage becomes `state`'s own, copied only when someone else holds it too.
+            state[argument].storage.withUnsafeMutableBufferPointer { _ in }
+            donated[slot] = Tensor(shape: [state[argument].scalarCount], buffer: state[argument].storage)
+        }
+        let results = program.run(state + inputs, donated: donated)
+        state = Array(results[..<state.count])
+        return Array(results[state.count...])
     }
 
     /// Evaluates the graph node by node with each primitive's replay, freeing values after their last use

@@ -167,14 +167,23 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     private var idleArenas: [Arena<Scalar>] = []
     private let arenaLock = ArenaLock()
 
+    /// The outputs a call may write into the memory of the argument of the same index (see `donations`).
+    let donations: [(argument: Int, slot: Int)]
+
     /// `heapValues`: the outputs and the values opaque steps read are new arrays of each call, returned and
     /// read without copies (a scan's body, run many times per call, keeps them in the arena instead).
-    init(graph: Graph<Scalar>, heapValues: Bool = false) {
+    /// `stateCount`: the first arguments are state that the first outputs update (`compiled(updating:)`).
+    init(graph: Graph<Scalar>, heapValues: Bool = false, stateCount: Int = 0) {
         var lowering = Lowering(graph, heapValues: heapValues)
-        let (specs, outputs) = lowering.lower()
+        let lowered = lowering.lower()
+        var specs = lowered.steps
+        let outputs = lowered.outputs
         constantTensors = lowering.constants
         self.outputs = outputs
         outputShapes = graph.outputs.map { graph.nodes[Int($0)].shape }
+        donations = heapValues && stateCount > 0
+            ? Backprop.donations(specs: &specs, outputs: outputs, outputShapes: outputShapes, heapSlots: lowering.heapSlots, count: stateCount)
+            : []
         constants = lowering.constants.map { OwnedBuffer($0.shape.isEmpty ? [$0.scalarValue] : $0.storage) }
         slotCount = lowering.slotCount
         argumentCount = graph.argumentCount
@@ -349,9 +358,10 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         return (offsets, total)
     }
 
-    /// Runs the program on arguments of the shapes it was compiled for.
+    /// Runs the program on arguments of the shapes it was compiled for. `donated`: by slot of `donations`, the
+    /// tensor (of one axis) whose storage the slot's output is written into, which the caller owns alone.
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    func run(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+    func run(_ arguments: [Tensor<Scalar>], donated: [Int: Tensor<Scalar>] = [:]) -> [Tensor<Scalar>] {
         let arena = arenaLock.withLock { idleArenas.popLast() } ?? makeArena()
         defer { arenaLock.withLock { idleArenas.append(arena) } }
         var slots = [Tensor<Scalar>?](repeating: nil, count: slotCount)
@@ -368,7 +378,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                     table[k] = UnsafeMutablePointer(mutating: argumentArrays[k].withUnsafeBufferPointer { $0.baseAddress! })
                 }
             }
-            execute(arena: arena, slots: &slots, arguments: arguments)
+            execute(arena: arena, slots: &slots, arguments: arguments, donated: donated)
             for memo in routingMemos { memo.forget() }
             return zip(outputs, outputShapes).map { access, shape in
                 tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
@@ -379,10 +389,17 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Runs the steps with the arguments' entries of the arena's table already set.
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
-    private func execute(arena: Arena<Scalar>, slots: inout [Tensor<Scalar>?], arguments: [Tensor<Scalar>]) {
+    private func execute(
+        arena: Arena<Scalar>, slots: inout [Tensor<Scalar>?], arguments: [Tensor<Scalar>], donated: [Int: Tensor<Scalar>] = [:]
+    ) {
         let table = arena.table
         func make(_ made: [(slot: Int, count: Int)]) {
             for (slot, count) in made {
+                if let state = donated[slot] {
+                    slots[slot] = state
+                    table[tableIndex(.slot(slot))] = UnsafeMutablePointer(mutating: state.storage.withUnsafeBufferPointer { $0.baseAddress! })
+                    continue
+                }
                 let (values, base) = Self.uninitializedArray(count)
                 slots[slot] = Tensor(shape: [count], buffer: values)
                 table[tableIndex(.slot(slot))] = base
@@ -409,7 +426,11 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                 let inputs = zip(o.inputs, o.inputShapes).map { access, shape in
                     tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
                 }
-                let result = withoutRecording { o.replay(inputs) }.detached()
+                var result = withoutRecording { o.replay(inputs) }.detached()
+                if !donated.isEmpty, donated.values.contains(where: { result.hasSameStorage(as: $0) }) {
+                    // A primitive that returned its input, a state tensor a later step overwrites: a copy of it.
+                    result = Tensor(shape: result.shape, buffer: result.storage.map { $0 })
+                }
                 slots[o.slot] = result
                 let entry = tableIndex(.slot(o.slot))
                 if result.shape.isEmpty {

@@ -55,6 +55,71 @@ public func compiled<Scalar: TensorScalar>(
     return { function.call([$0, $1, $2])[0] }
 }
 
+/// `update` compiled as a step that changes `state` (a model's parameters, an optimizer's moments) and
+/// returns other values (a loss): the first call with given shapes traces and compiles it as `compiled(_:)`
+/// does, the forward pass, the gradient and the update together.
+///
+/// Each new state tensor is written into the memory of the old one, as JAX's donated arguments are, when the
+/// compiler finds that nothing reads the old value after the new one is computed and `state` is the only owner
+/// of that memory; otherwise it gets new memory, so a copy of the old state kept elsewhere keeps its values.
+/// A step then allocates no new parameters and its peak memory holds one copy of the state. `update` must
+/// keep each state tensor's shape and the number of state tensors. On tracked tensors (inside `gradient`)
+/// the step is differentiable like any compiled function, and updates nothing in place.
+///
+/// ```swift
+/// let step = compiled(updating: { (p: inout [Tensor<Float>], batch: [Tensor<Float>]) -> [Tensor<Float>] in
+///     let (loss, g) = valueWithGradient(at: p) { p in ((matmul(batch[0], p[0]) + p[1]) - batch[1]).squared().mean() }
+///     for i in p.indices { p[i] = p[i] - 0.01 * g[i] }
+///     return [loss]
+/// })
+/// let loss = step(&parameters, [x, y])[0]   // parameters updated in place
+/// ```
+public func compiled<Scalar: TensorScalar>(
+    updating update: @escaping (_ state: inout [Tensor<Scalar>], _ inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>]
+) -> (_ state: inout [Tensor<Scalar>], _ inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+    let compiledUpdate = CompiledUpdate(update)
+    return { state, inputs in compiledUpdate.function(stateCount: state.count).update(&state, inputs) }
+}
+
+/// A compiled update: its compiled function, made at the first call (which tells how many state tensors
+/// there are).
+final class CompiledUpdate<Scalar: TensorScalar>: @unchecked Sendable {
+    private let update: (inout [Tensor<Scalar>], [Tensor<Scalar>]) -> [Tensor<Scalar>]
+    private var compiledFunction: CompiledFunction<Scalar>?
+    private var lock = pthread_mutex_t()
+
+    init(_ update: @escaping (inout [Tensor<Scalar>], [Tensor<Scalar>]) -> [Tensor<Scalar>]) {
+        self.update = update
+        pthread_mutex_init(&lock, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&lock) }
+
+    /// The compiled function of (state..., inputs...) → (new state..., outputs...).
+    func function(stateCount count: Int) -> CompiledFunction<Scalar> {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        if let compiledFunction { return compiledFunction }
+        let update = self.update
+        let made = CompiledFunction<Scalar>({ arguments in
+            var state = Array(arguments[..<count])
+            let shapes = state.map { $0.shape }
+            let outputs = update(&state, Array(arguments[count...]))
+            precondition(
+                state.count == count,
+                "compiled(updating:): the update changed the number of state tensors from \(count) to \(state.count)")
+            for (i, (before, after)) in zip(shapes, state.map { $0.shape }).enumerated() {
+                precondition(
+                    before == after,
+                    "compiled(updating:): the update changed the shape of state tensor \(i) from \(before) to \(after)")
+            }
+            return state + outputs
+        }, stateCount: count)
+        compiledFunction = made
+        return made
+    }
+}
+
 /// How many compiled programs (one per list of input shapes) a compiled function keeps.
 let compiledProgramCacheSize = 8
 
@@ -72,8 +137,12 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
     /// How many times a program was traced (for tests and `bench`).
     private(set) var traceCount = 0
 
-    init(_ function: @escaping ([Tensor<Scalar>]) -> [Tensor<Scalar>]) {
+    /// How many of the first arguments are state that the first outputs update (`compiled(updating:)`).
+    let stateCount: Int
+
+    init(_ function: @escaping ([Tensor<Scalar>]) -> [Tensor<Scalar>], stateCount: Int = 0) {
         self.function = function
+        self.stateCount = stateCount
         pthread_mutex_init(&lock, nil)
     }
 
@@ -93,6 +162,12 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
     /// numbers do not depend on whether its program was already made (the trace rounds as eager code does).
     @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
     func evaluate(_ arguments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        program(for: arguments).run(arguments)
+    }
+
+    /// The program for the arguments' shapes, traced and compiled first if there is none.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    private func program(for arguments: [Tensor<Scalar>]) -> CompiledProgram<Scalar> {
         // Closures, not key paths: a key path literal in generic code is instantiated on every call.
         let shapes = arguments.map { $0.shape }
         pthread_mutex_lock(&lock)
@@ -100,10 +175,10 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
             let entry = programs.remove(at: index)
             programs.append(entry)
             pthread_mutex_unlock(&lock)
-            return entry.program.run(arguments)
+            return entry.program
         }
         pthread_mutex_unlock(&lock)
-        let program = CompiledProgram.trace(function, at: arguments)
+        let program = CompiledProgram.trace(function, at: arguments, stateCount: stateCount)
         pthread_mutex_lock(&lock)
         traceCount += 1
         if !programs.contains(where: { $0.shapes == shapes }) {
@@ -111,7 +186,25 @@ final class CompiledFunction<Scalar: TensorScalar>: @unchecked Sendable {
             if programs.count > compiledProgramCacheSize { programs.removeFirst() }
         }
         pthread_mutex_unlock(&lock)
-        return program.run(arguments)
+        return program
+    }
+
+    /// Calls an update (`compiled(updating:)`, `stateCount` state tensors first): on untracked tensors by its
+    /// program, the new state written over the old where the state owns its memory alone; else as `call`.
+    @_specialize(where Scalar == Double) @_specialize(where Scalar == Float)
+    func update(_ state: inout [Tensor<Scalar>], _ inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        precondition(
+            state.count == stateCount,
+            "compiled(updating:): the update was compiled for \(stateCount) state tensors, got \(state.count)")
+        let tracked = state.contains(where: { $0.isTracked }) || inputs.contains(where: { $0.isTracked })
+        if isTracing || ThreadContext.current.anomalyDepth > 0 || (tracked && recordingEnabled()) {
+            let results = call(state + inputs)
+            state = Array(results[..<stateCount])
+            return Array(results[stateCount...])
+        }
+        for i in state.indices where state[i].tape != nil || state[i].annex != nil { state[i] = state[i].detached() }
+        let detachedInputs = inputs.map { $0.detached() }
+        return program(for: state + detachedInputs).run(updating: &state, detachedInputs)
     }
 
     /// The shape lists of the programs kept, least recently used first (for tests).

@@ -1,0 +1,93 @@
+// Donation: a compiled update (`compiled(updating:)`) writes the new value of a state tensor into the memory of
+// the old one, as JAX's donated arguments do, when nothing reads the old value afterwards.
+import CBackpropKernels
+
+extension StepSpec {
+    /// The buffers the step reads (an accumulated output is read too).
+    var readBuffers: [BufferReference] {
+        switch self {
+        case .kernel(let k):
+            k.inputs.map(\.buffer) + k.outputs.filter { $0.mode != Int32(BP_FUSED_STORE) }.map(\.access.buffer)
+        case .matmul(let m): [m.a.buffer, m.b.buffer]
+        case .opaque(let o): o.inputs.map(\.buffer)
+        }
+    }
+
+    /// The buffers the step writes.
+    var writtenBuffers: [BufferReference] {
+        switch self {
+        case .kernel(let k): k.outputs.map(\.access.buffer) + k.fills.map(\.buffer)
+        case .matmul(let m): [m.output.buffer]
+        case .opaque(let o): [.slot(o.slot)]
+        }
+    }
+}
+
+/// Which of a program's first `count` outputs may be written into the memory of the argument of the same
+/// index (the old value of a state tensor): pairs of the argument and the heap slot holding the output.
+///
+/// An output qualifies when one fused kernel stores it whole (its heap slot touched by no step before), that
+/// kernel reads the argument only element for element at the positions it writes (so a tile's reads come
+/// before its stores, which the interpreter then makes after the tile's instructions: it stores no register
+/// straight into an output whose buffer is also an input's), no other output of the call is the argument or
+/// the slot, and no step after the kernel reads the argument. (An opaque step's result that is the argument's
+/// storage itself, a primitive returning its input, is copied when the call donates it: `Program.execute`.)
+/// A kernel that some later steps still read the argument after is moved after the last of them first, when
+/// none of the steps it passes touches what it writes or writes what it reads.
+///
+/// Whether a pair is donated is decided per call: only when the caller's tensor is the sole owner of its
+/// storage (else the output gets memory of its own, and the caller's copies keep the old value).
+func donations<Scalar>(
+    specs: inout [StepSpec<Scalar>], outputs: [Access], outputShapes: [[Int]], heapSlots: [(slot: Int, count: Int)],
+    count: Int
+) -> [(argument: Int, slot: Int)] {
+    let heapCounts = Dictionary(heapSlots.map { ($0.slot, $0.count) }, uniquingKeysWith: { a, _ in a })
+    // The kernel storing each candidate output whole, and the index of its output there.
+    func writer(of slot: Int, in specs: [StepSpec<Scalar>]) -> (step: Int, output: Int)? {
+        guard let first = specs.firstIndex(where: { $0.readBuffers.contains(.slot(slot)) || $0.writtenBuffers.contains(.slot(slot)) }),
+              case .kernel(let k) = specs[first] else { return nil }
+        let stores = k.outputs.indices.filter { k.outputs[$0].access.buffer == .slot(slot) }
+        guard stores.count == 1, let j = stores.first, k.outputs[j].mode == Int32(BP_FUSED_STORE),
+              k.outputs[j].access.offset == 0, k.outputs[j].access.isContiguous(shape: k.shape),
+              !k.fills.contains(where: { $0.buffer == .slot(slot) })
+        else { return nil }
+        return (first, j)
+    }
+    var candidates: [(argument: Int, slot: Int)] = []
+    for i in 0..<Swift.min(count, outputs.count) {
+        let output = outputs[i], size = outputShapes[i].reduce(1, *)
+        guard case .slot(let slot) = output.buffer, heapCounts[slot] == size, size > 0, output.offset == 0,
+              output.isContiguous(shape: outputShapes[i]),
+              !outputs.indices.contains(where: { k in k != i && (outputs[k].buffer == output.buffer || outputs[k].buffer == .argument(i)) })
+        else { continue }
+        candidates.append((i, slot))
+    }
+    // Move each candidate's kernel after the last step that reads its argument, where that is allowed.
+    for (argument, slot) in candidates {
+        guard let (step, _) = writer(of: slot, in: specs),
+              let last = specs.indices.last(where: { specs[$0].readBuffers.contains(.argument(argument)) }), last > step
+        else { continue }
+        let kernel = specs[step]
+        let reads = Set(kernel.readBuffers), writes = Set(kernel.writtenBuffers)
+        let passed = specs[(step + 1)...last]
+        guard passed.allSatisfy({ other in
+            Set(other.writtenBuffers).isDisjoint(with: reads) && Set(other.writtenBuffers + other.readBuffers).isDisjoint(with: writes)
+        }) else { continue }
+        specs.remove(at: step)
+        specs.insert(kernel, at: last)
+    }
+    // Check every condition in the final order.
+    return candidates.filter { argument, slot in
+        guard let (step, j) = writer(of: slot, in: specs), case .kernel(let k) = specs[step] else { return false }
+        let written = k.outputs[j].access
+        for (r, input) in k.inputs.enumerated() where input.buffer == .argument(argument) {
+            // The same positions (strides along axes of one element do not matter).
+            guard input.offset == 0,
+                  k.shape.indices.allSatisfy({ k.shape[$0] == 1 || input.strides[$0] == written.strides[$0] })
+            else { return false }
+            // No output of the kernel may store the argument's own register (it would read the new value).
+            if k.outputs.contains(where: { Int($0.register) == r }) { return false }
+        }
+        return !specs[(step + 1)...].contains { $0.readBuffers.contains(.argument(argument)) }
+    }
+}
