@@ -8,7 +8,7 @@ extension StepSpec {
         switch self {
         case .kernel(let k):
             k.inputs.map(\.buffer) + k.outputs.filter { $0.mode != Int32(BP_FUSED_STORE) }.map(\.access.buffer)
-        case .matmul(let m): [m.a.buffer, m.b.buffer]
+        case .matmul(let m): [m.a.buffer, m.b.buffer] + (m.initial.map { [$0.buffer] } ?? [])
         case .opaque(let o): o.inputs.map(\.buffer)
         }
     }
@@ -90,4 +90,72 @@ func donations<Scalar>(
         }
         return !specs[(step + 1)...].contains { $0.readBuffers.contains(.argument(argument)) }
     }
+}
+
+/// Folds the update of a donated state tensor into the product that computes its step, p ← p + α·(A·B): the
+/// product then accumulates into the state (GEMM's β = 1, its α), so the step's gradient is never stored and
+/// read again, and the kernel's pass over the state is gone. Applies when the kernel storing the new value
+/// has two inputs, the old value and the product's output, which only it reads, and computes p + α·g with a
+/// constant α; the product takes the kernel's place. When a call does not donate the state, the product starts
+/// from a copy of the old value.
+func fusingUpdatesIntoProducts<Scalar>(specs: inout [StepSpec<Scalar>], donations: [(argument: Int, slot: Int)]) {
+    for (argument, slot) in donations {
+        guard let step = specs.firstIndex(where: { $0.writtenBuffers.contains(.slot(slot)) }),
+              case .kernel(let k) = specs[step], k.inputs.count == 2, k.outputs.count == 1, k.fills.isEmpty,
+              let p = k.inputs.firstIndex(where: { $0.buffer == .argument(argument) }),
+              case .allocation(let gradient) = k.inputs[1 - p].buffer, k.inputs[1 - p].offset == 0,
+              k.inputs[1 - p].isContiguous(shape: k.shape), k.inputs[p].isContiguous(shape: k.shape),
+              let form = linearForm(of: k.outputs[0].register, in: k), form.count == 2,
+              form[Int32(p)] == 1, let alpha = form[Int32(1 - p)],
+              let productIndex = specs.firstIndex(where: { $0.writtenBuffers.contains(.allocation(gradient)) }),
+              productIndex < step, case .matmul(var product) = specs[productIndex], product.beta == 0,
+              product.output.offset == 0, product.batch * product.m * product.n == k.shape.reduce(1, *),
+              specs.indices.allSatisfy({ i in
+                  i == step || i == productIndex
+                      || !(specs[i].readBuffers + specs[i].writtenBuffers).contains(.allocation(gradient))
+              }),
+              // Its operands keep their values until the kernel's place.
+              specs[(productIndex + 1)..<step].allSatisfy({ !Set($0.writtenBuffers).contains(product.a.buffer)
+                  && !Set($0.writtenBuffers).contains(product.b.buffer) })
+        else { continue }
+        product.output = k.outputs[0].access
+        product.alpha *= alpha
+        product.beta = 1
+        product.initial = k.inputs[p]
+        specs[step] = .matmul(product)
+        specs.remove(at: productIndex)
+    }
+}
+
+/// The output of register `register` as a linear combination of the kernel's inputs (coefficient by input
+/// register), when the instructions that compute it are additions, subtractions, negations and products by
+/// constants; nil otherwise.
+private func linearForm(of register: Int32, in kernel: KernelSpec) -> [Int32: Double]? {
+    var forms: [Int32: [Int32: Double]] = [:]
+    var constants: [Int32: Double] = [:]
+    for r in 0..<Int32(kernel.inputs.count) { forms[r] = [r: 1] }
+    func combine(_ a: [Int32: Double], _ sa: Double, _ b: [Int32: Double], _ sb: Double) -> [Int32: Double] {
+        var sum = a.mapValues { $0 * sa }
+        for (r, c) in b { sum[r, default: 0] += c * sb }
+        return sum
+    }
+    for instruction in kernel.instructions {
+        let (a, b, d, immediate) = (instruction.a, instruction.b, instruction.destination, instruction.immediate)
+        switch Int(instruction.op) {
+        case Int(BP_FUSED_CONSTANT): constants[d] = immediate
+        case Int(BP_FUSED_SCALE): if let f = forms[a] { forms[d] = f.mapValues { $0 * immediate } }
+        case Int(BP_FUSED_NEG): if let f = forms[a] { forms[d] = f.mapValues { -$0 } }
+        case Int(BP_FUSED_MUL):
+            if let c = constants[a], let f = forms[b] { forms[d] = f.mapValues { $0 * c } }
+            else if let c = constants[b], let f = forms[a] { forms[d] = f.mapValues { $0 * c } }
+            else if let x = constants[a], let y = constants[b] { constants[d] = x * y }
+        case Int(BP_FUSED_ADD), Int(BP_FUSED_SUB):
+            let sign = Int(instruction.op) == Int(BP_FUSED_ADD) ? 1.0 : -1.0
+            if let fa = forms[a], let fb = forms[b] { forms[d] = combine(fa, 1, fb, sign) }
+        case Int(BP_FUSED_MUL_ADD):
+            if let fa = forms[a], let fb = forms[b] { forms[d] = combine(fa, immediate, fb, 1) }
+        default: break
+        }
+    }
+    return forms[register]
 }

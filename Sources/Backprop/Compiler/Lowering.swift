@@ -54,6 +54,11 @@ struct MatmulSpec {
     var ldb: Int
     var batchOffsetsA: [Int]
     var batchOffsetsB: [Int]
+    /// The output is `alpha`·op(a)·op(b) + `beta`·C, where C is `initial` (copied into the output first unless
+    /// it is the output's own memory: a state tensor updated in place by a product, see `fusingUpdatesIntoProducts`).
+    var alpha: Double = 1
+    var beta: Double = 0
+    var initial: Access? = nil
 }
 
 /// A primitive the compiler runs through its replay closure.

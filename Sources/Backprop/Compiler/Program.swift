@@ -184,6 +184,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         donations = heapValues && stateCount > 0
             ? Backprop.donations(specs: &specs, outputs: outputs, outputShapes: outputShapes, heapSlots: lowering.heapSlots, count: stateCount)
             : []
+        fusingUpdatesIntoProducts(specs: &specs, donations: donations)
         constants = lowering.constants.map { OwnedBuffer($0.shape.isEmpty ? [$0.scalarValue] : $0.storage) }
         slotCount = lowering.slotCount
         argumentCount = graph.argumentCount
@@ -263,6 +264,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         case .parallel(let k): return kernel(k)
         case .matmul(let m):
             return "matmul \(m.batch) x [\(m.m), \(m.k)]\(m.transposeA ? "ᵀ" : "") [\(m.k), \(m.n)]\(m.transposeB ? "ᵀ" : "")"
+                + (m.beta != 0 ? ", times \(m.alpha) added to its output" : "")
         case .opaque(let o): return "\(o.name) \(o.inputShapes.map { "\($0)" }.joined(separator: " "))"
         }
     }
@@ -308,6 +310,7 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
                 k.fills.forEach { touch(Access(buffer: $0.buffer, offset: 0, strides: []), s) }
             case .matmul(let m):
                 touch(m.a, s); touch(m.b, s); touch(m.output, s)
+                if let initial = m.initial { touch(initial, s) }
             case .opaque(let o):
                 o.inputs.forEach { touch($0, s) }
             }
@@ -420,8 +423,13 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
             case .parallel(let k):
                 runParallel(k, table: table, scratch: arena.scratch)
             case .matmul(let m):
-                runMatmul(m, a: table[tableIndex(m.a.buffer)]! + m.a.offset, b: table[tableIndex(m.b.buffer)]! + m.b.offset,
-                          c: table[tableIndex(m.output.buffer)]! + m.output.offset)
+                let c = table[tableIndex(m.output.buffer)]! + m.output.offset
+                if let initial = m.initial {
+                    // C starts as `initial`, unless it is that memory already (a state tensor donated to the call).
+                    let source = table[tableIndex(initial.buffer)]! + initial.offset
+                    if source != c { c.update(from: source, count: m.batch * m.m * m.n) }
+                }
+                runMatmul(m, a: table[tableIndex(m.a.buffer)]! + m.a.offset, b: table[tableIndex(m.b.buffer)]! + m.b.offset, c: c)
             case .opaque(let o):
                 let inputs = zip(o.inputs, o.inputShapes).map { access, shape in
                     tensor(at: access, shape: shape, table: table, slots: slots, arguments: arguments)
@@ -626,12 +634,13 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
         let (mm, n, k, transposeA, transposeB, lda, ldb) = (m.m, m.n, m.k, m.transposeA, m.transposeB, m.lda, m.ldb)
         let operands = BatchPointers(a: UnsafePointer(a), b: UnsafePointer(b), c: c)
         let (offsetsA, offsetsB) = (m.batchOffsetsA, m.batchOffsetsB)
+        let (alpha, beta) = (Scalar(m.alpha), Scalar(m.beta))
         // As the eager batched product does: small products of a batch spread over the cores by entry.
         forEachBatchedProduct(batch: m.batch, m: mm, n: n, k: k) { i in
             gemm(
-                transposeA: transposeA, transposeB: transposeB, m: mm, n: n, k: k, alpha: 1,
+                transposeA: transposeA, transposeB: transposeB, m: mm, n: n, k: k, alpha: alpha,
                 a: operands.a + offsetsA[i], lda: lda, b: operands.b + offsetsB[i], ldb: ldb,
-                beta: 0, c: operands.c + i * mm * n, ldc: n)
+                beta: beta, c: operands.c + i * mm * n, ldc: n)
         }
     }
 }

@@ -43,7 +43,7 @@ extension StepSpec {
     var touchedBuffers: [BufferReference] {
         switch self {
         case .kernel(let k): k.touchedBuffers
-        case .matmul(let m): [m.a.buffer, m.b.buffer, m.output.buffer]
+        case .matmul(let m): [m.a.buffer, m.b.buffer, m.output.buffer] + (m.initial.map { [$0.buffer] } ?? [])
         case .opaque(let o): o.inputs.map(\.buffer) + [.slot(o.slot)]
         }
     }

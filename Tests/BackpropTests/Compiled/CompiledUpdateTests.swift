@@ -38,6 +38,19 @@ import Testing
         }
     }
 
+    @Test func updatesFoldIntoTheirProducts() {
+        // w1 ← w1 − 0.1·xᵀδ and w2 ← w2 − 0.1·hᵀδ become products accumulating into the weights (b1's gradient
+        // is a sum, not a product, and keeps its kernel).
+        let (state, batch) = Self.network()
+        let function = CompiledUpdate(Self.sgdStep).function(stateCount: 3).function
+        let program = CompiledProgram.trace(function, at: state + batch, stateCount: 3).program
+        let folded = program.steps.filter { step in
+            if case .matmul(let m) = step { return m.beta == 1 && m.alpha == -0.1 }
+            return false
+        }
+        #expect(folded.count == 2)
+    }
+
     @Test func aCopyOfTheStateKeepsItsValues() {
         let step = compiled(updating: Self.sgdStep)
         var (state, batch) = Self.network()
