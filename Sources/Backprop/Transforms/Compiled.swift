@@ -62,9 +62,10 @@ public func compiled<Scalar: TensorScalar>(
 /// Each new state tensor is written into the memory of the old one, as JAX's donated arguments are, when the
 /// compiler finds that nothing reads the old value after the new one is computed and `state` is the only owner
 /// of that memory; otherwise it gets new memory, so a copy of the old state kept elsewhere keeps its values.
-/// A step then allocates no new parameters and its peak memory holds one copy of the state. `update` must
-/// keep each state tensor's shape and the number of state tensors. On tracked tensors (inside `gradient`)
-/// the step is differentiable like any compiled function, and updates nothing in place.
+/// Steps after the first then allocate no new state, and an update `p + α·g` whose `g` is a matrix product
+/// is computed by the product itself, accumulating into the state. `update` must keep each state tensor's
+/// shape and the number of state tensors. On tracked tensors (inside `gradient`) the step is differentiable
+/// like any compiled function, and updates nothing in place.
 ///
 /// ```swift
 /// let step = compiled(updating: { (p: inout [Tensor<Float>], batch: [Tensor<Float>]) -> [Tensor<Float>] in
