@@ -2,27 +2,6 @@
 // the old one, as JAX's donated arguments do, when nothing reads the old value afterwards.
 import CBackpropKernels
 
-extension StepSpec {
-    /// The buffers the step reads (an accumulated output is read too).
-    var readBuffers: [BufferReference] {
-        switch self {
-        case .kernel(let k):
-            k.inputs.map(\.buffer) + k.outputs.filter { $0.mode != Int32(BP_FUSED_STORE) }.map(\.access.buffer)
-        case .matmul(let m): [m.a.buffer, m.b.buffer] + (m.initial.map { [$0.buffer] } ?? [])
-        case .opaque(let o): o.inputs.map(\.buffer)
-        }
-    }
-
-    /// The buffers the step writes.
-    var writtenBuffers: [BufferReference] {
-        switch self {
-        case .kernel(let k): k.outputs.map(\.access.buffer) + k.fills.map(\.buffer)
-        case .matmul(let m): [m.output.buffer]
-        case .opaque(let o): [.slot(o.slot)]
-        }
-    }
-}
-
 /// Which of a program's first `count` outputs may be written into the memory of the argument of the same
 /// index (the old value of a state tensor): pairs of the argument and the heap slot holding the output.
 ///

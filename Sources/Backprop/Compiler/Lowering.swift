@@ -79,6 +79,30 @@ enum StepSpec<Scalar: TensorScalar> {
     case opaque(OpaqueSpec<Scalar>)
 }
 
+extension StepSpec {
+    /// The buffers the step reads (an accumulated output is read too).
+    var readBuffers: [BufferReference] {
+        switch self {
+        case .kernel(let k):
+            k.inputs.map(\.buffer) + k.outputs.filter { $0.mode != Int32(BP_FUSED_STORE) }.map(\.access.buffer)
+        case .matmul(let m): [m.a.buffer, m.b.buffer] + (m.initial.map { [$0.buffer] } ?? [])
+        case .opaque(let o): o.inputs.map(\.buffer)
+        }
+    }
+
+    /// The buffers the step writes.
+    var writtenBuffers: [BufferReference] {
+        switch self {
+        case .kernel(let k): k.outputs.map(\.access.buffer) + k.fills.map(\.buffer)
+        case .matmul(let m): [m.output.buffer]
+        case .opaque(let o): [.slot(o.slot)]
+        }
+    }
+
+    /// The buffers the step reads or writes.
+    var touchedBuffers: [BufferReference] { readBuffers + writtenBuffers }
+}
+
 /// The lowering of one graph.
 ///
 /// Fusion by stages: every node gets a *stage*, the number of kernel boundaries on its longest path from the

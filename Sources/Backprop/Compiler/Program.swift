@@ -245,8 +245,8 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     /// The buffers a step reads or writes.
     fileprivate static func touchedBuffers(_ step: Step) -> [BufferReference] {
         switch step {
-        case .sequence(_, let kernels): kernels.flatMap(\.spec.touchedBuffers)
-        case .parallel(let k): k.spec.touchedBuffers
+        case .sequence(_, let kernels): kernels.flatMap { StepSpec<Scalar>.kernel($0.spec).touchedBuffers }
+        case .parallel(let k): StepSpec<Scalar>.kernel(k.spec).touchedBuffers
         case .matmul(let m): StepSpec<Scalar>.matmul(m).touchedBuffers
         case .opaque(let o): StepSpec<Scalar>.opaque(o).touchedBuffers
         }
@@ -297,25 +297,13 @@ final class Program<Scalar: TensorScalar>: @unchecked Sendable {
     static func plan(sizes: [Int], steps: [StepSpec<Scalar>], outputs: [Access]) -> ([Int], Int) {
         var first = [Int](repeating: Int.max, count: sizes.count)
         var last = [Int](repeating: -1, count: sizes.count)
-        func touch(_ access: Access, _ step: Int) {
-            guard case .allocation(let a) = access.buffer else { return }
+        func touch(_ buffer: BufferReference, _ step: Int) {
+            guard case .allocation(let a) = buffer else { return }
             first[a] = Swift.min(first[a], step)
             last[a] = Swift.max(last[a], step)
         }
-        for (s, step) in steps.enumerated() {
-            switch step {
-            case .kernel(let k):
-                k.inputs.forEach { touch($0, s) }
-                k.outputs.forEach { touch($0.access, s) }
-                k.fills.forEach { touch(Access(buffer: $0.buffer, offset: 0, strides: []), s) }
-            case .matmul(let m):
-                touch(m.a, s); touch(m.b, s); touch(m.output, s)
-                if let initial = m.initial { touch(initial, s) }
-            case .opaque(let o):
-                o.inputs.forEach { touch($0, s) }
-            }
-        }
-        outputs.forEach { touch($0, steps.count) }
+        for (s, step) in steps.enumerated() { step.touchedBuffers.forEach { touch($0, s) } }
+        outputs.forEach { touch($0.buffer, steps.count) }
         let order = sizes.indices.filter { first[$0] != Int.max }.sorted { first[$0] < first[$1] }
         var offsets = [Int](repeating: 0, count: sizes.count)
         // Free gaps below the top, sorted by offset; live allocations by the step after which they are free.

@@ -37,21 +37,3 @@ struct SlotLifetimes {
         self.dropped = dropped
     }
 }
-
-extension StepSpec {
-    /// The buffers the step reads or writes.
-    var touchedBuffers: [BufferReference] {
-        switch self {
-        case .kernel(let k): k.touchedBuffers
-        case .matmul(let m): [m.a.buffer, m.b.buffer, m.output.buffer] + (m.initial.map { [$0.buffer] } ?? [])
-        case .opaque(let o): o.inputs.map(\.buffer) + [.slot(o.slot)]
-        }
-    }
-}
-
-extension KernelSpec {
-    /// The buffers the kernel reads, writes or fills.
-    var touchedBuffers: [BufferReference] {
-        inputs.map(\.buffer) + outputs.map(\.access.buffer) + fills.map(\.buffer)
-    }
-}
