@@ -5,6 +5,9 @@
 #include "internal.h"
 #include <float.h>
 #include <math.h>
+#if defined(BP_HAVE_AVX2)
+#include <immintrin.h>
+#endif
 
 // Constants shared by the vector kernels (hexadecimal so they are exact).
 /// 1.5·2^52: adding it rounds a double of magnitude below 2^51 to an integer, held in the low mantissa bits.
@@ -75,16 +78,19 @@ static void vm_libm_lanes2(double *zs, const double *xs, const double *ys, const
 
 #define VM_W 8
 #if defined(BP_VECMATH_WIDE_FOR_AVX2)
-// scripts/test_vecmath_wide.sh only: the 8-wide code built for AVX2, so that a machine without AVX-512 runs it.
+// scripts/test_vecmath_wide.sh only: the 8-wide code built for AVX2, so that a machine without AVX-512 runs it
+// (array tails then go through the stack buffer instead of masks).
 #define VM_ATTR BP_AVX2_FMA
 #else
 #define VM_ATTR BP_AVX512
+#define VM_MASKED_TAIL 1
 #endif
 #define VM_FN(name) vm_avx512_##name
 #include "vecmath_template.h"
 #undef VM_W
 #undef VM_ATTR
 #undef VM_FN
+#undef VM_MASKED_TAIL
 #endif
 
 // MARK: Portable path (the C library, one value a call)

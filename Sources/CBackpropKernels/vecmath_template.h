@@ -3,6 +3,8 @@
 // elsewhere: each inclusion defines static functions. Before including, define:
 //   VM_W          doubles per vector;   VM_ATTR  the target attribute of every generated function
 //   VM_FN(name)   the name of a generated function or type
+//   VM_MASKED_TAIL  optional: define for the AVX-512 instance, whose array tails are read and written with
+//                 masked loads and stores (else through a buffer on the stack)
 //
 // Every double function works in double-double where it matters, so each result is the exact value rounded
 // once more than a correctly rounded one would be (see the bounds in CBackpropKernels.h). Float functions
@@ -624,28 +626,59 @@ VM_INLINE VD VM_FN(tanh_f)(VD x) {
 /// The value the tail's unused lanes hold: inside every kernel's fast range.
 #define VM_PAD 0.5
 
+// The last n < VM_W values of an array as a vector, the rest of its lanes VM_PAD, and a vector's first n lanes
+// stored back. AVX-512 masks them: a buffer written a value at a time and then read as one vector cannot be
+// forwarded from the store buffer, and that stall cost more than the kernel's arithmetic on short rows (an
+// LSTM's rows of 14 values; see docs/performance.md, "AVX-512 on a Zen 4").
+#if defined(VM_MASKED_TAIL)
+VM_INLINE VD VM_FN(load_tail)(const double *p, long n) {
+    return (VD)_mm512_mask_loadu_pd(_mm512_set1_pd(VM_PAD), (__mmask8)((1u << n) - 1), p);
+}
+VM_INLINE void VM_FN(store_tail)(double *p, VD v, long n) {
+    _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v);
+}
+VM_INLINE VD VM_FN(loadf_tail)(const float *p, long n) {
+    __m256 f = _mm256_mask_loadu_ps(_mm256_set1_ps((float)VM_PAD), (__mmask8)((1u << n) - 1), p);
+    return (VD)_mm512_cvtps_pd(f);
+}
+VM_INLINE void VM_FN(storef_tail)(float *p, VD v, long n) {
+    _mm256_mask_storeu_ps(p, (__mmask8)((1u << n) - 1), _mm512_cvtpd_ps((__m512d)v));
+}
+#else
+VM_INLINE VD VM_FN(load_tail)(const double *p, long n) {
+    double buf[VM_W];
+    for (long j = 0; j < VM_W; j++) buf[j] = j < n ? p[j] : VM_PAD;
+    return VM_FN(load)(buf);
+}
+VM_INLINE void VM_FN(store_tail)(double *p, VD v, long n) {
+    double buf[VM_W];
+    VM_FN(store)(buf, v);
+    for (long j = 0; j < n; j++) p[j] = buf[j];
+}
+VM_INLINE VD VM_FN(loadf_tail)(const float *p, long n) {
+    float buf[VM_W];
+    for (long j = 0; j < VM_W; j++) buf[j] = j < n ? p[j] : (float)VM_PAD;
+    return VM_FN(loadf)(buf);
+}
+VM_INLINE void VM_FN(storef_tail)(float *p, VD v, long n) {
+    float buf[VM_W];
+    VM_FN(storef)(buf, v);
+    for (long j = 0; j < n; j++) p[j] = buf[j];
+}
+#endif
+
 /// Defines VM_FN(d<name>) over double arrays and VM_FN(s<name>) over float arrays, the latter computing
 /// with `fkernel` in double.
 #define VM_UNARY(name, dkernel, fkernel)                                                                      \
     VM_ATTR static void VM_FN(d##name)(const double *x, double *y, long n) {                                  \
         long i = 0;                                                                                           \
         for (; i + VM_W <= n; i += VM_W) VM_FN(store)(y + i, dkernel(VM_FN(load)(x + i)));                    \
-        if (i < n) {                                                                                          \
-            double buf[VM_W];                                                                                 \
-            for (long j = 0; j < VM_W; j++) buf[j] = i + j < n ? x[i + j] : VM_PAD;                           \
-            VM_FN(store)(buf, dkernel(VM_FN(load)(buf)));                                                     \
-            for (long j = 0; i + j < n; j++) y[i + j] = buf[j];                                               \
-        }                                                                                                     \
+        if (i < n) VM_FN(store_tail)(y + i, dkernel(VM_FN(load_tail)(x + i, n - i)), n - i);                  \
     }                                                                                                         \
     VM_ATTR static void VM_FN(s##name)(const float *x, float *y, long n) {                                    \
         long i = 0;                                                                                           \
         for (; i + VM_W <= n; i += VM_W) VM_FN(storef)(y + i, fkernel(VM_FN(loadf)(x + i)));                  \
-        if (i < n) {                                                                                          \
-            float buf[VM_W];                                                                                  \
-            for (long j = 0; j < VM_W; j++) buf[j] = i + j < n ? x[i + j] : (float)VM_PAD;                    \
-            VM_FN(storef)(buf, fkernel(VM_FN(loadf)(buf)));                                                   \
-            for (long j = 0; i + j < n; j++) y[i + j] = buf[j];                                               \
-        }                                                                                                     \
+        if (i < n) VM_FN(storef_tail)(y + i, fkernel(VM_FN(loadf_tail)(x + i, n - i)), n - i);                \
     }
 
 VM_UNARY(exp, VM_FN(exp), VM_FN(exp_f))
@@ -662,29 +695,13 @@ VM_UNARY(erf, VM_FN(erf), VM_FN(erf))
 VM_ATTR static void VM_FN(dpow)(const double *x, const double *y, double *z, long n) {
     long i = 0;
     for (; i + VM_W <= n; i += VM_W) VM_FN(store)(z + i, VM_FN(pow)(VM_FN(load)(x + i), VM_FN(load)(y + i)));
-    if (i < n) {
-        double bx[VM_W], by[VM_W];
-        for (long j = 0; j < VM_W; j++) {
-            bx[j] = i + j < n ? x[i + j] : VM_PAD;
-            by[j] = i + j < n ? y[i + j] : VM_PAD;
-        }
-        VM_FN(store)(bx, VM_FN(pow)(VM_FN(load)(bx), VM_FN(load)(by)));
-        for (long j = 0; i + j < n; j++) z[i + j] = bx[j];
-    }
+    if (i < n) VM_FN(store_tail)(z + i, VM_FN(pow)(VM_FN(load_tail)(x + i, n - i), VM_FN(load_tail)(y + i, n - i)), n - i);
 }
 
 VM_ATTR static void VM_FN(spow)(const float *x, const float *y, float *z, long n) {
     long i = 0;
     for (; i + VM_W <= n; i += VM_W) VM_FN(storef)(z + i, VM_FN(powf)(VM_FN(loadf)(x + i), VM_FN(loadf)(y + i)));
-    if (i < n) {
-        float bx[VM_W], by[VM_W];
-        for (long j = 0; j < VM_W; j++) {
-            bx[j] = i + j < n ? x[i + j] : (float)VM_PAD;
-            by[j] = i + j < n ? y[i + j] : (float)VM_PAD;
-        }
-        VM_FN(storef)(bx, VM_FN(powf)(VM_FN(loadf)(bx), VM_FN(loadf)(by)));
-        for (long j = 0; i + j < n; j++) z[i + j] = bx[j];
-    }
+    if (i < n) VM_FN(storef_tail)(z + i, VM_FN(powf)(VM_FN(loadf_tail)(x + i, n - i), VM_FN(loadf_tail)(y + i, n - i)), n - i);
 }
 
 #undef VM_UNARY
