@@ -1,4 +1,7 @@
 #include "CBackpropKernels.h"
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
 
 int bp_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -14,6 +17,31 @@ int bp_cpu_has_avx512(void) {
     __builtin_cpu_init();
     return bp_cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+#else
+    return 0;
+#endif
+}
+
+/// Cached answer of bp_cpu_splits_512bit_vectors: -1 until first asked (CPUID traps to the hypervisor on
+/// a virtual machine, too slow to ask on every product).
+static int splits_512bit_cache = -1;
+
+int bp_cpu_splits_512bit_vectors(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    int cached = __atomic_load_n(&splits_512bit_cache, __ATOMIC_RELAXED);
+    if (cached >= 0) return cached;
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    int splits = 0;
+    if (bp_cpu_has_avx512() && __get_cpuid(0, &eax, &ebx, &ecx, &edx) &&
+        ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163 && // "AuthenticAMD"
+        __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        unsigned family = (eax >> 8) & 0xf;
+        if (family == 0xf) family += (eax >> 20) & 0xff;
+        // Family 19h is Zen 3 (no AVX-512) and Zen 4, whose AVX-512 is split; Zen 5 (1Ah) has full-width units.
+        splits = family == 0x19;
+    }
+    __atomic_store_n(&splits_512bit_cache, splits, __ATOMIC_RELAXED);
+    return splits;
 #else
     return 0;
 #endif
