@@ -659,8 +659,8 @@ final class Arena<Scalar>: @unchecked Sendable {
 
     init(size: Int, scratch: Int, tableCount: Int) {
         self.tableCount = tableCount
-        base = .allocate(capacity: Swift.max(size, 1) + 16)
-        self.scratch = .allocate(capacity: Swift.max(scratch, 1))
+        base = allocateCacheAligned(Scalar.self, count: Swift.max(size, 1) + 16)
+        self.scratch = allocateCacheAligned(Scalar.self, count: Swift.max(scratch, 1))
         table = .allocate(capacity: Swift.max(tableCount, 1))
         table.initialize(repeating: nil, count: Swift.max(tableCount, 1))
         cells = .allocate(capacity: Swift.max(tableCount, 1))
@@ -672,6 +672,14 @@ final class Arena<Scalar>: @unchecked Sendable {
         table.deallocate()
         cells.deallocate()
     }
+}
+
+/// Memory for `count` values that starts on a cache line (64 bytes, also the width of an AVX-512 vector), so
+/// that the kernels' full-width loads and stores at multiples of 64 bytes from it never straddle two lines.
+/// Freed with `deallocate()` as any allocation.
+func allocateCacheAligned<Scalar>(_ type: Scalar.Type, count: Int) -> UnsafeMutablePointer<Scalar> {
+    UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Scalar>.stride, alignment: 64)
+        .bindMemory(to: Scalar.self, capacity: count)
 }
 
 /// A lock for a program's idle arenas.

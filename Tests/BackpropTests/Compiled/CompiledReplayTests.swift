@@ -163,4 +163,18 @@ import Testing
         #expect(largestError(f([q, k]), reference) <= 1e-10)
         #expect(largestError(heads(q, k), reference) <= 1e-10)
     }
+
+    /// A call's arena and scratch start on a cache line, and the memory plan places buffers at multiples of 16
+    /// values, so the kernels' full-width loads and stores from a buffer's start never straddle two lines (a
+    /// 64-byte AVX-512 vector from a malloc'd, 16-byte-aligned base straddled two lines three times in four).
+    @Test func arenasStartOnCacheLines() {
+        for size in [1, 7, 1000, 100_003] {
+            let doubles = Arena<Double>(size: size, scratch: size / 3 + 1, tableCount: 2)
+            let floats = Arena<Float>(size: size, scratch: size / 3 + 1, tableCount: 2)
+            for (name, pointer) in [("double base", UnsafeRawPointer(doubles.base)), ("double scratch", UnsafeRawPointer(doubles.scratch)),
+                                    ("float base", UnsafeRawPointer(floats.base)), ("float scratch", UnsafeRawPointer(floats.scratch))] {
+                #expect(Int(bitPattern: pointer) % 64 == 0, "\(name) of \(size) values at \(pointer)")
+            }
+        }
+    }
 }
