@@ -1,6 +1,6 @@
-// Which code the C kernels run: AVX-512 (GEMM, where the CPU has it), AVX2+FMA, or the portable C. The
-// best one the CPU supports is chosen automatically; tests pin a path per thread to check each one on
-// one machine.
+// Which code the C kernels run: AVX-512 (where the CPU has it and a kernel has such a version), AVX2+FMA, or
+// the portable C. The best one the CPU supports is chosen automatically; tests pin a path per thread to check
+// each one on one machine.
 import CBackpropKernels
 
 /// A family of kernel implementations.
@@ -9,7 +9,10 @@ enum KernelPath: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case portable = 0
     /// AVX2+FMA on x86-64 (NEON on arm64).
     case avx2 = 1
-    /// AVX-512 for GEMM (the other kernels run their AVX2 code); x86-64 only.
+    /// AVX-512 for the kernels that have it (GEMM, the narrow products, vector math, the tile interpreter,
+    /// pooling, patches; the others run their AVX2 code); x86-64 only. Where 512-bit operations run as two
+    /// halves (Zen 4) the double GEMM and the tile interpreter keep their AVX2 code, unless a thread pins this
+    /// path by name.
     case avx512 = 2
 
     /// Whether this CPU can run the path.
