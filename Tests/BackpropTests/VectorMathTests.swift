@@ -222,6 +222,28 @@ import Testing
         }
     }
 
+    /// A value's result does not depend on its neighbours: values that take different formulas (tanh below
+    /// and above 1/32, exp near its overflow, log of subnormals, sin of huge arguments) mixed in one array give
+    /// each what the kernel gives that value alone, whatever the vector width or the threads' split.
+    @Test(arguments: cases)
+    func resultsDoNotDependOnNeighbours(function: Function, path: KernelPath) {
+        var random = KernelTestRandom(seed: 31)
+        let ordinary = (0..<64).map { _ in random.next() * 3 }
+        let unusual: [Double] = [0.01, -0.02, 1e-9, 0x1p-1030, 709.5, -745, 1e6, -1e300, 0.5, 22.5, .nan, 0]
+        var x = ordinary
+        for (i, value) in unusual.enumerated() { x[(i * 5) % x.count] = value }
+        withKernelPath(path) {
+            var together = [Double](repeating: 0, count: x.count)
+            function.double(x, &together, x.count)
+            for (i, value) in x.enumerated() {
+                var alone = [0.0]
+                function.double([value], &alone, 1)
+                #expect(together[i].bitPattern == alone[0].bitPattern || (together[i].isNaN && alone[0].isNaN),
+                        "\(path) \(function.name)(\(value)) = \(together[i]) among others, \(alone[0]) alone")
+            }
+        }
+    }
+
     // MARK: pow
 
     /// Pairs covering the fast path (positive bases, exponents up to hundreds, bases near 1 with huge
