@@ -4,8 +4,8 @@
 
     python3 scripts/peers_general.py [WORKLOAD ...]
 
-Workloads (forward + backward unless said): broadcast-f64, batched-matmul-f64, attention-block, dgemm-1024
-(product only; numpy too). PyTorch on THREADS threads (default 2); JAX jits each function.
+Workloads (forward + backward unless said): broadcast-f64, elementary-f64, batched-matmul-f64, attention-block,
+dgemm-1024 (product only; numpy too). PyTorch on THREADS threads (default 2); JAX jits each function.
 """
 import os, sys, time
 import numpy as np
@@ -31,6 +31,7 @@ PA = [np.ones(256, np.float32), np.zeros(256, np.float32), w(256, 256), w(256, 2
       np.ones(256, np.float32), np.zeros(256, np.float32), w(256, 1024), np.zeros(1024, np.float32), w(1024, 256),
       np.zeros(256, np.float32)]
 D1 = rng.random((1024, 1024)); D2 = rng.random((1024, 1024))
+E = rng.uniform(0.1, 3, 1_000_000)
 
 
 def torch_run(name):
@@ -41,6 +42,12 @@ def torch_run(name):
         def step():
             mu.grad = None
             torch.log(torch.exp(-(x - mu) ** 2).sum(2)).sum().backward()
+        return median_ms(step)
+    if name == "elementary-f64":
+        x = torch.tensor(E, requires_grad=True)
+        def step():
+            x.grad = None
+            (torch.sin(x) * torch.log(x) + torch.tanh(x) * torch.cos(x) + torch.tan(x / 4)).sum().backward()
         return median_ms(step)
     if name == "batched-matmul-f64":
         a = torch.tensor(A, requires_grad=True); b = torch.tensor(B, requires_grad=True)
@@ -79,6 +86,9 @@ def jax_run(name):
     if name == "broadcast-f64":
         x = jnp.array(X)
         return timed(jax.grad(lambda mu: jnp.log(jnp.exp(-(x - mu) ** 2).sum(2)).sum()), jnp.array(MU))
+    if name == "elementary-f64":
+        return timed(jax.grad(lambda x: (jnp.sin(x) * jnp.log(x) + jnp.tanh(x) * jnp.cos(x) + jnp.tan(x / 4)).sum()),
+                     jnp.array(E))
     if name == "batched-matmul-f64":
         def f(a, b):
             c = a @ jnp.swapaxes(b, 1, 2); return (c * c).sum()
@@ -108,7 +118,7 @@ def numpy_run(name):
     raise KeyError(name)
 
 
-ALL = ["broadcast-f64", "batched-matmul-f64", "attention-block", "dgemm-1024"]
+ALL = ["broadcast-f64", "elementary-f64", "batched-matmul-f64", "attention-block", "dgemm-1024"]
 if __name__ == "__main__":
     for name in (sys.argv[1:] or ALL):
         for peer, run in (("torch", torch_run), ("jax", jax_run), ("numpy", numpy_run)):

@@ -6,6 +6,15 @@ import Foundation
 func compiledWorkloads() -> [String: BenchWorkload] {
     var all: [String: BenchWorkload] = [:]
     var compileMilliseconds = 0.0
+    all["elementary-f64-compiled"] = BenchWorkload(
+        name: "elementary-f64-compiled", runs: 10, warmUp: 2,
+        prepare: {
+            let x = Tensor<Double>.randomUniform(shape: [1_000_000], lowerBound: 0.1, upperBound: 3, seed: 5)
+            let step = compiled { (x: Tensor<Double>) -> Tensor<Double> in gradient(at: x) { elementaryChain($0) } }
+            compileMilliseconds = milliseconds { _ = step(x) }
+            return { step(x)[index: 12345] }
+        },
+        check: { last in checkElementaryChain(last, compileMilliseconds: compileMilliseconds) })
     all["broadcast-f64-compiled"] = BenchWorkload(
         name: "broadcast-f64-compiled", runs: 10, warmUp: 2,
         prepare: {

@@ -79,6 +79,13 @@ func generalWorkloads() -> [String: BenchWorkload] {
             }
             return (Swift.abs(last - exact) <= 1e-9 * Swift.max(1, Swift.abs(exact)), "∂L/∂mu[3,0,5] = \(last), by loops \(exact)")
         })
+    all["elementary-f64"] = BenchWorkload(
+        name: "elementary-f64", runs: 10, warmUp: 2,
+        prepare: {
+            let x = Tensor<Double>.randomUniform(shape: [1_000_000], lowerBound: 0.1, upperBound: 3, seed: 5)
+            return { gradient(at: x) { elementaryChain($0) }[index: 12345] }
+        },
+        check: { last in checkElementaryChain(last, compileMilliseconds: nil) })
     all["batched-matmul-f64"] = BenchWorkload(
         name: "batched-matmul-f64", runs: 10, warmUp: 2,
         prepare: {
@@ -132,4 +139,20 @@ func generalWorkloads() -> [String: BenchWorkload] {
             return (Swift.abs(last - exact) <= 1e-12 * exact, "C[1023,1023] = \(last), dot product \(exact)")
         })
     return all
+}
+
+/// Σ (sin x · log x + tanh x · cos x + tan(x / 4)), the function of `elementary-f64`: one pass of each
+/// elementary function over a million values, and as many in its gradient.
+func elementaryChain(_ x: Tensor<Double>) -> Tensor<Double> {
+    (sin(x) * log(x) + tanh(x) * cos(x) + tan(x / 4)).sum()
+}
+
+/// Checks `elementary-f64`'s ∂/∂x[12345] against the derivative written out in a loop-free formula.
+func checkElementaryChain(_ last: Double, compileMilliseconds: Double?) -> (Bool, String) {
+    let v = Tensor<Double>.randomUniform(shape: [1_000_000], lowerBound: 0.1, upperBound: 3, seed: 5).scalars[12345]
+    let t = Double.tanh(v), c = Double.cos(v / 4)
+    let exact = Double.cos(v) * Double.log(v) + Double.sin(v) / v + (1 - t * t) * Double.cos(v) - t * Double.sin(v)
+        + 1 / (4 * c * c)
+    let compile = compileMilliseconds.map { "; trace and compile \($0) ms" } ?? ""
+    return (Swift.abs(last - exact) <= 1e-12 * Swift.max(1, Swift.abs(exact)), "∂L/∂x[12345] = \(last), by formula \(exact)\(compile)")
 }
