@@ -44,7 +44,11 @@ extension Double: _ScalarKernels {
         useKernelSettings()
         bp_drelu_backward(gradient, input, z, count)
     }
-    // _tanh: the default loop over the C library's tanh, element by element, as before.
+    /// bp_dtanh (vectorised; within 0.6 ulp, where the C library's tanh is off by up to 2.1).
+    public static func _tanh(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dtanh(x, z, count)
+    }
     /// bp_dexp (vectorised).
     public static func _exp(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
         useKernelSettings()
@@ -59,6 +63,26 @@ extension Double: _ScalarKernels {
     public static func _erf(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
         useKernelSettings()
         bp_derf(x, z, count)
+    }
+    /// bp_dlog (vectorised).
+    public static func _log(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dlog(x, z, count)
+    }
+    /// bp_dsin (vectorised).
+    public static func _sin(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dsin(x, z, count)
+    }
+    /// bp_dcos (vectorised).
+    public static func _cos(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dcos(x, z, count)
+    }
+    /// bp_dtan (vectorised).
+    public static func _tan(_ x: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, count: Int) {
+        useKernelSettings()
+        bp_dtan(x, z, count)
     }
     /// bp_dsum.
     public static func _sum(_ x: UnsafePointer<Double>, count: Int) -> Double {

@@ -64,6 +64,26 @@ extension Float: _ScalarKernels {
         useKernelSettings()
         bp_serf(x, z, count)
     }
+    /// bp_slog (vectorised).
+    public static func _log(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int) {
+        useKernelSettings()
+        bp_slog(x, z, count)
+    }
+    /// bp_ssin (vectorised).
+    public static func _sin(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int) {
+        useKernelSettings()
+        bp_ssin(x, z, count)
+    }
+    /// bp_scos (vectorised).
+    public static func _cos(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int) {
+        useKernelSettings()
+        bp_scos(x, z, count)
+    }
+    /// bp_stan (vectorised).
+    public static func _tan(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int) {
+        useKernelSettings()
+        bp_stan(x, z, count)
+    }
     /// bp_ssum.
     public static func _sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         useKernelSettings()

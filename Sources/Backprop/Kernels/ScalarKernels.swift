@@ -35,6 +35,14 @@ public protocol _ScalarKernels {
     static func _sigmoid(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
     /// z = erf(x) over `count` values.
     static func _erf(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
+    /// z = ln x over `count` values.
+    static func _log(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
+    /// z = sin x over `count` values.
+    static func _sin(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
+    /// z = cos x over `count` values.
+    static func _cos(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
+    /// z = tan x over `count` values.
+    static func _tan(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int)
     /// The sum of `count` values, in several partial sums; 0 when `count` is 0.
     static func _sum(_ x: UnsafePointer<Self>, count: Int) -> Self
     /// z[i, j] = x[i, j] + bias[j] for a `rows`×`columns` row-major matrix.
@@ -146,6 +154,22 @@ extension _ScalarKernels where Self: TensorScalar {
     /// A plain loop over the type's `erf`.
     public static func _erf(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
         for i in 0..<count { z[i] = Self.erf(x[i]) }
+    }
+    /// A plain loop over the type's `log`.
+    public static func _log(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { z[i] = Self.log(x[i]) }
+    }
+    /// A plain loop over the type's `sin`.
+    public static func _sin(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { z[i] = Self.sin(x[i]) }
+    }
+    /// A plain loop over the type's `cos`.
+    public static func _cos(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { z[i] = Self.cos(x[i]) }
+    }
+    /// A plain loop over the type's `tan`.
+    public static func _tan(_ x: UnsafePointer<Self>, _ z: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { z[i] = Self.tan(x[i]) }
     }
     /// Stops: no kernel for this type.
     public static func _sum(_ x: UnsafePointer<Self>, count: Int) -> Self {

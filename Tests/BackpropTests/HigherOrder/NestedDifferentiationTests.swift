@@ -149,9 +149,16 @@ import Testing
 /// and empty tensors pass through.
 @Suite struct ParallelElementwiseTests {
     @Test func largeAndEmptyTensors() {
+        // Values in [-2, 2]: one in 64 below 1/32, where tanh's kernel takes another formula, so most vectors
+        // mix the two; each value's result must still be the kernel's on that value alone.
         let x = Tensor<Double>.randomUniform(shape: [300, 700], lowerBound: -2, upperBound: 2, seed: 3)
         let y = tanh(x)
-        #expect(zip(y.scalars, x.scalars).allSatisfy { $0 == Double.tanh($1) })
+        func alone(_ value: Double) -> Double {
+            var (input, output) = (value, 0.0)
+            Double._tanh(&input, &output, count: 1)
+            return output
+        }
+        #expect(zip(y.scalars, x.scalars).allSatisfy { $0 == alone($1) })
         let g = gradient(at: x) { tanh($0).sum() }
         #expect(zip(g.scalars, y.scalars).allSatisfy { $0 == 1 - $1 * $1 })
         let empty = Tensor<Float>(shape: [0, 3], scalars: [])
