@@ -4,13 +4,7 @@
 # whether this CPU's 512-bit operations pay (docs/performance.md, "AVX-512 on a Zen 4"). One thread; a few
 # seconds. Uses the Swift toolchain's clang (or CC).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-kernels="$here/../Sources/CBackpropKernels"
-if [[ "$(uname -m)" != "x86_64" ]]; then echo "bench_kernel_paths: not an x86-64 machine"; exit 0; fi
-cc="${CC:-$(dirname "$(command -v swift)")/clang}"
-[[ -x "$cc" ]] || cc=clang
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
+source "$(dirname "$0")/lib/kernel_harness.sh" bench_kernel_paths
 "$cc" -O2 -std=gnu11 -I"$kernels/include" -I"$kernels" "$here/kernelpaths/harness.c" "$kernels/cpu.c" \
     "$kernels/workspace.c" -lm -Wno-psabi -o "$out/kernel_paths"
 "$out/kernel_paths"
