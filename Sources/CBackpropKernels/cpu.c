@@ -1,4 +1,5 @@
 #include "CBackpropKernels.h"
+#include "internal.h"
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #endif
@@ -107,3 +108,7 @@ void bp_kernels_set_use_avx2(int enabled) {
 }
 
 int bp_kernels_avx2_override(void) { return thread_override; }
+
+int bp_kernels_use_wide_avx512_arithmetic(void) {
+    return bp_kernels_use_avx512() && (!bp_cpu_splits_512bit_vectors() || thread_override == 2);
+}

@@ -176,11 +176,9 @@ BP_AVX512 static void dgemm_kernel_avx512(long kc, const double *a, const double
 void bp_dgemm(int transA, int transB, long M, long N, long K, double alpha, const double *A, long lda,
               const double *B, long ldb, double beta, double *C, long ldc) {
 #if defined(BP_HAVE_AVX2)
-    // A product at most 8 columns wide would fill only half of the AVX-512 tile's 16 columns. Where 512-bit
-    // operations run as two halves (Zen 4) the AVX2 kernel is faster at every size measured (docs/performance.md,
-    // "AVX-512 on a Zen 4"), unless a test asked for the AVX-512 path by name (bp_kernels_set_use_avx2(2)).
-    int splits = bp_cpu_splits_512bit_vectors() && bp_kernels_avx2_override() != 2;
-    if (N > 8 && bp_kernels_use_avx512() && !splits) {
+    // A product at most 8 columns wide would fill only half of the AVX-512 tile's 16 columns; where 512-bit
+    // operations run as two halves (Zen 4) the AVX2 kernel is faster at every size measured.
+    if (N > 8 && bp_kernels_use_wide_avx512_arithmetic()) {
         dgemm_avx512_gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }

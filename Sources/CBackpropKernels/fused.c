@@ -3,7 +3,8 @@
 // of 0 broadcasts), and its outputs are stored or accumulated (a sum or a maximum over the axes where their
 // stride is 0: a reduction). Registers are tiles of BP_FUSED_TILE values, so a chain of operations touches
 // memory once. The instruction loops are compiled three times (portable, AVX2+FMA, AVX-512) and chosen at run
-// time as the other kernels are.
+// time as the other kernels are (the AVX-512 one only where 512-bit arithmetic is full width, see internal.h;
+// whole tiles of transcendental functions go to the vector math's AVX-512 kernels either way).
 #include "CBackpropKernels.h"
 #include "internal.h"
 #include <math.h>
@@ -28,22 +29,10 @@
 #undef FU_ISA
 #endif
 
-/// Whether the AVX-512 instance runs: on the AVX-512 path, except where 512-bit operations run as two halves
-/// (Zen 4), where the AVX2 instance measured faster (docs/performance.md, "AVX-512 on a Zen 4"), unless a test
-/// asked for the AVX-512 path by name. Whole tiles of transcendental functions still go to the vector math's
-/// AVX-512 kernels either way.
-static int fused_takes_avx512(void) {
-#if defined(BP_HAVE_AVX2)
-    return bp_kernels_use_avx512() && (!bp_cpu_splits_512bit_vectors() || bp_kernels_avx2_override() == 2);
-#else
-    return 0;
-#endif
-}
-
 void bp_fused_run_d(const bp_fused_kernel *k, const double *const *inputs, double *const *outputs, long begin,
                     long end, long column_begin, long column_end, double *scratch) {
 #if defined(BP_HAVE_AVX2)
-    if (fused_takes_avx512()) { fused_d_avx512_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
+    if (bp_kernels_use_wide_avx512_arithmetic()) { fused_d_avx512_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
     if (bp_kernels_use_avx2()) { fused_d_avx2_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
 #endif
     fused_d_portable_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch);
@@ -52,7 +41,7 @@ void bp_fused_run_d(const bp_fused_kernel *k, const double *const *inputs, doubl
 void bp_fused_run_s(const bp_fused_kernel *k, const float *const *inputs, float *const *outputs, long begin,
                     long end, long column_begin, long column_end, float *scratch) {
 #if defined(BP_HAVE_AVX2)
-    if (fused_takes_avx512()) { fused_s_avx512_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
+    if (bp_kernels_use_wide_avx512_arithmetic()) { fused_s_avx512_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
     if (bp_kernels_use_avx2()) { fused_s_avx2_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch); return; }
 #endif
     fused_s_portable_run(k, inputs, outputs, begin, end, column_begin, column_end, scratch);
@@ -68,7 +57,7 @@ void bp_fused_prepare_s(const bp_fused_kernel *k, float *const *table, const flo
 
 void bp_fused_sequence_d(const bp_fused_kernel *const *kernels, long count, double *const *table, double *scratch) {
 #if defined(BP_HAVE_AVX2)
-    if (fused_takes_avx512()) { fused_d_avx512_sequence(kernels, count, table, scratch); return; }
+    if (bp_kernels_use_wide_avx512_arithmetic()) { fused_d_avx512_sequence(kernels, count, table, scratch); return; }
     if (bp_kernels_use_avx2()) { fused_d_avx2_sequence(kernels, count, table, scratch); return; }
 #endif
     fused_d_portable_sequence(kernels, count, table, scratch);
@@ -76,7 +65,7 @@ void bp_fused_sequence_d(const bp_fused_kernel *const *kernels, long count, doub
 
 void bp_fused_sequence_s(const bp_fused_kernel *const *kernels, long count, float *const *table, float *scratch) {
 #if defined(BP_HAVE_AVX2)
-    if (fused_takes_avx512()) { fused_s_avx512_sequence(kernels, count, table, scratch); return; }
+    if (bp_kernels_use_wide_avx512_arithmetic()) { fused_s_avx512_sequence(kernels, count, table, scratch); return; }
     if (bp_kernels_use_avx2()) { fused_s_avx2_sequence(kernels, count, table, scratch); return; }
 #endif
     fused_s_portable_sequence(kernels, count, table, scratch);

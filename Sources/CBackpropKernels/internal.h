@@ -12,6 +12,12 @@
 /// `bp_kernels_use_avx512()` said yes.
 #define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
 
+/// Whether a kernel whose AVX-512 version pays only through wider arithmetic (the double GEMM, the tile
+/// interpreter) takes it: on the AVX-512 path, unless the CPU runs 512-bit operations as two halves (Zen 4,
+/// `bp_cpu_splits_512bit_vectors`), where their AVX2 versions measured faster (docs/performance.md, "AVX-512 on
+/// a Zen 4"), and the calling thread did not pin the AVX-512 path by name (tests: bp_kernels_set_use_avx2(2)).
+int bp_kernels_use_wide_avx512_arithmetic(void);
+
 /// Single-precision product of few rows (M < 12) with AVX-512, B read in place (see sgemm_narrow.c), with
 /// the `bp_sgemm` parameter list. Returns 0, having done nothing, when it could not get its scratch memory.
 int bp_sgemm_narrow_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,

@@ -12,7 +12,7 @@ int bp_cpu_has_avx512(void);
 
 /// Returns 1 when the CPU has AVX-512 but runs each 512-bit operation as two 256-bit halves, so that its
 /// 512-bit FMAs do no more arithmetic per cycle than AVX2's (AMD Zen 4: family 19h with AVX-512), else 0.
-/// The double GEMM takes its AVX2 kernel there, which measured faster (see dgemm.c).
+/// The double GEMM and the fused kernels' interpreter take their AVX2 versions there, which measured faster.
 int bp_cpu_splits_512bit_vectors(void);
 
 /// Returns 1 when vector kernels are compiled in for this CPU: AVX2+FMA on x86-64 (checked at run time),
